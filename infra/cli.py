@@ -1,0 +1,72 @@
+"""`python -m infra.cli` (or `contentry-infra`): the tools that need no cloud credentials.
+
+  plan   run the real program offline under the mock engine; print the resource tree, write the JSON plan
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+EXIT_INPUT_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contentry-infra", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser("plan", help="plan a stack offline (no cloud, no Pulumi CLI)")
+    plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    plan.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config key for this run only, for example --set tier=B (repeatable)",
+    )
+    plan.add_argument("--json", type=Path, metavar="PATH", help="also write the plan as JSON to PATH")
+    plan.add_argument("--project-dir", type=Path, help="folder with Pulumi.yaml (default: found upwards)")
+    plan.add_argument("--quiet", action="store_true", help="print only the summary line, not the tree")
+    return parser
+
+
+def _plan(args: argparse.Namespace, out: Console) -> int:
+    from infra.plan.document import build_plan
+    from infra.plan.render import print_plan, summary
+
+    plan = build_plan(args.stack, args.overrides, args.project_dir)
+    if args.quiet:
+        out.print(summary(plan))
+    else:
+        print_plan(plan, out)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(plan.to_json(), encoding="utf-8")
+        out.print(f"plan written to {args.json}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from infra.plan.engine import config_error_or_none
+    from infra.plan.project_files import PlanInputError
+
+    args = _parser().parse_args(argv)
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        return _plan(args, out)
+    except PlanInputError as error:
+        err.print(f"[bold red]error:[/] {error}", markup=True)
+        return EXIT_INPUT_ERROR
+    except Exception as error:
+        run_error = config_error_or_none(error)
+        if run_error is None:
+            raise
+        # A RunError is the program's own clear message (invalid config): no traceback, as under `pulumi up`.
+        err.print("[bold red]error:[/] ", end="")
+        err.print(str(run_error), markup=False)
+        return EXIT_INPUT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

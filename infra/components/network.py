@@ -1,0 +1,279 @@
+"""The VPC: public, private (app) and isolated (data) subnets across the tier's AZs, egress, flow logs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.config.model import NatStrategy
+from infra.planning.cidr import SubnetTier, plan_subnets
+from infra.planning.naming import child_name, name_tag
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    name_prefix: str
+    """Prefix of Name tags, `<project>-<stack>`."""
+    region: str
+    vpc_cidr: IPv4Network
+    az_count: int
+    nat_strategy: NatStrategy
+    flow_log_retention_days: int
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    vpc_cidr_block: pulumi.Output[str]
+    availability_zones: list[str]
+    public_subnet_ids: list[pulumi.Output[str]]
+    private_subnet_ids: list[pulumi.Output[str]]
+    isolated_subnet_ids: list[pulumi.Output[str]]
+    private_route_table_ids: list[pulumi.Output[str]]
+    isolated_route_table_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("contentry:network:Network", name, None, opts)
+        self._name = name
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.availability_zones = self._pick_availability_zones()
+        vpc = aws.ec2.Vpc(
+            child_name(name, "vpc"),
+            cidr_block=str(args.vpc_cidr),
+            enable_dns_support=True,  # both required by interface/gateway endpoints and Atlas peering DNS
+            enable_dns_hostnames=True,
+            tags=name_tag(args.name_prefix, "vpc"),
+            opts=child,
+        )
+        self.vpc_id = vpc.id
+        self.vpc_cidr_block = vpc.cidr_block
+        # Adopt the default security group and strip its rules: nothing should ever use it by accident.
+        aws.ec2.DefaultSecurityGroup(
+            child_name(name, "default-sg"),
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags=name_tag(args.name_prefix, "default-sg-unused"),
+            opts=child,
+        )
+
+        subnets = self._subnets(vpc)
+        public = subnets[SubnetTier.PUBLIC]
+        self.public_subnet_ids = [s.id for s in public]
+        self.private_subnet_ids = [s.id for s in subnets[SubnetTier.PRIVATE]]
+        self.isolated_subnet_ids = [s.id for s in subnets[SubnetTier.ISOLATED]]
+
+        igw = aws.ec2.InternetGateway(
+            child_name(name, "igw"), vpc_id=vpc.id, tags=name_tag(args.name_prefix, "igw"), opts=child
+        )
+        self._public_routes(vpc, igw, public)
+        nat_ids = self._nat_gateways(igw, public)
+        private_tables = self._private_routes(vpc, nat_ids, subnets[SubnetTier.PRIVATE])
+        isolated_table = self._isolated_routes(vpc, subnets[SubnetTier.ISOLATED])
+        self.private_route_table_ids = [t.id for t in private_tables]
+        self.isolated_route_table_id = isolated_table.id
+
+        # S3 traffic (app uploads, image layers from ECR's S3) stays off the NAT gateways: free and private.
+        aws.ec2.VpcEndpoint(
+            child_name(name, "s3-endpoint"),
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[*self.private_route_table_ids, self.isolated_route_table_id],
+            tags=name_tag(args.name_prefix, "s3-endpoint"),
+            opts=child,
+        )
+        self._flow_logs(vpc)
+
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "availabilityZones": self.availability_zones,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "isolatedSubnetIds": self.isolated_subnet_ids,
+            }
+        )
+
+    def _pick_availability_zones(self) -> list[str]:
+        # A plain (not Output) invoke: the AZ count decides how many resources exist, and resources must not be
+        # created inside .apply() (they would be missing from `pulumi preview`).
+        zones = aws.get_availability_zones(
+            state="available",
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],  # no Local Zones
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+        names = sorted(zones.names)
+        if len(names) < self._args.az_count:
+            raise pulumi.RunError(
+                f"contentry:azCount is {self._args.az_count}, but region {self._args.region} has only "
+                f"{len(names)} available zones ({', '.join(names)})"
+            )
+        return names[: self._args.az_count]
+
+    def _subnets(self, vpc: aws.ec2.Vpc) -> dict[SubnetTier, list[aws.ec2.Subnet]]:
+        subnets: dict[SubnetTier, list[aws.ec2.Subnet]] = {tier: [] for tier in SubnetTier}
+        for planned in plan_subnets(self._args.vpc_cidr, self._args.az_count):
+            zone = self.availability_zones[planned.az_index]
+            subnets[planned.tier].append(
+                aws.ec2.Subnet(
+                    child_name(self._name, planned.tier.value, planned.az_index),
+                    vpc_id=vpc.id,
+                    cidr_block=str(planned.cidr),
+                    availability_zone=zone,
+                    # Nothing here gets a public IP by itself: the ALB and NAT gateways bring their own.
+                    map_public_ip_on_launch=False,
+                    tags={**name_tag(self._args.name_prefix, planned.tier.value, zone), "SubnetTier": planned.tier.value},
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+        return subnets
+
+    def _public_routes(
+        self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        table = aws.ec2.RouteTable(
+            child_name(self._name, "public-rt"), vpc_id=vpc.id, tags=name_tag(self._args.name_prefix, "public"),
+            opts=child,
+        )
+        aws.ec2.Route(
+            child_name(self._name, "public-default-route"),
+            route_table_id=table.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
+        for index, subnet in enumerate(public):
+            aws.ec2.RouteTableAssociation(
+                child_name(self._name, "public-rta", index), route_table_id=table.id, subnet_id=subnet.id, opts=child
+            )
+
+    def _nat_gateways(self, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]) -> list[pulumi.Output[str]]:
+        count = len(public) if self._args.nat_strategy is NatStrategy.ONE_PER_AZ else 1
+        nat_ids = []
+        for index in range(count):
+            eip = aws.ec2.Eip(
+                child_name(self._name, "nat-eip", index),
+                domain="vpc",
+                tags=name_tag(self._args.name_prefix, "nat", index),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            )
+            nat = aws.ec2.NatGateway(
+                child_name(self._name, "nat", index),
+                allocation_id=eip.id,
+                subnet_id=public[index].id,
+                connectivity_type="public",
+                tags=name_tag(self._args.name_prefix, "nat", index),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            )
+            nat_ids.append(nat.id)
+        return nat_ids
+
+    def _private_routes(
+        self, vpc: aws.ec2.Vpc, nat_ids: list[pulumi.Output[str]], private: list[aws.ec2.Subnet]
+    ) -> list[aws.ec2.RouteTable]:
+        child = pulumi.ResourceOptions(parent=self)
+        tables = []
+        for index, subnet in enumerate(private):
+            # One table per AZ even with a single NAT: switching strategy then changes routes, not tables.
+            table = aws.ec2.RouteTable(
+                child_name(self._name, "private-rt", index),
+                vpc_id=vpc.id,
+                tags=name_tag(self._args.name_prefix, "private", index),
+                opts=child,
+            )
+            aws.ec2.Route(
+                child_name(self._name, "private-default-route", index),
+                route_table_id=table.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat_ids[index % len(nat_ids)],
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                child_name(self._name, "private-rta", index), route_table_id=table.id, subnet_id=subnet.id, opts=child
+            )
+            tables.append(table)
+        return tables
+
+    def _isolated_routes(self, vpc: aws.ec2.Vpc, isolated: list[aws.ec2.Subnet]) -> aws.ec2.RouteTable:
+        child = pulumi.ResourceOptions(parent=self)
+        # No default route: the data subnets reach nothing outside the VPC (and peered networks).
+        table = aws.ec2.RouteTable(
+            child_name(self._name, "isolated-rt"),
+            vpc_id=vpc.id,
+            tags=name_tag(self._args.name_prefix, "isolated"),
+            opts=child,
+        )
+        for index, subnet in enumerate(isolated):
+            aws.ec2.RouteTableAssociation(
+                child_name(self._name, "isolated-rta", index), route_table_id=table.id, subnet_id=subnet.id, opts=child
+            )
+        return table
+
+    def _flow_logs(self, vpc: aws.ec2.Vpc) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        log_group = aws.cloudwatch.LogGroup(
+            child_name(self._name, "flow-logs"),
+            retention_in_days=self._args.flow_log_retention_days,
+            tags=name_tag(self._args.name_prefix, "vpc-flow-logs"),
+            opts=child,
+        )
+        role = aws.iam.Role(
+            child_name(self._name, "flow-logs-role"),
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=name_tag(self._args.name_prefix, "vpc-flow-logs"),
+            opts=child,
+        )
+        # Least privilege: write to this one log group, nothing else.
+        aws.iam.RolePolicy(
+            child_name(self._name, "flow-logs-policy"),
+            role=role.id,
+            policy=log_group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogGroups",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            child_name(self._name, "flow-log"),
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=name_tag(self._args.name_prefix, "vpc-flow-log"),
+            opts=child,
+        )

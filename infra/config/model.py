@@ -1,0 +1,355 @@
+"""The stack config as a frozen, typed model.
+
+Each field's alias is its config key (`pulumi config set <alias> ...` in the project's namespace, or the full
+`namespace:key` for provider keys such as `aws:region`). Field metadata says whether a key takes its value from
+the tier's preset, whether it must be a Pulumi secret, and what stands in for a documented placeholder in the
+offline plan. `infra.config.keys` walks these fields, so the model is the one source of truth for the loader,
+`Pulumi.yaml` and the docs.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from functools import cache
+from ipaddress import IPv4Network
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+
+class Tier(StrEnum):
+    """The environment's shape, from the seed's cost options."""
+
+    A = "A"
+    """100K users: EC2 Auto Scaling behind an ALB, Atlas M30, ElastiCache with a replica, S3 + CloudFront."""
+    B = "B"
+    """The same data tier, the app on EKS deployed with pulumi-kubernetes."""
+    C = "C"
+    """Budget, 10-20K users: two small instances behind an ALB, Atlas M10, a small or external Redis, S3."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    """Torn down and rebuilt freely: no deletion protection, single points of failure allowed."""
+    PRODUCTION = "production"
+    """Stateful resources protected, HTTPS required, no single point of failure."""
+
+
+class ComputePlatform(StrEnum):
+    EC2 = "ec2"
+    EKS = "eks"
+
+
+class NatStrategy(StrEnum):
+    """How the private app subnets reach the internet (image pulls, the Atlas API, OS updates)."""
+
+    ONE_PER_AZ = "one-per-az"
+    """A NAT gateway in every AZ: losing an AZ loses only that AZ's egress. Recommended for production."""
+    SINGLE = "single"
+    """One NAT gateway for every AZ: about $33 a month less per extra AZ, plus inter-AZ data charges, but a
+    single point of failure for all egress. Not recommended for production; refused there."""
+
+
+class CacheMode(StrEnum):
+    ELASTICACHE = "elasticache"
+    """An ElastiCache replication group in the data subnets, provisioned by this program."""
+    EXTERNAL = "external"
+    """A Redis the program does not manage, reached through `externalRedisUrl` (a secret)."""
+
+
+class CacheEngine(StrEnum):
+    VALKEY = "valkey"
+    """Redis-compatible, about 20% cheaper per node-hour on ElastiCache."""
+    REDIS = "redis"
+
+
+def setting(
+    key: str,
+    description: str,
+    *,
+    default: Any = ...,
+    tier_preset: bool = False,
+    secret: bool = False,
+    offline_value: str | None = None,
+) -> Any:
+    """A config key: its alias is the key; `tier_preset` keys have no default of their own.
+
+    `offline_value` stands in for a documented placeholder (`<...>`) in the offline plan only.
+    """
+    extra: dict[str, Any] = {"tier_preset": tier_preset, "secret": secret}
+    if offline_value is not None:
+        extra["offline_value"] = offline_value
+    return Field(default, alias=key, description=description, json_schema_extra=extra)
+
+
+_Frozen = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, use_enum_values=False)
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+ATLAS_INSTANCE_SIZES = ("M10", "M20", "M30", "M40", "M50", "M60", "M80", "M140", "M200", "M300")
+ATLAS_NODE_COUNTS = (3, 5, 7)
+MONGO_VERSIONS = ("7.0", "8.0")
+_HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[a-z]{2,63}$", re.IGNORECASE)
+_CACHE_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+
+
+@cache
+def ec2_instance_types() -> frozenset[str]:
+    """Every EC2 instance type botocore knows: the list the EC2 API itself validates against."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    return frozenset(model.shape_for("InstanceType").enum)  # type: ignore[attr-defined]
+
+
+@cache
+def aws_regions() -> frozenset[str]:
+    import botocore.session
+
+    return frozenset(botocore.session.get_session().get_available_regions("ec2"))
+
+
+class NetworkSettings(BaseModel):
+    model_config = _Frozen
+
+    vpc_cidr: IPv4Network = setting(
+        "vpcCidr",
+        "IPv4 CIDR of the VPC, /16 to /21. Must not overlap the Atlas project's CIDR or any peered network.",
+        default=IPv4Network("10.0.0.0/16"),
+    )
+    az_count: Annotated[int, Field(ge=2, le=6)] = setting(
+        "azCount",
+        "How many availability zones the VPC, the load balancer and the fleet span (2 to 6; the ALB needs 2).",
+        tier_preset=True,
+    )
+    nat_strategy: NatStrategy = setting(
+        "natStrategy",
+        "`one-per-az` (highly available) or `single` (cheaper, one point of failure; refused in production).",
+        tier_preset=True,
+    )
+    flow_log_retention_days: int = setting(
+        "flowLogRetentionDays",
+        "Days the VPC flow logs are kept in CloudWatch Logs (one of CloudWatch's retention periods).",
+        tier_preset=True,
+    )
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_and_sized(cls, cidr: IPv4Network) -> IPv4Network:
+        if not cidr.is_private:
+            raise ValueError(f"{cidr} is not a private (RFC 1918) range")
+        if not 16 <= cidr.prefixlen <= 21:
+            raise ValueError(f"/{cidr.prefixlen} is outside /16 to /21, the sizes the subnet plan supports")
+        return cidr
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
+            raise ValueError(f"{days} is not a CloudWatch Logs retention period; allowed: {allowed}")
+        return days
+
+
+class ComputeSettings(BaseModel):
+    model_config = _Frozen
+
+    instance_type: str = setting(
+        "computeInstanceType",
+        "EC2 instance type of the app fleet (tiers A, C) or of the EKS node group (tier B).",
+        tier_preset=True,
+    )
+    min_size: Annotated[int, Field(ge=1, le=100)] = setting(
+        "computeMinSize", "Fewest instances (or EKS nodes) the fleet scales in to.", tier_preset=True
+    )
+    desired_size: Annotated[int, Field(ge=1, le=100)] = setting(
+        "computeDesiredSize", "Instances (or nodes) at creation; scaling adjusts it later.", tier_preset=True
+    )
+    max_size: Annotated[int, Field(ge=1, le=100)] = setting(
+        "computeMaxSize", "Most instances (or EKS nodes) the fleet scales out to.", tier_preset=True
+    )
+
+    @field_validator("instance_type")
+    @classmethod
+    def _known_instance_type(cls, value: str) -> str:
+        if value not in ec2_instance_types():
+            raise ValueError(f"'{value}' is not an EC2 instance type (for example c7g.xlarge, t4g.large)")
+        return value
+
+    @property
+    def is_graviton(self) -> bool:
+        """Graviton (arm64) families carry a `g` after the generation digit: c7g, t4g, m6gd."""
+        family = self.instance_type.split(".", 1)[0]
+        return re.fullmatch(r"[a-z]+\d+g[a-z]*", family) is not None
+
+
+class DatabaseSettings(BaseModel):
+    model_config = _Frozen
+
+    atlas_org_id: str = setting(
+        "atlasOrgId",
+        "MongoDB Atlas organization id (24 hex digits), from the Atlas UI: Organization Settings.",
+        offline_value="5f0000000000000000000000",
+    )
+    instance_size: str = setting(
+        "atlasInstanceSize", "Atlas cluster tier: M10 (budget) to M300.", tier_preset=True
+    )
+    node_count: int = setting(
+        "atlasNodeCount", "Electable nodes of the replica set: 3, 5 or 7.", tier_preset=True
+    )
+    mongo_version: str = setting(
+        "mongoVersion", "MongoDB major version of the cluster.", default="8.0"
+    )
+
+    @field_validator("atlas_org_id")
+    @classmethod
+    def _org_id(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9a-f]{24}", value):
+            raise ValueError(f"'{value}' is not an Atlas organization id (24 lowercase hex digits)")
+        return value
+
+    @field_validator("instance_size")
+    @classmethod
+    def _atlas_size(cls, value: str) -> str:
+        if value not in ATLAS_INSTANCE_SIZES:
+            raise ValueError(f"'{value}' is not an Atlas cluster tier; allowed: {', '.join(ATLAS_INSTANCE_SIZES)}")
+        return value
+
+    @field_validator("node_count")
+    @classmethod
+    def _replica_set(cls, value: int) -> int:
+        if value not in ATLAS_NODE_COUNTS:
+            raise ValueError(
+                f"{value} electable nodes is not a valid Atlas replica set; allowed: 3, 5 or 7"
+            )
+        return value
+
+    @field_validator("mongo_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value not in MONGO_VERSIONS:
+            raise ValueError(f"'{value}' is not a supported MongoDB major version; allowed: {', '.join(MONGO_VERSIONS)}")
+        return value
+
+
+class CacheSettings(BaseModel):
+    model_config = _Frozen
+
+    mode: CacheMode = setting(
+        "cacheMode", "`elasticache` (provisioned here) or `external` (needs externalRedisUrl).", tier_preset=True
+    )
+    engine: CacheEngine = setting(
+        "cacheEngine", "`valkey` (about 20% cheaper) or `redis` (Redis OSS).", default=CacheEngine.VALKEY
+    )
+    node_type: str = setting(
+        "cacheNodeType", "ElastiCache node type, for example cache.t4g.medium or cache.m6g.large.", tier_preset=True
+    )
+    replicas: Annotated[int, Field(ge=0, le=5)] = setting(
+        "cacheReplicas", "Read replicas besides the primary (0 to 5); 1 or more enables automatic failover.",
+        tier_preset=True,
+    )
+    external_url: SecretStr = setting(
+        "externalRedisUrl",
+        "redis:// or rediss:// URL of an external Redis, with its password. Set it with --secret.",
+        default=SecretStr(""),
+        secret=True,
+        offline_value="rediss://default:offline-placeholder@redis.example.com:6380",
+    )
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type(cls, value: str) -> str:
+        if not _CACHE_NODE_TYPE.match(value):
+            raise ValueError(f"'{value}' is not an ElastiCache node type (cache.<family>.<size>)")
+        return value
+
+    @field_validator("external_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url and not url.startswith(("redis://", "rediss://")):
+            # Never echo the value: it carries a password.
+            raise ValueError("must start with redis:// or rediss:// (the value is not shown: it is a secret)")
+        return value
+
+
+class FilesSettings(BaseModel):
+    model_config = _Frozen
+
+    cdn_enabled: bool = setting(
+        "cdnEnabled", "Serve the uploads bucket through CloudFront (true or false).", tier_preset=True
+    )
+
+
+class StackConfig(BaseModel):
+    """Everything the program needs to know about one stack, validated."""
+
+    model_config = _Frozen
+
+    project: str
+    stack: str
+    region: str = setting("aws:region", "AWS region of every regional resource.", default="us-east-1")
+    tier: Tier = setting("tier", "A (100K users on EC2), B (EKS) or C (budget).", default=Tier.C)
+    environment: Environment = setting(
+        "environment", "`development` or `production` (protection, HTTPS, no single point of failure).",
+        default=Environment.DEVELOPMENT,
+    )
+    cost_center: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/=+@ -]{1,128}$")] = setting(
+        "costCenter", "Value of the CostCenter tag on every resource, for the bill.", default="contentry"
+    )
+    domain: str = setting(
+        "domain",
+        "Public host name of the API (for example api.contentry.ai). Empty: plain HTTP on the ALB's own name,"
+        " refused in production.",
+        default="",
+        offline_value="api.example.com",
+    )
+    alert_email: str = setting(
+        "alertEmail", "Where alarms and Atlas alerts are sent.", offline_value="alerts@example.com"
+    )
+    monthly_budget_usd: Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=2)] = setting(
+        "monthlyBudgetUsd", "Monthly budget in USD: the cost check fails above it.", tier_preset=True
+    )
+    network: NetworkSettings
+    compute: ComputeSettings
+    database: DatabaseSettings
+    cache: CacheSettings
+    files: FilesSettings
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in aws_regions():
+            raise ValueError(f"'{value}' is not an AWS region (for example us-east-1, eu-west-1)")
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _hostname(cls, value: str) -> str:
+        if value and not _HOSTNAME.match(value):
+            raise ValueError(f"'{value}' is not a host name (lowercase, for example api.contentry.ai)")
+        return value
+
+    @field_validator("alert_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"'{value}' is not an email address")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def platform(self) -> ComputePlatform:
+        return ComputePlatform.EKS if self.tier is Tier.B else ComputePlatform.EC2
+
+    @property
+    def https_enabled(self) -> bool:
+        return bool(self.domain)

@@ -1,0 +1,74 @@
+"""The tiers' presets: every size explicit, each overridable per stack by setting its key.
+
+Why these values: tier A must carry 100K users with no single point of failure (three AZs, a NAT per AZ, a
+cache replica); tier B runs the same data tier under EKS; tier C is the budget shape for 10-20K users and for
+`dev`. Instance families are Graviton (arm64), about 15% cheaper than their x86 peers at the same size
+(`../shared/facts/prices.md`): the app image is built for both architectures.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+from infra.config.model import Tier
+
+# Values are spelled exactly as `pulumi config set` would store them: strings.
+TIER_PRESETS: Final = MappingProxyType(
+    {
+        Tier.A: MappingProxyType(
+            {
+                "azCount": "3",
+                "natStrategy": "one-per-az",
+                "flowLogRetentionDays": "365",
+                "computeInstanceType": "c7g.xlarge",  # 4 vCPU, compute-optimized
+                "computeMinSize": "4",
+                "computeDesiredSize": "4",
+                "computeMaxSize": "12",
+                "atlasInstanceSize": "M30",
+                "atlasNodeCount": "3",
+                "cacheMode": "elasticache",
+                "cacheNodeType": "cache.m6g.large",
+                "cacheReplicas": "1",
+                "cdnEnabled": "true",
+                "monthlyBudgetUsd": "1100",
+            }
+        ),
+        Tier.B: MappingProxyType(
+            {
+                "azCount": "3",
+                "natStrategy": "one-per-az",
+                "flowLogRetentionDays": "365",
+                "computeInstanceType": "m7g.xlarge",  # 4 vCPU / 16 GiB nodes
+                "computeMinSize": "6",
+                "computeDesiredSize": "6",
+                "computeMaxSize": "12",
+                "atlasInstanceSize": "M30",
+                "atlasNodeCount": "3",
+                "cacheMode": "elasticache",
+                "cacheNodeType": "cache.m6g.large",  # ~6.4 GiB: holds the seed's 5 GB
+                "cacheReplicas": "1",
+                "cdnEnabled": "true",
+                "monthlyBudgetUsd": "1400",
+            }
+        ),
+        Tier.C: MappingProxyType(
+            {
+                "azCount": "2",
+                "natStrategy": "single",
+                "flowLogRetentionDays": "30",
+                "computeInstanceType": "t4g.large",  # 2 vCPU / 8 GiB
+                "computeMinSize": "2",
+                "computeDesiredSize": "2",
+                "computeMaxSize": "4",
+                "atlasInstanceSize": "M10",
+                "atlasNodeCount": "3",  # every dedicated Atlas cluster is a 3-node replica set
+                "cacheMode": "elasticache",
+                "cacheNodeType": "cache.t4g.medium",
+                "cacheReplicas": "0",
+                "cdnEnabled": "false",
+                "monthlyBudgetUsd": "180",
+            }
+        ),
+    }
+)

@@ -1,0 +1,80 @@
+"""Rules that span several keys: what a production stack must have, and sizes that must agree."""
+
+from __future__ import annotations
+
+from infra.config.errors import ConfigProblem
+from infra.config.keys import PROJECT_NAMESPACE
+from infra.config.model import CacheMode, NatStrategy, StackConfig
+
+
+def _key(name: str) -> str:
+    return f"{PROJECT_NAMESPACE}:{name}"
+
+
+def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    compute = config.compute
+    if not compute.min_size <= compute.desired_size <= compute.max_size:
+        problems.append(
+            ConfigProblem(
+                _key("computeMinSize"),
+                f"min {compute.min_size}, desired {compute.desired_size}, max {compute.max_size}: "
+                "computeMinSize <= computeDesiredSize <= computeMaxSize is required",
+            )
+        )
+    cache = config.cache
+    has_url = bool(cache.external_url.get_secret_value())
+    if cache.mode is CacheMode.EXTERNAL and not has_url:
+        problems.append(
+            ConfigProblem(
+                _key("externalRedisUrl"),
+                "cacheMode is external, so a Redis URL is required: "
+                "pulumi config set --secret externalRedisUrl rediss://...",
+            )
+        )
+    if cache.mode is CacheMode.ELASTICACHE and has_url:
+        problems.append(
+            ConfigProblem(
+                _key("externalRedisUrl"),
+                "is set but cacheMode is elasticache, which would ignore it: remove it or set cacheMode external",
+            )
+        )
+    if config.is_production:
+        problems.extend(_production_problems(config))
+    return problems
+
+
+def _production_problems(config: StackConfig) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    why = "production allows no single point of failure"
+    if config.network.az_count < 3:
+        problems.append(
+            ConfigProblem(_key("azCount"), f"{config.network.az_count} AZs: {why}; use 3 or more")
+        )
+    if config.network.nat_strategy is NatStrategy.SINGLE:
+        problems.append(
+            ConfigProblem(_key("natStrategy"), f"single: {why}; use one-per-az")
+        )
+    if not config.https_enabled:
+        problems.append(
+            ConfigProblem(
+                _key("domain"),
+                "production requires HTTPS, which needs a domain: pulumi config set domain api.example.com",
+            )
+        )
+    if config.compute.min_size < 2:
+        problems.append(
+            ConfigProblem(_key("computeMinSize"), f"{config.compute.min_size}: {why}; use 2 or more")
+        )
+    cache = config.cache
+    if cache.mode is CacheMode.ELASTICACHE and cache.replicas < 1:
+        problems.append(
+            ConfigProblem(_key("cacheReplicas"), f"0: {why}; use 1 or more (automatic failover)")
+        )
+    if cache.mode is CacheMode.EXTERNAL and cache.external_url.get_secret_value().startswith("redis://"):
+        problems.append(
+            ConfigProblem(
+                _key("externalRedisUrl"), "production requires TLS to Redis: use a rediss:// URL"
+            )
+        )
+    return problems

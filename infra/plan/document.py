@@ -1,0 +1,78 @@
+"""The plan document: the contract in docs/ARCHITECTURE (shared) that the tests, the cost estimator and the
+policy checks read. Resources are sorted by URN and keys sorted, so the same input gives byte-identical JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.config.loader import resolve
+from infra.plan.engine import run_under_mocks
+from infra.plan.project_files import find_project_root, read_project, stack_inputs
+from infra.plan.recording import Recording
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: str
+    stack: str
+    tier: str
+    resources: list[dict[str, Any]]
+    outputs: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "tier": self.tier,
+            "resources": self.resources,
+            "outputs": self.outputs,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def of_type(self, type_token: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["type"] == type_token]
+
+
+def build_plan(stack: str, overrides: list[str] | tuple[str, ...] = (), project_root: Path | None = None) -> Plan:
+    """Plan `stack` offline. Raises `PlanInputError` for unreadable input and `InvalidStackConfig` (a
+    `pulumi.RunError`) for invalid config, the latter before any resource is registered."""
+    from infra.program import main  # late: the program imports the provider SDKs
+
+    project = read_project(project_root or find_project_root())
+    raw = stack_inputs(project, stack, list(overrides))
+    config = resolve(raw, allow_placeholders=True)  # fail fast, before the engine starts
+    recording = run_under_mocks(raw, lambda: main(allow_placeholders=True))
+    return from_recording(recording, raw.project, raw.stack, config.tier.value)
+
+
+def from_recording(recording: Recording, project: str, stack: str, tier: str) -> Plan:
+    resources = [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "provider": r.provider,
+            "custom": r.custom,
+            "inputs": r.inputs,
+            "options": r.options,
+        }
+        for r in sorted(recording.resources, key=lambda r: r.urn)
+    ]
+    return Plan(project=project, stack=stack, tier=tier, resources=resources, outputs=recording.stack_outputs)
+
+
+def load_plan(path: Path) -> Plan:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return Plan(
+        project=document["project"],
+        stack=document["stack"],
+        tier=document["tier"],
+        resources=document["resources"],
+        outputs=document["outputs"],
+    )
