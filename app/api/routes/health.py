@@ -1,0 +1,105 @@
+"""Health endpoints, one per audience.
+
+- /api/health: the load balancer's target-group check. No I/O at all, so a slow database can never make the
+  ALB mark every instance unhealthy at once and terminate the fleet.
+- /api/health/live: liveness (restart me if this stops answering): the process and its event loop serve.
+- /api/health/ready: readiness (send me traffic): MongoDB answers (503 naming it if not); Redis down is
+  reported as degraded, still 200, because the cache falls back to the database.
+- /api/health/detailed: monitoring, behind X-Health-Token: every dependency's status and latency, version,
+  uptime, pool and cache statistics.
+"""
+
+import hmac
+import os
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, status
+from fastapi.responses import JSONResponse
+
+from app import __version__
+from app.api.deps import ReadinessDep, ResourcesDep, SettingsDep
+from app.core.redis import redis_pool_stats
+from app.schemas.health import DependencyOut, DetailedHealthOut, HealthOut, LivenessOut, ReadinessOut
+from app.services.readiness import ReadinessReport, ServiceStatus
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+NO_STORE = {"Cache-Control": "no-store"}
+_DETAILS = {
+    ServiceStatus.READY: None,
+    ServiceStatus.DEGRADED: "Redis is unavailable; the cache falls back to MongoDB.",
+    ServiceStatus.UNAVAILABLE: "MongoDB is unavailable.",
+}
+
+
+async def require_health_token(
+    settings: SettingsDep,
+    x_health_token: Annotated[str | None, Header(description="HEALTH_DETAILED_TOKEN")] = None,
+) -> None:
+    expected = settings.health_detailed_token.get_secret_value().encode()
+    # compare_digest: the time taken must not reveal how much of a guess was right.
+    if x_health_token is None or not hmac.compare_digest(x_health_token.encode(), expected):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "A valid X-Health-Token header is required.")
+
+
+@router.get("", response_model=HealthOut)
+async def health() -> JSONResponse:
+    return JSONResponse({"status": "ok"}, headers=NO_STORE)
+
+
+@router.get("/live", response_model=LivenessOut)
+async def live(resources: ResourcesDep) -> JSONResponse:
+    return JSONResponse(
+        {"status": "alive", "pid": os.getpid(), "uptime_seconds": resources.uptime_seconds()}, headers=NO_STORE
+    )
+
+
+def _readiness_body(report: ReadinessReport) -> dict[str, object]:
+    return {"status": report.status.value, "detail": _DETAILS[report.status], "checks": report.checks()}
+
+
+@router.get(
+    "/ready",
+    response_model=ReadinessOut,
+    responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": ReadinessOut, "description": "MongoDB is down"}},
+)
+async def ready(readiness: ReadinessDep) -> JSONResponse:
+    report = await readiness.report()
+    code = status.HTTP_200_OK if report.is_ready else status.HTTP_503_SERVICE_UNAVAILABLE
+    return JSONResponse(_readiness_body(report), status_code=code, headers=NO_STORE)
+
+
+@router.get(
+    "/detailed",
+    response_model=DetailedHealthOut,
+    dependencies=[Depends(require_health_token)],
+    responses={status.HTTP_401_UNAUTHORIZED: {"description": "Missing or wrong X-Health-Token"}},
+)
+async def detailed(resources: ResourcesDep) -> JSONResponse:
+    settings = resources.settings
+    # Fresh, not the cached readiness answer: monitoring wants this moment's latency, and polls rarely.
+    report = await resources.readiness.check_now()
+    pools: dict[str, dict[str, int]] = {"mongodb": resources.mongo_pool.snapshot(settings.mongo_max_pool_size)}
+    if resources.redis is not None:
+        pools["redis"] = redis_pool_stats(resources.redis, settings.redis_max_connections)
+    body = DetailedHealthOut(
+        status=report.status.value,
+        service=settings.service_name,
+        version=__version__,
+        release=settings.app_release,
+        environment=settings.app_env,
+        pid=os.getpid(),
+        uptime_seconds=resources.uptime_seconds(),
+        dependencies={
+            check.name: DependencyOut(status=check.state.value, latency_ms=check.latency_ms, error=check.error)
+            for check in (report.mongodb, report.redis)
+        },
+        pools=pools,
+        cache=resources.cache.snapshot(),
+        readiness={
+            "probes_run": resources.readiness.probes_run,
+            "cache_seconds": resources.readiness.cache_seconds,
+            "timeout_seconds": resources.readiness.timeout_seconds,
+        },
+    )
+    return JSONResponse(body.model_dump(mode="json"), headers=NO_STORE)

@@ -1,0 +1,28 @@
+"""GET /api/posts: a user's posts, newest first, paginated, cached in Redis."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import PostServiceDep
+from app.schemas.common import UserId
+from app.schemas.posts import PostPage
+
+router = APIRouter(tags=["posts"])
+
+MAX_PAGE = 500  # deep pages cost a long skip; clients that need more should narrow the query
+MAX_PAGE_SIZE = 100
+
+
+@router.get("/posts", response_model=PostPage)
+async def list_posts(
+    posts: PostServiceDep,
+    response: Response,
+    user_id: Annotated[UserId, Query(description="Whose posts: letters, digits, '_' or '-', up to 64.")],
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> PostPage:
+    result = await posts.list_for_user(user_id, page=page, page_size=page_size)
+    # hit, miss or bypass: lets clients, tests and the load test see where an answer came from.
+    response.headers["X-Cache"] = result.source.value
+    return result.value

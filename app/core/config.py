@@ -1,0 +1,216 @@
+"""The service's settings: one pydantic-settings class read from the environment.
+
+The infrastructure provides these variables (secrets from AWS Secrets Manager): APP_ENV, MONGO_URL (with the
+database name), REDIS_URL, JWT_SECRET, HEALTH_DETAILED_TOKEN, S3_BUCKET, CDN_DOMAIN, AWS_REGION. Everything
+else is a tuning value with a default that suits one 2-4 vCPU instance.
+"""
+
+import json
+import re
+from functools import lru_cache
+from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Values people paste while wiring things up. None of them is acceptable as a secret in production.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        "changeme",
+        "change-me",
+        "change_me",
+        "changethis",
+        "secret",
+        "password",
+        "placeholder",
+        "default",
+        "development",
+        "dev",
+        "test",
+        "todo",
+        "xxx",
+        "[secret]",
+    }
+)
+MIN_SECRET_LENGTH = 32
+# Development-only values: convenient on a laptop with docker-compose, refused in production.
+DEV_SECRET = "changethis"  # noqa: S105 - the development placeholder that production refuses
+# Production must name these explicitly instead of inheriting a localhost default.
+REQUIRED_IN_PRODUCTION = ("mongo_url", "redis_url", "s3_bucket", "jwt_secret", "health_detailed_token")
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+_MONGO_DB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+
+
+def _split_list(value: object) -> object:
+    """Accept a JSON list or a comma-separated string for list settings (`a,b` is what people type)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+class Settings(BaseSettings):
+    # hide_input_in_errors: a failed validation must not echo the raw environment (secrets) into logs.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, case_sensitive=False, hide_input_in_errors=True)
+
+    app_env: Literal["development", "production"] = "development"
+    service_name: str = "contentry-api"
+    # Set by the image build (git sha or tag) so /detailed says which build is running.
+    app_release: str = "dev"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    access_log_enabled: bool = True
+
+    # MongoDB. The URL carries credentials, so it is a secret, and it must name the database.
+    mongo_url: SecretStr = SecretStr("mongodb://localhost:27017/contentry")
+    mongo_max_pool_size: int = Field(default=100, ge=1, le=1000)
+    mongo_min_pool_size: int = Field(default=0, ge=0, le=1000)
+    mongo_max_idle_time_ms: int = Field(default=60_000, ge=1_000)
+    mongo_wait_queue_timeout_ms: int = Field(default=2_000, ge=100)
+    mongo_connect_timeout_ms: int = Field(default=2_000, ge=100)
+    mongo_server_selection_timeout_ms: int = Field(default=3_000, ge=100)
+    # Upper bound for one API query (client-side operation timeout); a slow database fails fast with 503.
+    mongo_query_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+
+    # Redis: a cache only. Short timeouts, because a slow cache must never be slower than the database.
+    redis_url: SecretStr = SecretStr("redis://localhost:6379/0")
+    redis_max_connections: int = Field(default=200, ge=1, le=10_000)
+    redis_socket_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    redis_connect_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    # How long a request waits for a free Redis connection before it goes to the database instead.
+    redis_pool_wait_seconds: float = Field(default=0.05, ge=0, le=5)
+
+    cache_enabled: bool = True
+    cache_prefix: str = Field(default="contentry", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    cache_default_ttl_seconds: int = Field(default=60, ge=1, le=86_400)
+    posts_cache_ttl_seconds: int = Field(default=30, ge=1, le=86_400)
+    # After a Redis failure the cache skips Redis for this long, so a dead Redis adds no latency.
+    cache_breaker_cooldown_seconds: float = Field(default=5.0, gt=0, le=300)
+
+    # Readiness: each dependency gets this long; the answer is reused for readiness_cache_seconds so a
+    # probe storm costs one ping per process. cache + timeout stays under 2 s: MongoDB down shows fast.
+    readiness_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    readiness_cache_seconds: float = Field(default=1.0, ge=0, le=30)
+    create_indexes_on_startup: bool = True
+
+    # Secrets. Never logged: SecretStr hides them from repr, str and model_dump.
+    jwt_secret: SecretStr = SecretStr(DEV_SECRET)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    health_detailed_token: SecretStr = SecretStr(DEV_SECRET)
+
+    # Files.
+    s3_bucket: str = Field(default="contentry-dev-uploads", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    s3_endpoint_url: str | None = None
+    cdn_domain: str | None = None
+    aws_region: str = "us-east-1"
+    upload_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=5 * 1024**3)
+    upload_allowed_content_types: Annotated[list[str], NoDecode] = [
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "video/mp4",
+        "application/pdf",
+    ]
+    upload_url_expires_seconds: int = Field(default=900, ge=60, le=7 * 86_400)
+    download_url_expires_seconds: int = Field(default=3_600, ge=60, le=7 * 86_400)
+
+    cors_origins: Annotated[list[str], NoDecode] = []
+
+    @field_validator("cors_origins", "upload_allowed_content_types", mode="before")
+    @classmethod
+    def _parse_list(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin == "*":
+                continue
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+                raise ValueError(f"CORS_ORIGINS entry {origin!r} must be an origin like https://app.example.com")
+        return [origin.rstrip("/") for origin in origins]
+
+    @field_validator("mongo_url")
+    @classmethod
+    def _check_mongo_url(cls, url: SecretStr) -> SecretStr:
+        parts = urlsplit(url.get_secret_value())
+        if parts.scheme not in ("mongodb", "mongodb+srv") or not parts.netloc:
+            raise ValueError("MONGO_URL must be a mongodb:// or mongodb+srv:// URL")
+        if not _MONGO_DB_NAME.match(parts.path.lstrip("/")):
+            raise ValueError("MONGO_URL must name the database, as in mongodb://host:27017/contentry")
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, url: SecretStr) -> SecretStr:
+        parts = urlsplit(url.get_secret_value())
+        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+            raise ValueError("REDIS_URL must be a redis:// or rediss:// URL")
+        return url
+
+    @field_validator("cdn_domain", "s3_endpoint_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # The infrastructure sets CDN_DOMAIN="" when a tier has no CloudFront.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("cdn_domain")
+    @classmethod
+    def _check_cdn_domain(cls, domain: str | None) -> str | None:
+        if domain is not None and not _HOSTNAME.match(domain):
+            raise ValueError("CDN_DOMAIN must be a bare host name such as d111111abcdef8.cloudfront.net")
+        return domain
+
+    @field_validator("aws_region")
+    @classmethod
+    def _check_region(cls, region: str) -> str:
+        if not _AWS_REGION.match(region):
+            raise ValueError(f"AWS_REGION {region!r} is not a region name such as eu-west-1")
+        return region
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Self:
+        if self.mongo_min_pool_size > self.mongo_max_pool_size:
+            raise ValueError("MONGO_MIN_POOL_SIZE must not exceed MONGO_MAX_POOL_SIZE")
+        if self.app_env != "production":
+            return self
+        problems = [
+            f"{name.upper()} must be set explicitly in production"
+            for name in REQUIRED_IN_PRODUCTION
+            if name not in self.model_fields_set
+        ]
+        for name in ("jwt_secret", "health_detailed_token"):
+            secret: SecretStr = getattr(self, name)
+            value = secret.get_secret_value()
+            if value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
+                problems.append(f"{name.upper()} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters")
+        if "*" in self.cors_origins:
+            problems.append("CORS_ORIGINS must list origins explicitly in production, not '*'")
+        if problems:
+            # Names only, never values: this message ends up in logs.
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def mongo_database(self) -> str:
+        return urlsplit(self.mongo_url.get_secret_value()).path.lstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return Settings()

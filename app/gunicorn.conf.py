@@ -1,0 +1,84 @@
+"""Gunicorn settings for `gunicorn -c app/gunicorn.conf.py app.main:app`.
+
+Gunicorn is the process manager (forks and replaces workers, handles signals); each worker is a uvicorn
+asyncio event loop. Every value can be overridden from the environment, so the same image fits a 2-vCPU
+instance, a 4-vCPU one and a Kubernetes pod with a CPU limit.
+"""
+
+import math
+import os
+from pathlib import Path
+
+from app.core.logging import logging_config
+
+# The ALB closes idle client connections after 60 s. The app must keep its side open longer, or it may close
+# a connection at the moment the ALB sends a request on it, which the client sees as a 502.
+ALB_IDLE_TIMEOUT_SECONDS = 60
+
+
+def _env_int(name: str, default: int, *, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    value = int(raw)
+    if value < minimum:
+        raise ValueError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def available_cpus() -> int:
+    """CPUs this process may really use: the cgroup v2 quota (a container's CPU limit) if one is set, else the
+    CPUs the process is allowed to run on. os.cpu_count() would report the host's CPUs inside a pod."""
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpu_max = Path("/sys/fs/cgroup/cpu.max")
+    try:
+        quota, period = cpu_max.read_text().split()
+    except (OSError, ValueError):
+        return max(1, allowed)
+    if quota == "max":
+        return max(1, allowed)
+    return max(1, min(allowed, math.ceil(int(quota) / int(period))))
+
+
+def default_workers() -> int:
+    # One async worker per CPU: each worker already multiplexes thousands of connections on its event loop,
+    # so the sync-worker rule (2 x CPU + 1) would only add memory and context switches.
+    return available_cpus()
+
+
+# A container listens on all its interfaces; the security groups decide who reaches the port.
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = _env_int("GUNICORN_WORKERS", _env_int("WEB_CONCURRENCY", default_workers(), minimum=1), minimum=1)
+worker_class = "uvicorn_worker.UvicornWorker"
+backlog = _env_int("GUNICORN_BACKLOG", 2048, minimum=64)
+
+# A worker that does not heartbeat for this long (a blocked event loop) is killed and replaced.
+timeout = _env_int("GUNICORN_TIMEOUT", 30, minimum=5)
+# On SIGTERM (deploy, scale-in) workers get this long to finish in-flight requests.
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=1)
+keepalive = _env_int("GUNICORN_KEEPALIVE", ALB_IDLE_TIMEOUT_SECONDS + 15, minimum=ALB_IDLE_TIMEOUT_SECONDS + 1)
+
+# Recycle workers now and then to bound the effect of any slow leak; the jitter keeps workers from all
+# restarting at the same moment.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 20_000, minimum=0)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 2_000, minimum=0)
+
+# The ALB terminates TLS and sets X-Forwarded-For/-Proto; only the load balancer can reach the port (security
+# groups), so the forwarded headers are trusted. Set FORWARDED_ALLOW_IPS to narrow this elsewhere.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+# The heartbeat file on tmpfs: on a container's overlay filesystem its writes can stall a worker.
+if Path("/dev/shm").is_dir():  # noqa: S108 - gunicorn's documented choice for containers
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+# JSON logs. The app writes one JSON access line per request itself (with request id and duration), so
+# gunicorn's and uvicorn's plain-text access logs are off and their other loggers use the app's formatter.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+logconfig_dict = logging_config(loglevel.upper())
+
+proc_name = "contentry-api"
+# gunicorn's runtime control socket (gunicornc) defaults to $HOME/.gunicorn: useless in a container, unwritable
+# on a read-only root filesystem, and shared by every gunicorn running under the same user.
+control_socket_disable = True

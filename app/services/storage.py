@@ -1,0 +1,146 @@
+"""File storage on S3: presigned uploads that S3 itself constrains, and download URLs (CDN when configured).
+
+Browsers upload straight to S3 with a presigned POST; the API never proxies file bytes. The POST policy pins
+the key, the content type and a size range, so S3 rejects anything other than what the API agreed to.
+"""
+
+import asyncio
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, cast
+from urllib.parse import quote
+
+from boto3.session import Session
+from botocore.config import Config
+
+from app.core.config import Settings
+
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_FILENAME_LENGTH = 128
+
+
+class S3Presigner(Protocol):
+    """The part of boto3's S3 client this service uses (boto3 clients are built at run time, untyped)."""
+
+    def generate_presigned_post(
+        self,
+        Bucket: str,
+        Key: str,
+        Fields: dict[str, Any] | None = None,
+        Conditions: list[Any] | None = None,
+        ExpiresIn: int = 3600,
+    ) -> dict[str, Any]: ...
+
+    def generate_presigned_url(
+        self, ClientMethod: str, Params: dict[str, Any] | None = None, ExpiresIn: int = 3600
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    url: str
+    fields: dict[str, str]
+    key: str
+    expires_at: datetime
+    max_bytes: int
+
+
+def safe_filename(filename: str) -> str:
+    """A file name that is safe as the last segment of an S3 key and in a URL: ASCII letters, digits, `._-`.
+
+    Path components are dropped (a client cannot choose another user's prefix with ../), and a name that
+    sanitises to nothing becomes "file".
+    """
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    cleaned = _UNSAFE_FILENAME_CHARS.sub("-", ascii_name).strip(".-_")
+    if len(cleaned) > MAX_FILENAME_LENGTH:
+        stem, dot, extension = cleaned.rpartition(".")
+        if dot and 0 < len(extension) <= 16:
+            cleaned = f"{stem[: MAX_FILENAME_LENGTH - len(extension) - 1]}.{extension}"
+        else:
+            cleaned = cleaned[:MAX_FILENAME_LENGTH]
+    return cleaned or "file"
+
+
+def upload_key(user_id: str, filename: str, now: datetime, unique: uuid.UUID) -> str:
+    """uploads/<user>/<yyyy>/<mm>/<uuid>/<file>: per-user prefixes (for IAM and lifecycle rules), no
+    collisions, and the original name kept for the download."""
+    return f"uploads/{user_id}/{now:%Y}/{now:%m}/{unique.hex}/{safe_filename(filename)}"
+
+
+class StorageService:
+    def __init__(
+        self,
+        s3: S3Presigner,
+        *,
+        bucket: str,
+        cdn_domain: str | None,
+        upload_expires_seconds: int,
+        download_expires_seconds: int,
+    ) -> None:
+        self._s3 = s3
+        self.bucket = bucket
+        self.cdn_domain = cdn_domain
+        self.upload_expires_seconds = upload_expires_seconds
+        self.download_expires_seconds = download_expires_seconds
+
+    async def presign_upload(self, key: str, *, content_type: str, max_bytes: int) -> PresignedUpload:
+        """A presigned POST for exactly this key and content type, of at most max_bytes."""
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        fields = {"Content-Type": content_type}
+        # boto3 adds the bucket and key conditions itself.
+        conditions: list[Any] = [
+            ["eq", "$Content-Type", content_type],
+            ["content-length-range", 1, max_bytes],
+        ]
+        expires_at = datetime.now(UTC) + timedelta(seconds=self.upload_expires_seconds)
+        # Signing is local CPU work, but the first call may resolve credentials from the instance metadata
+        # service over the network: keep it off the event loop.
+        presigned = await asyncio.to_thread(
+            self._s3.generate_presigned_post,
+            Bucket=self.bucket,
+            Key=key,
+            Fields=fields,
+            Conditions=conditions,
+            ExpiresIn=self.upload_expires_seconds,
+        )
+        return PresignedUpload(
+            url=presigned["url"],
+            fields={name: str(value) for name, value in presigned["fields"].items()},
+            key=key,
+            expires_at=expires_at,
+            max_bytes=max_bytes,
+        )
+
+    async def download_url(self, key: str) -> str:
+        """Through the CDN when one is configured (cached at the edge, bucket stays private behind origin
+        access control); otherwise a presigned S3 GET that expires."""
+        if self.cdn_domain:
+            return f"https://{self.cdn_domain}/{quote(key)}"
+        return await asyncio.to_thread(
+            self._s3.generate_presigned_url,
+            ClientMethod="get_object",
+            Params={"Bucket": self.bucket, "Key": key},
+            ExpiresIn=self.download_expires_seconds,
+        )
+
+
+def create_s3_client(settings: Settings) -> S3Presigner:
+    """An S3 client for the configured region. Signature v4 and virtual-hosted addressing, which every region
+    accepts; credentials come from the default chain (the instance or pod role in AWS)."""
+    client = Session().client(
+        "s3",
+        region_name=settings.aws_region,
+        endpoint_url=settings.s3_endpoint_url,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if settings.s3_endpoint_url else "virtual"},
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    )
+    return cast(S3Presigner, client)
