@@ -1,6 +1,6 @@
 """`python -m infra.cli` (or `contentry-infra`): the tools that need no cloud credentials.
 
-  plan   run the real program offline under the mock engine; print the resource tree, write the JSON plan
+plan   run the real program offline under the mock engine; print the resource tree, write the JSON plan
 """
 
 from __future__ import annotations
@@ -15,13 +15,17 @@ EXIT_INPUT_ERROR = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="contentry-infra", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="contentry-infra", description=(__doc__ or "").split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     plan = commands.add_parser("plan", help="plan a stack offline (no cloud, no Pulumi CLI)")
     plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
     plan.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a config key for this run only, for example --set tier=B (repeatable)",
     )
     plan.add_argument("--json", type=Path, metavar="PATH", help="also write the plan as JSON to PATH")

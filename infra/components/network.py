@@ -128,18 +128,21 @@ class Network(pulumi.ComponentResource):
                     availability_zone=zone,
                     # Nothing here gets a public IP by itself: the ALB and NAT gateways bring their own.
                     map_public_ip_on_launch=False,
-                    tags={**name_tag(self._args.name_prefix, planned.tier.value, zone), "SubnetTier": planned.tier.value},
+                    tags={
+                        **name_tag(self._args.name_prefix, planned.tier.value, zone),
+                        "SubnetTier": planned.tier.value,
+                    },
                     opts=pulumi.ResourceOptions(parent=self),
                 )
             )
         return subnets
 
-    def _public_routes(
-        self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]
-    ) -> None:
+    def _public_routes(self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]) -> None:
         child = pulumi.ResourceOptions(parent=self)
         table = aws.ec2.RouteTable(
-            child_name(self._name, "public-rt"), vpc_id=vpc.id, tags=name_tag(self._args.name_prefix, "public"),
+            child_name(self._name, "public-rt"),
+            vpc_id=vpc.id,
+            tags=name_tag(self._args.name_prefix, "public"),
             opts=child,
         )
         aws.ec2.Route(
@@ -151,7 +154,10 @@ class Network(pulumi.ComponentResource):
         )
         for index, subnet in enumerate(public):
             aws.ec2.RouteTableAssociation(
-                child_name(self._name, "public-rta", index), route_table_id=table.id, subnet_id=subnet.id, opts=child
+                child_name(self._name, "public-rta", index),
+                route_table_id=table.id,
+                subnet_id=subnet.id,
+                opts=child,
             )
 
     def _nat_gateways(self, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]) -> list[pulumi.Output[str]]:
@@ -196,7 +202,10 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
-                child_name(self._name, "private-rta", index), route_table_id=table.id, subnet_id=subnet.id, opts=child
+                child_name(self._name, "private-rta", index),
+                route_table_id=table.id,
+                subnet_id=subnet.id,
+                opts=child,
             )
             tables.append(table)
         return tables
@@ -212,7 +221,10 @@ class Network(pulumi.ComponentResource):
         )
         for index, subnet in enumerate(isolated):
             aws.ec2.RouteTableAssociation(
-                child_name(self._name, "isolated-rta", index), route_table_id=table.id, subnet_id=subnet.id, opts=child
+                child_name(self._name, "isolated-rta", index),
+                route_table_id=table.id,
+                subnet_id=subnet.id,
+                opts=child,
             )
         return table
 

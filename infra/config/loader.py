@@ -72,8 +72,8 @@ def resolve(raw: RawConfig, *, allow_placeholders: bool = False) -> StackConfig:
         field_problems = _from_validation_error(error, raw.stack)
         problems += field_problems
         problems += _cross_field_problems_despite(field_problems, merged, tier, raw)
-    else:
-        problems += cross_field_problems(config)
+        raise InvalidStackConfig(raw.stack, problems) from None
+    problems += cross_field_problems(config)
     if problems:
         raise InvalidStackConfig(raw.stack, problems)
     return config
@@ -83,11 +83,19 @@ def _cross_field_problems_despite(
     field_problems: list[ConfigProblem], merged: dict[str, str], tier: Tier, raw: RawConfig
 ) -> list[ConfigProblem]:
     """Rules across keys need every key valid. So that one run still reports every problem, retry them with
-    each invalid key at its tier preset, and keep only findings about the keys that were valid."""
+    each invalid key at a valid stand-in (its preset, offline value or default), and keep only findings about
+    the keys that were valid."""
     bad = {problem.key for problem in field_problems}
     known = keys_by_full_name()
     presets = {f"{PROJECT_NAMESPACE}:{name}": value for name, value in TIER_PRESETS[tier].items()}
-    retry = {key: presets[key] for key in bad if key in presets}
+    stand_ins = {
+        key: presets.get(key)
+        or known[key].offline_value
+        or (None if known[key].default is None else str(known[key].default))
+        for key in bad
+        if key in known
+    }
+    retry = {key: value for key, value in stand_ins.items() if value is not None}
     document: dict[str, Any] = {"project": raw.project, "stack": raw.stack}
     for full_name, value in {**merged, **retry}.items():
         _put(document, known[full_name], value)
@@ -105,9 +113,7 @@ def _unknown_keys(own: Mapping[str, str], known: Mapping[str, ConfigKey]) -> lis
         name = full_name.split(":", 1)[1]
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"did you mean {close[0]}? " if close else ""
-        problems.append(
-            ConfigProblem(full_name, f"unknown key; {hint}known keys: {', '.join(names)}")
-        )
+        problems.append(ConfigProblem(full_name, f"unknown key; {hint}known keys: {', '.join(names)}"))
     return problems
 
 

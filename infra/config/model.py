@@ -104,7 +104,7 @@ def ec2_instance_types() -> frozenset[str]:
     import botocore.session
 
     model = botocore.session.get_session().get_service_model("ec2")
-    return frozenset(model.shape_for("InstanceType").enum)  # type: ignore[attr-defined]
+    return frozenset(model.shape_for("InstanceType").enum)
 
 
 @cache
@@ -196,15 +196,9 @@ class DatabaseSettings(BaseModel):
         "MongoDB Atlas organization id (24 hex digits), from the Atlas UI: Organization Settings.",
         offline_value="5f0000000000000000000000",
     )
-    instance_size: str = setting(
-        "atlasInstanceSize", "Atlas cluster tier: M10 (budget) to M300.", tier_preset=True
-    )
-    node_count: int = setting(
-        "atlasNodeCount", "Electable nodes of the replica set: 3, 5 or 7.", tier_preset=True
-    )
-    mongo_version: str = setting(
-        "mongoVersion", "MongoDB major version of the cluster.", default="8.0"
-    )
+    instance_size: str = setting("atlasInstanceSize", "Atlas cluster tier: M10 (budget) to M300.", tier_preset=True)
+    node_count: int = setting("atlasNodeCount", "Electable nodes of the replica set: 3, 5 or 7.", tier_preset=True)
+    mongo_version: str = setting("mongoVersion", "MongoDB major version of the cluster.", default="8.0")
 
     @field_validator("atlas_org_id")
     @classmethod
@@ -224,16 +218,16 @@ class DatabaseSettings(BaseModel):
     @classmethod
     def _replica_set(cls, value: int) -> int:
         if value not in ATLAS_NODE_COUNTS:
-            raise ValueError(
-                f"{value} electable nodes is not a valid Atlas replica set; allowed: 3, 5 or 7"
-            )
+            raise ValueError(f"{value} electable nodes is not a valid Atlas replica set; allowed: 3, 5 or 7")
         return value
 
     @field_validator("mongo_version")
     @classmethod
     def _version(cls, value: str) -> str:
         if value not in MONGO_VERSIONS:
-            raise ValueError(f"'{value}' is not a supported MongoDB major version; allowed: {', '.join(MONGO_VERSIONS)}")
+            raise ValueError(
+                f"'{value}' is not a supported MongoDB major version; allowed: {', '.join(MONGO_VERSIONS)}"
+            )
         return value
 
 
@@ -241,16 +235,21 @@ class CacheSettings(BaseModel):
     model_config = _Frozen
 
     mode: CacheMode = setting(
-        "cacheMode", "`elasticache` (provisioned here) or `external` (needs externalRedisUrl).", tier_preset=True
+        "cacheMode",
+        "`elasticache` (provisioned here) or `external` (needs externalRedisUrl).",
+        tier_preset=True,
     )
     engine: CacheEngine = setting(
         "cacheEngine", "`valkey` (about 20% cheaper) or `redis` (Redis OSS).", default=CacheEngine.VALKEY
     )
     node_type: str = setting(
-        "cacheNodeType", "ElastiCache node type, for example cache.t4g.medium or cache.m6g.large.", tier_preset=True
+        "cacheNodeType",
+        "ElastiCache node type, for example cache.t4g.medium or cache.m6g.large.",
+        tier_preset=True,
     )
     replicas: Annotated[int, Field(ge=0, le=5)] = setting(
-        "cacheReplicas", "Read replicas besides the primary (0 to 5); 1 or more enables automatic failover.",
+        "cacheReplicas",
+        "Read replicas besides the primary (0 to 5); 1 or more enables automatic failover.",
         tier_preset=True,
     )
     external_url: SecretStr = setting(
@@ -296,7 +295,8 @@ class StackConfig(BaseModel):
     region: str = setting("aws:region", "AWS region of every regional resource.", default="us-east-1")
     tier: Tier = setting("tier", "A (100K users on EC2), B (EKS) or C (budget).", default=Tier.C)
     environment: Environment = setting(
-        "environment", "`development` or `production` (protection, HTTPS, no single point of failure).",
+        "environment",
+        "`development` or `production` (protection, HTTPS, no single point of failure).",
         default=Environment.DEVELOPMENT,
     )
     cost_center: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/=+@ -]{1,128}$")] = setting(

@@ -48,13 +48,9 @@ def _production_problems(config: StackConfig) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     why = "production allows no single point of failure"
     if config.network.az_count < 3:
-        problems.append(
-            ConfigProblem(_key("azCount"), f"{config.network.az_count} AZs: {why}; use 3 or more")
-        )
+        problems.append(ConfigProblem(_key("azCount"), f"{config.network.az_count} AZs: {why}; use 3 or more"))
     if config.network.nat_strategy is NatStrategy.SINGLE:
-        problems.append(
-            ConfigProblem(_key("natStrategy"), f"single: {why}; use one-per-az")
-        )
+        problems.append(ConfigProblem(_key("natStrategy"), f"single: {why}; use one-per-az"))
     if not config.https_enabled:
         problems.append(
             ConfigProblem(
@@ -63,18 +59,12 @@ def _production_problems(config: StackConfig) -> list[ConfigProblem]:
             )
         )
     if config.compute.min_size < 2:
-        problems.append(
-            ConfigProblem(_key("computeMinSize"), f"{config.compute.min_size}: {why}; use 2 or more")
-        )
+        problems.append(ConfigProblem(_key("computeMinSize"), f"{config.compute.min_size}: {why}; use 2 or more"))
     cache = config.cache
     if cache.mode is CacheMode.ELASTICACHE and cache.replicas < 1:
-        problems.append(
-            ConfigProblem(_key("cacheReplicas"), f"0: {why}; use 1 or more (automatic failover)")
-        )
+        problems.append(ConfigProblem(_key("cacheReplicas"), f"0: {why}; use 1 or more (automatic failover)"))
     if cache.mode is CacheMode.EXTERNAL and cache.external_url.get_secret_value().startswith("redis://"):
         problems.append(
-            ConfigProblem(
-                _key("externalRedisUrl"), "production requires TLS to Redis: use a rediss:// URL"
-            )
+            ConfigProblem(_key("externalRedisUrl"), "production requires TLS to Redis: use a rediss:// URL")
         )
     return problems

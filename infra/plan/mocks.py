@@ -41,21 +41,19 @@ class PlanMocks(pulumi.runtime.Mocks):
         resource_id = f"{args.name}-id"
         state: dict[str, Any] = dict(args.inputs)
         if args.typ.startswith("aws:"):
-            state.setdefault(
-                "arn", f"arn:aws:{_service_of(args.typ)}:{self.region}:{ACCOUNT_ID}:{args.name}"
-            )
+            state.setdefault("arn", f"arn:aws:{_service_of(args.typ)}:{self.region}:{ACCOUNT_ID}:{args.name}")
         computed = _COMPUTED.get(args.typ)
         if computed is not None:
             state.update(computed(args.name, args.inputs, self.region))
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         handler = _INVOKES.get(args.token)
         if handler is None:
             raise UnmockedInvokeError(
                 f"the offline plan has no answer for invoke {args.token}; add one to infra/plan/mocks.py"
             )
-        return handler(args.args, self.region)
+        return handler(args.args, self.region), []
 
 
 def _zones(_: dict[str, Any], region: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import yaml
 from infra.config.keys import keys_by_full_name
 from infra.config.loader import RawConfig
 
-SECRET_PLACEHOLDER = "offline-secret-placeholder"
+SECRET_PLACEHOLDER = "offline-secret-placeholder"  # noqa: S105 (a stand-in, not a credential)
 
 
 class PlanInputError(Exception):
@@ -74,8 +74,9 @@ def stack_inputs(project: ProjectFiles, stack: str, overrides: list[str]) -> Raw
     )
     if path is None:
         known = ", ".join(project.stacks()) or "none"
-        raise PlanInputError(f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {project.stack_config_dir} "
-                             f"(stacks: {known})")
+        raise PlanInputError(
+            f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {project.stack_config_dir} (stacks: {known})"
+        )
     document = _read_yaml(path)
     values: dict[str, str] = {}
     secret_keys: set[str] = set()

@@ -15,7 +15,7 @@ from pulumi.runtime.mocks import MockMonitor
 
 # Wire signatures of the Pulumi RPC protocol (sdk/python/lib/pulumi/runtime/rpc.py).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a wire signature)
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
@@ -47,7 +47,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recording = Recording()
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.recording.resources.append(
@@ -70,7 +70,7 @@ class RecordingMonitor(MockMonitor):
             )
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if "::pulumi:pulumi:Stack::" in request.urn:
             self.recording.stack_outputs = redact(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)
