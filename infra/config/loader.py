@@ -39,7 +39,9 @@ def read_pulumi_config() -> RawConfig:
     from pulumi.runtime import config as runtime_config
 
     values: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret_keys = {key for key in values if runtime_config.is_config_secret(key)}
+    # The host passes secret keys either through set_all_config or the PULUMI_CONFIG_SECRET_KEYS variable.
+    env_secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys = {key for key in values if runtime_config.is_config_secret(key) or key in env_secret_keys}
     return RawConfig(
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),

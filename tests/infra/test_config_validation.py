@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pulumi
 import pytest
+from pulumi.runtime import config as runtime_config
 
 from infra.config import CacheMode, InvalidStackConfig, NatStrategy, Tier
-from infra.config.loader import RawConfig, resolve
+from infra.config.loader import RawConfig, read_pulumi_config, resolve
 from infra.config.model import ec2_instance_types
 
 VALID_DEV = {
@@ -380,3 +382,17 @@ def test_production_redis_must_use_tls() -> None:
 def test_provider_keys_of_other_namespaces_are_not_ours_to_refuse() -> None:
     config = resolve(raw({**VALID_DEV, "aws:profile": "contentry", "mongodbatlas:publicKey": "abc"}))
     assert config.region == "us-east-1"
+
+
+def test_secret_keys_passed_through_the_environment_count_as_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The language host may pass config and its secret keys as PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS."""
+    values = {**VALID_DEV, "contentry:cacheMode": "external", "contentry:externalRedisUrl": "rediss://:pw@h:6380"}
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(values))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["contentry:externalRedisUrl"]))
+    token = runtime_config.CONFIG.set({})
+    try:
+        raw_config = read_pulumi_config()
+    finally:
+        runtime_config.CONFIG.reset(token)
+    assert raw_config.secret_keys == {"contentry:externalRedisUrl"}
+    assert resolve(raw_config).cache.mode is CacheMode.EXTERNAL

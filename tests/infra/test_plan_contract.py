@@ -79,6 +79,15 @@ def test_cli_prints_a_tree_by_component_with_a_count() -> None:
     assert f"{count} resources" in result.stdout
 
 
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "contentry-infra"
+    result = subprocess.run(
+        [str(script), "plan", "--stack", "dev", "--quiet"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{len(plan_of('dev').resources)} resources" in result.stdout
+
+
 def test_set_overrides_a_key_for_one_run() -> None:
     assert plan_of("dev", ("tier=B",)).tier == "B"
     assert plan_of("dev").tier == "C"
