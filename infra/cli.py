@@ -50,7 +50,24 @@ def _plan(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _close_engine_event_loops() -> None:
+    """The mock monitor answers from executor threads, each with an event loop that nothing closes; left to
+    interpreter shutdown, their finalizers print a spurious traceback. Stop the threads and collect them now."""
+    import asyncio
+    import gc
+
+    from pulumi.runtime.sync_await import _ensure_event_loop
+
+    loop = _ensure_event_loop()
+    if not loop.is_closed() and not loop.is_running():
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+    asyncio.set_event_loop(None)
+    gc.collect()
+
+
+def run(argv: list[str] | None = None) -> int:
+    """The CLI, callable in-process (tests): returns the exit code."""
     from infra.plan.engine import config_error_or_none
     from infra.plan.project_files import PlanInputError
 
@@ -70,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         err.print("[bold red]error:[/] ", end="")
         err.print(str(run_error), markup=False)
         return EXIT_INPUT_ERROR
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script: runs the CLI, then releases the engine's event loops before the process ends."""
+    try:
+        return run(argv)
+    finally:
+        _close_engine_event_loops()
 
 
 if __name__ == "__main__":
