@@ -72,7 +72,7 @@ def run(argv: list[str] | None = None) -> int:
     from infra.plan.project_files import PlanInputError
 
     args = _parser().parse_args(argv)
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         return _plan(args, out)

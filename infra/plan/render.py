@@ -32,13 +32,18 @@ def plan_tree(plan: Plan) -> Tree:
     return root
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def summary(plan: Plan) -> str:
-    custom = sum(1 for r in plan.resources if r["custom"])
-    components = len(plan.resources) - custom
+    providers = sum(1 for r in plan.resources if r["type"].startswith("pulumi:providers:"))
+    components = sum(1 for r in plan.resources if not r["custom"])
+    cloud = len(plan.resources) - providers - components
     protected = sum(1 for r in plan.resources if r["options"]["protect"])
     return (
-        f"{len(plan.resources)} resources: {custom} cloud resources, {components} components"
-        f" (and providers' configuration), {protected} protected"
+        f"{_count(len(plan.resources), 'resource')}: {_count(cloud, 'cloud resource')}, "
+        f"{_count(components, 'component')}, {_count(providers, 'provider')}; {protected} protected from deletion"
     )
 
 
