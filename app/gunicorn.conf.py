@@ -26,11 +26,10 @@ def _env_int(name: str, default: int, *, minimum: int) -> int:
     return value
 
 
-def available_cpus() -> int:
+def available_cpus(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
     """CPUs this process may really use: the cgroup v2 quota (a container's CPU limit) if one is set, else the
     CPUs the process is allowed to run on. os.cpu_count() would report the host's CPUs inside a pod."""
     allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    cpu_max = Path("/sys/fs/cgroup/cpu.max")
     try:
         quota, period = cpu_max.read_text().split()
     except (OSError, ValueError):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import AutoReconnect, OperationFailure
+from pymongo.errors import OperationFailure, PyMongoError
 
 from app.core.config import Settings
 from app.core.logging import configure_logging
@@ -122,9 +122,7 @@ async def _ensure_one(
                 ) from exc
             if exc.code not in RETRYABLE_CODES or attempt == attempts:
                 raise
-        except AutoReconnect:
-            if attempt == attempts:
-                raise
+        # An unreachable MongoDB (AutoReconnect) is not retried here: the caller decides how long to wait.
         await asyncio.sleep(retry_delay_seconds * attempt)
 
 
@@ -147,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         ensured = asyncio.run(_run(settings, args.timeout))
-    except (IndexConflictError, OperationFailure, AutoReconnect, TimeoutError) as exc:
+    except (IndexConflictError, PyMongoError, TimeoutError) as exc:
         logger.error("index creation failed", extra={"error": type(exc).__name__, "detail": str(exc)})
         return 1
     total = sum(len(names) for names in ensured.values())

@@ -17,7 +17,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from app import __version__
 from app.api.router import api_router
 from app.core.config import Settings, get_settings
-from app.core.logging import configure_logging, request_id_var
+from app.core.logging import configure_logging
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.resources import Resources, open_resources
 
@@ -35,14 +35,6 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
         {"detail": "MongoDB is unavailable; try again shortly."},
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         headers={"Retry-After": "1"},
-    )
-
-
-async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-    # Starlette logs the traceback after this handler; the body only carries the id to find it by.
-    return JSONResponse(
-        {"detail": "Internal server error.", "request_id": request_id_var.get()},
-        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
 
 
@@ -90,7 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log_enabled)
     app.add_exception_handler(ConnectionFailure, database_unavailable)
     app.add_exception_handler(ExecutionTimeout, database_unavailable)
-    app.add_exception_handler(Exception, internal_error)
     app.include_router(api_router)
     return app
 

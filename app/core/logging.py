@@ -7,6 +7,7 @@ logconfig_dict), so every line a container writes parses as JSON in CloudWatch L
 import json
 import logging
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -33,11 +34,13 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = request_id_var.get()
+        # Stamped when the record was created (see _stamp_request_id); the context variable is the fallback
+        # for records made before configure_logging ran.
+        request_id = record.__dict__.get("request_id") or request_id_var.get()
         if request_id is not None:
             payload["request_id"] = request_id
         for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+            if key not in _STANDARD_ATTRIBUTES and key != "request_id" and not key.startswith("_"):
                 payload[key] = value
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
@@ -64,8 +67,24 @@ def logging_config(level: str) -> dict[str, Any]:
     }
 
 
+def _stamp_request_id(factory: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """Wrap a LogRecord factory so every record carries the request id of the moment it was created, even if
+    it is formatted later (buffered or queued handlers, pytest's caplog)."""
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        record.request_id = request_id_var.get()
+        return record
+
+    make_record.stamps_request_id = True  # type: ignore[attr-defined]
+    return make_record
+
+
 def configure_logging(level: str) -> None:
     """Install the JSON handler on the root logger once, leaving other handlers (pytest's, gunicorn's) alone."""
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "stamps_request_id", False):
+        logging.setLogRecordFactory(_stamp_request_id(factory))
     root = logging.getLogger()
     root.setLevel(level)
     if not any(handler.get_name() == HANDLER_NAME for handler in root.handlers):

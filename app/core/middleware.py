@@ -1,9 +1,13 @@
 """Request context: a request id on every request, response and log line, and one JSON access line each.
 
+It is also the error boundary: an unhandled exception is logged here, while the request id is still set, and
+answered with a JSON 500 that carries the id, so a user's report can be matched to the traceback.
+
 Written as plain ASGI middleware rather than BaseHTTPMiddleware: it sits on every request, including the load
 balancer's health checks, and a plain wrapper costs a function call instead of an extra task per request.
 """
 
+import json
 import logging
 import re
 import time
@@ -21,6 +25,7 @@ _REQUEST_ID_HEADER_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/-]{8,128}$")
 
 access_logger = logging.getLogger("app.access")
+error_logger = logging.getLogger("app.errors")
 
 
 def incoming_request_id(scope: Scope) -> str | None:
@@ -45,16 +50,23 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_code = 500  # what the client sees if the app raises before responding
+        response_started = False
 
         async def send_with_request_id(message: Message) -> None:
-            nonlocal status_code
+            nonlocal status_code, response_started
             if message["type"] == "http.response.start":
                 status_code = message["status"]
+                response_started = True
                 MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            error_logger.exception("unhandled error", extra={"method": scope["method"], "path": scope["path"]})
+            if response_started:
+                raise  # half a response is out: only the server can end the connection
+            await _send_internal_error(send_with_request_id, request_id)
         finally:
             if self.access_log:
                 client = scope.get("client")
@@ -70,3 +82,15 @@ class RequestContextMiddleware:
                     },
                 )
             request_id_var.reset(token)
+
+
+async def _send_internal_error(send: Send, request_id: str) -> None:
+    body = json.dumps({"detail": "Internal server error.", "request_id": request_id}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

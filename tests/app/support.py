@@ -1,0 +1,178 @@
+"""What the app's tests share: real servers on free loopback ports, started as subprocesses, stopped by PID.
+
+- Redis: Debian's `redis-server`, no persistence.
+- MongoDB: SecantusDB (`python -m secantus`, from PyPI), a MongoDB wire-protocol server; its data lives in a
+  temporary directory, so a stopped server restarts with its data, as mongod would.
+- S3: moto's in-process mock.
+Fixtures built from these are in conftest.py.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from app.core.config import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_BUCKET = "contentry-test-uploads"
+TEST_JWT_SECRET = "test-jwt-secret-" + "x" * 32
+TEST_HEALTH_TOKEN = "test-health-token-" + "y" * 32
+SERVER_START_TIMEOUT_SECONDS = 20.0
+SERVER_STOP_TIMEOUT_SECONDS = 10.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_accepts(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class ServerProcess:
+    """A server subprocess on a fixed loopback port that can be stopped, paused and started again."""
+
+    name: str
+    argv: list[str]
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} is not running"
+        return self.process.pid
+
+    def start(self) -> None:
+        assert self.process is None, f"{self.name} is already running"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            if port_accepts(self.port):
+                return
+            time.sleep(0.05)
+        tail = self.log_path.read_text(errors="replace")[-2000:]
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start on 127.0.0.1:{self.port}:\n{tail}")
+
+    def stop(self) -> None:
+        """SIGTERM by PID, SIGKILL if it does not exit in time; waits until the port is closed."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGCONT)  # a paused process cannot handle SIGTERM
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=SERVER_STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=SERVER_STOP_TIMEOUT_SECONDS)
+        deadline = time.monotonic() + SERVER_STOP_TIMEOUT_SECONDS
+        while port_accepts(self.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def pause(self) -> None:
+        """SIGSTOP: the port stays open but nothing answers, like a hung server."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator["ServerProcess"]:
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+
+def redis_server_process(workdir: Path) -> ServerProcess:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (Debian package redis-server)")
+    port = free_port()
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    return ServerProcess("redis", argv, port, workdir / f"redis-{port}.log")
+
+
+def mongo_server_process(workdir: Path) -> ServerProcess:
+    port = free_port()
+    storage = workdir / f"mongo-{port}"
+    argv = [
+        sys.executable,
+        "-m",
+        "secantus",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--storage-path",
+        str(storage),
+        "--log-level",
+        "WARNING",
+    ]
+    return ServerProcess("mongodb", argv, port, workdir / f"mongo-{port}.log")
+
+
+def make_settings(mongo: ServerProcess, redis: ServerProcess, **overrides: Any) -> Settings:
+    """Settings for one test: its own database and cache prefix on the given servers."""
+    unique = uuid.uuid4().hex[:12]
+    values: dict[str, Any] = {
+        "mongo_url": f"mongodb://127.0.0.1:{mongo.port}/test_{unique}",
+        "redis_url": f"redis://127.0.0.1:{redis.port}/0",
+        "cache_prefix": f"test-{unique}",
+        "jwt_secret": TEST_JWT_SECRET,
+        "health_detailed_token": TEST_HEALTH_TOKEN,
+        "s3_bucket": TEST_BUCKET,
+        "aws_region": "eu-west-1",
+        "create_indexes_on_startup": False,
+        "access_log_enabled": True,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and talk to it in-process, as polar's tests do."""
+    async with (
+        LifespanManager(app, startup_timeout=20, shutdown_timeout=20) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver") as client,
+    ):
+        yield client
+
+
+def bearer_token(user_id: str, *, secret: str = TEST_JWT_SECRET, expires_in: int = 300) -> dict[str, str]:
+    claims = {"sub": user_id, "exp": int(time.time()) + expires_in}
+    return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
+
+
+def health_token_header() -> dict[str, str]:
+    return {"X-Health-Token": TEST_HEALTH_TOKEN}

@@ -1,0 +1,136 @@
+"""Settings: the environment contract, and the refusal of placeholder secrets in production."""
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.config import Settings
+
+STRONG_JWT = "j" * 48
+STRONG_TOKEN = "t" * 48
+PRODUCTION = {
+    "APP_ENV": "production",
+    "MONGO_URL": "mongodb+srv://api:s3cr3t-pw@cluster0.example.mongodb.net/contentry?retryWrites=true",
+    "REDIS_URL": "rediss://:auth-token@master.cache.example.com:6379/0",
+    "JWT_SECRET": STRONG_JWT,
+    "HEALTH_DETAILED_TOKEN": STRONG_TOKEN,
+    "S3_BUCKET": "contentry-prod-uploads",
+    "CDN_DOMAIN": "d111111abcdef8.cloudfront.net",
+    "AWS_REGION": "eu-west-1",
+}
+
+
+def settings_from(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+def test_the_infrastructure_contract_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_from(monkeypatch, PRODUCTION)
+    assert settings.is_production
+    assert settings.mongo_database == "contentry"
+    assert settings.redis_url.get_secret_value().startswith("rediss://")
+    assert settings.s3_bucket == "contentry-prod-uploads"
+    assert settings.cdn_domain == "d111111abcdef8.cloudfront.net"
+    assert settings.aws_region == "eu-west-1"
+
+
+def test_tuning_values_have_defaults_and_can_be_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_from(monkeypatch, {**PRODUCTION, "MONGO_MAX_POOL_SIZE": "250", "READINESS_CACHE_SECONDS": "2"})
+    assert settings.mongo_max_pool_size == 250
+    assert settings.readiness_cache_seconds == 2
+    assert settings.redis_socket_timeout_seconds == 0.25
+
+
+def test_development_runs_with_no_environment_at_all() -> None:
+    settings = Settings()
+    assert settings.app_env == "development"
+    assert settings.mongo_database == "contentry"
+
+
+@pytest.mark.parametrize("placeholder", ["", "changeme", "CHANGEME", "changethis", "secret", "  password  "])
+@pytest.mark.parametrize("variable", ["JWT_SECRET", "HEALTH_DETAILED_TOKEN"])
+def test_production_refuses_placeholder_secrets(
+    monkeypatch: pytest.MonkeyPatch, variable: str, placeholder: str
+) -> None:
+    with pytest.raises(ValidationError, match=f"{variable} is a placeholder"):
+        settings_from(monkeypatch, {**PRODUCTION, variable: placeholder})
+
+
+def test_production_refuses_short_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET is a placeholder or shorter than 32"):
+        settings_from(monkeypatch, {**PRODUCTION, "JWT_SECRET": "a-real-but-short-secret"})
+
+
+@pytest.mark.parametrize("variable", ["MONGO_URL", "REDIS_URL", "S3_BUCKET", "JWT_SECRET", "HEALTH_DETAILED_TOKEN"])
+def test_production_refuses_to_fall_back_to_development_defaults(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    env = {name: value for name, value in PRODUCTION.items() if name != variable}
+    with pytest.raises(ValidationError, match=f"{variable} must be set explicitly in production"):
+        settings_from(monkeypatch, env)
+
+
+def test_production_reports_every_problem_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError) as failure:
+        settings_from(monkeypatch, {"APP_ENV": "production", "JWT_SECRET": "changeme"})
+    message = str(failure.value)
+    for problem in ("MONGO_URL must be set", "REDIS_URL must be set", "JWT_SECRET is a placeholder"):
+        assert problem in message
+
+
+def test_a_failed_validation_never_echoes_secret_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    leaked = "short-but-very-recognisable"
+    with pytest.raises(ValidationError) as failure:
+        settings_from(monkeypatch, {**PRODUCTION, "JWT_SECRET": leaked})
+    assert leaked not in str(failure.value)
+    assert "s3cr3t-pw" not in str(failure.value)
+
+
+def test_secrets_are_hidden_from_repr_and_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_from(monkeypatch, PRODUCTION)
+    rendered = repr(settings) + str(settings) + settings.model_dump_json()
+    for secret in (STRONG_JWT, STRONG_TOKEN, "s3cr3t-pw", "auth-token"):
+        assert secret not in rendered
+
+
+def test_production_refuses_a_wildcard_cors_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="CORS_ORIGINS must list origins explicitly"):
+        settings_from(monkeypatch, {**PRODUCTION, "CORS_ORIGINS": "*"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://app.contentry.ai", ["https://app.contentry.ai"]),
+        ("https://a.example.com, https://b.example.com/", ["https://a.example.com", "https://b.example.com"]),
+        ('["https://a.example.com"]', ["https://a.example.com"]),
+        ("", []),
+    ],
+)
+def test_cors_origins_accept_a_list_or_commas(monkeypatch: pytest.MonkeyPatch, raw: str, expected: list[str]) -> None:
+    assert settings_from(monkeypatch, {"CORS_ORIGINS": raw}).cors_origins == expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("MONGO_URL", "mongodb://localhost:27017", "must name the database"),
+        ("MONGO_URL", "postgres://localhost/contentry", "mongodb:// or mongodb\\+srv://"),
+        ("REDIS_URL", "http://localhost:6379", "redis:// or rediss://"),
+        ("CDN_DOMAIN", "https://cdn.example.com/", "bare host name"),
+        ("AWS_REGION", "Europe", "is not a region name"),
+        ("CORS_ORIGINS", "app.example.com", "must be an origin"),
+        ("APP_ENV", "staging", "development"),
+        ("MONGO_MAX_POOL_SIZE", "0", "greater than or equal to 1"),
+    ],
+)
+def test_invalid_values_are_refused_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        settings_from(monkeypatch, {variable: value})
+
+
+def test_an_empty_cdn_domain_means_no_cdn(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings_from(monkeypatch, {"CDN_DOMAIN": ""}).cdn_domain is None

@@ -1,0 +1,159 @@
+"""The health endpoints against a real MongoDB and Redis."""
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from app.api.deps import get_readiness
+from app.core.config import Settings
+from app.main import create_app
+from app.services.readiness import ReadinessProbe
+from tests.app.support import (
+    TEST_HEALTH_TOKEN,
+    TEST_JWT_SECRET,
+    ServerProcess,
+    free_port,
+    health_token_header,
+    make_settings,
+    serve,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_health_answers_without_touching_any_dependency(redis_server: ServerProcess, s3: None) -> None:
+    # Nothing listens on these ports: /api/health must not notice, and must not wait for anything.
+    settings = make_settings(
+        ServerProcess("mongodb", [], free_port(), redis_server.log_path),
+        ServerProcess("redis", [], free_port(), redis_server.log_path),
+    )
+    async with serve(create_app(settings)) as client:
+        started = time.perf_counter()
+        response = await client.get("/api/health")
+        elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["cache-control"] == "no-store"
+    assert elapsed < 0.2
+
+
+async def test_live_reports_the_process(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/health/live")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "alive"
+    assert body["pid"] > 0
+    assert body["uptime_seconds"] >= 0
+
+
+async def test_ready_when_mongodb_and_redis_answer(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/health/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["checks"]["mongodb"]["status"] == "ok"
+    assert body["checks"]["redis"]["status"] == "ok"
+    assert body["checks"]["mongodb"]["latency_ms"] >= 0
+
+
+async def test_ready_is_503_naming_mongodb_when_it_is_unreachable(redis_server: ServerProcess, s3: None) -> None:
+    nothing_listens = ServerProcess("mongodb", [], free_port(), redis_server.log_path)
+    settings = make_settings(nothing_listens, redis_server)
+    async with serve(create_app(settings)) as client:
+        started = time.perf_counter()
+        response = await client.get("/api/health/ready")
+        elapsed = time.perf_counter() - started
+        live = await client.get("/api/health/live")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert "MongoDB" in body["detail"]
+    assert body["checks"]["mongodb"]["status"] == "down"
+    assert body["checks"]["redis"]["status"] == "ok"
+    # Bounded by the readiness timeout, not the driver's server-selection timeout (3 s).
+    assert elapsed < settings.readiness_timeout_seconds + 0.5
+    assert live.status_code == 200
+
+
+async def test_ready_is_degraded_but_200_when_redis_is_unreachable(mongo_server: ServerProcess, s3: None) -> None:
+    nothing_listens = ServerProcess("redis", [], free_port(), mongo_server.log_path)
+    async with serve(create_app(make_settings(mongo_server, nothing_listens))) as client:
+        response = await client.get("/api/health/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert "Redis" in body["detail"]
+    assert body["checks"]["redis"]["status"] == "down"
+    assert body["checks"]["redis"]["error"] == "ConnectionError"
+
+
+async def test_ready_without_a_cache_reports_redis_disabled(settings: Settings, s3: None) -> None:
+    async with serve(create_app(settings.model_copy(update={"cache_enabled": False}))) as client:
+        response = await client.get("/api/health/ready")
+    assert response.status_code == 200
+    assert response.json()["checks"]["redis"]["status"] == "disabled"
+
+
+async def test_a_probe_storm_costs_one_probe(client: httpx.AsyncClient) -> None:
+    responses = await asyncio.gather(*(client.get("/api/health/ready") for _ in range(200)))
+    assert {response.status_code for response in responses} == {200}
+    detailed = await client.get("/api/health/detailed", headers=health_token_header())
+    # One probe for the whole storm, plus the fresh one /detailed makes.
+    assert detailed.json()["readiness"]["probes_run"] == 2
+
+
+async def test_detailed_requires_the_token(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/api/health/detailed")
+    wrong = await client.get("/api/health/detailed", headers={"X-Health-Token": "not-the-token"})
+    assert missing.status_code == 401
+    assert wrong.status_code == 401
+    assert "X-Health-Token" in missing.json()["detail"]
+
+
+async def test_detailed_reports_dependencies_versions_pools_and_cache(client: httpx.AsyncClient) -> None:
+    await client.get("/api/posts", params={"user_id": "detailed-user"})
+    await client.get("/api/posts", params={"user_id": "detailed-user"})
+    response = await client.get("/api/health/detailed", headers=health_token_header())
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["version"]
+    assert body["uptime_seconds"] >= 0
+    assert set(body["dependencies"]) == {"mongodb", "redis"}
+    for dependency in body["dependencies"].values():
+        assert dependency["status"] == "ok"
+        assert dependency["latency_ms"] >= 0
+    assert body["pools"]["mongodb"]["open_connections"] >= 1
+    assert body["pools"]["mongodb"]["max_pool_size"] == 100
+    assert body["pools"]["redis"]["open_connections"] >= 1
+    assert body["cache"]["misses"] == 1
+    assert body["cache"]["hits"] == 1
+    assert body["cache"]["breaker"]["state"] == "closed"
+    # Secrets never travel in a response, even an authenticated one.
+    assert TEST_HEALTH_TOKEN not in response.text
+    assert TEST_JWT_SECRET not in response.text
+
+
+async def test_readiness_can_be_swapped_through_dependency_overrides(settings: Settings, s3: None) -> None:
+    """The override hook the tests rely on: a probe pointed at a MongoDB that is not there."""
+    app = create_app(settings)
+    async with serve(app) as client:
+        from pymongo import AsyncMongoClient
+
+        unreachable = AsyncMongoClient(f"mongodb://127.0.0.1:{free_port()}/x", serverSelectionTimeoutMS=200)
+        probe = ReadinessProbe(unreachable, None, timeout_seconds=0.2, cache_seconds=1.0)
+
+        async def unreachable_probe() -> ReadinessProbe:
+            return probe
+
+        app.dependency_overrides[get_readiness] = unreachable_probe
+        try:
+            overridden = await client.get("/api/health/ready")
+        finally:
+            app.dependency_overrides.clear()
+            await unreachable.close()
+        restored = await client.get("/api/health/ready")
+    assert overridden.status_code == 503
+    assert restored.status_code == 200

@@ -1,0 +1,151 @@
+"""Request ids, access lines, JSON logs, CORS, error bodies, and secrets kept out of logs."""
+
+import json
+import logging
+import sys
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.core.config import Settings
+from app.core.logging import JsonFormatter, request_id_var
+from app.main import create_app
+from tests.app.support import TEST_HEALTH_TOKEN, TEST_JWT_SECRET, bearer_token, health_token_header, serve
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_every_response_carries_a_generated_request_id(client: httpx.AsyncClient) -> None:
+    first = await client.get("/api/health")
+    second = await client.get("/api/health")
+    assert len(first.headers["x-request-id"]) == 32
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+async def test_a_well_formed_incoming_request_id_is_kept(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/health", headers={"X-Request-ID": "Root=1-67891233-abcdef012345678912345678"})
+    assert response.headers["x-request-id"] == "Root=1-67891233-abcdef012345678912345678"
+
+
+@pytest.mark.parametrize("bad", [b"short", b"x" * 200, b"has spaces in it", "ends-with-\u2028".encode()])
+async def test_an_unsafe_incoming_request_id_is_replaced(client: httpx.AsyncClient, bad: bytes) -> None:
+    response = await client.get("/api/health", headers=[(b"X-Request-ID", bad)])
+    assert response.headers["x-request-id"].encode() != bad
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_one_access_line_per_request_without_the_query_string(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        response = await client.get("/api/posts", params={"user_id": "private-user-id"})
+    lines = [record for record in caplog.records if record.name == "app.access"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line.__dict__["status"] == 200
+    assert line.__dict__["path"] == "/api/posts"
+    assert line.__dict__["method"] == "GET"
+    assert line.__dict__["duration_ms"] >= 0
+    assert "private-user-id" not in json.dumps(line.__dict__, default=str)
+    assert response.headers["x-request-id"]
+
+
+async def test_access_lines_can_be_switched_off(settings: Settings, s3: None, caplog: pytest.LogCaptureFixture) -> None:
+    async with serve(create_app(settings.model_copy(update={"access_log_enabled": False}))) as client:
+        with caplog.at_level(logging.INFO, logger="app.access"):
+            await client.get("/api/health")
+    assert not [record for record in caplog.records if record.name == "app.access"]
+
+
+def test_log_lines_are_json_with_the_request_id_and_extras() -> None:
+    token = request_id_var.set("req-123456789")
+    try:
+        record = logging.LogRecord("app.test", logging.WARNING, __file__, 1, "cache %s", ("down",), None)
+        record.__dict__["error"] = "ConnectionError"
+        line = JsonFormatter().format(record)
+    finally:
+        request_id_var.reset(token)
+    parsed = json.loads(line)
+    assert parsed["message"] == "cache down"
+    assert parsed["level"] == "WARNING"
+    assert parsed["request_id"] == "req-123456789"
+    assert parsed["error"] == "ConnectionError"
+    assert parsed["time"].endswith("+00:00")
+
+
+def test_exceptions_are_logged_as_one_json_line() -> None:
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        record = logging.LogRecord("app.test", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    parsed = json.loads(JsonFormatter().format(record))
+    assert "RuntimeError: boom" in parsed["exception"]
+
+
+async def test_cors_allows_configured_origins_only(settings: Settings, s3: None) -> None:
+    app = create_app(settings.model_copy(update={"cors_origins": ["https://app.contentry.example"]}))
+    async with serve(app) as client:
+        allowed = await client.options(
+            "/api/uploads",
+            headers={"Origin": "https://app.contentry.example", "Access-Control-Request-Method": "POST"},
+        )
+        refused = await client.options(
+            "/api/uploads",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        simple = await client.get("/api/health", headers={"Origin": "https://app.contentry.example"})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.contentry.example"
+    assert "access-control-allow-origin" not in refused.headers
+    assert simple.headers["access-control-allow-origin"] == "https://app.contentry.example"
+    assert "X-Request-ID" in simple.headers["access-control-expose-headers"]
+    assert allowed.headers["x-request-id"]
+
+
+async def test_without_cors_origins_no_cors_headers_are_sent(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/health", headers={"Origin": "https://app.contentry.example"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_an_unexpected_error_is_a_json_500_logged_with_the_request_id(
+    settings: Settings, s3: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    app: FastAPI = create_app(settings)
+
+    @app.get("/api/explode")
+    async def explode() -> None:
+        raise RuntimeError("unexpected")
+
+    async with serve(app) as client:
+        with caplog.at_level(logging.ERROR, logger="app.errors"):
+            response = await client.get("/api/explode", headers={"X-Request-ID": "trace-0123456789"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "trace-0123456789"
+    assert response.json() == {"detail": "Internal server error.", "request_id": "trace-0123456789"}
+    [record] = [record for record in caplog.records if record.name == "app.errors"]
+    logged = json.loads(JsonFormatter().format(record))
+    assert logged["request_id"] == "trace-0123456789"
+    assert "RuntimeError: unexpected" in logged["exception"]
+
+
+async def test_secrets_never_reach_the_logs(client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        await client.get("/api/health/detailed", headers=health_token_header())
+        await client.get("/api/health/detailed", headers={"X-Health-Token": "wrong"})
+        await client.post(
+            "/api/uploads",
+            json={"filename": "a.png", "content_type": "image/png", "size_bytes": 10},
+            headers=bearer_token("user-1", secret="not-the-real-secret-" + "q" * 32),
+        )
+        await client.post(
+            "/api/uploads",
+            json={"filename": "a.png", "content_type": "image/png", "size_bytes": 10},
+            headers=bearer_token("user-1"),
+        )
+    formatter = JsonFormatter()
+    rendered = "\n".join(formatter.format(record) for record in caplog.records)
+    assert rendered  # the requests above were logged
+    assert TEST_HEALTH_TOKEN not in rendered
+    assert TEST_JWT_SECRET not in rendered
+    assert "Bearer" not in rendered
