@@ -152,13 +152,7 @@ class Network(pulumi.ComponentResource):
             gateway_id=igw.id,
             opts=child,
         )
-        for index, subnet in enumerate(public):
-            aws.ec2.RouteTableAssociation(
-                child_name(self._name, "public-rta", index),
-                route_table_id=table.id,
-                subnet_id=subnet.id,
-                opts=child,
-            )
+        self._associate(table, public, "public-rta")
 
     def _nat_gateways(self, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]) -> list[pulumi.Output[str]]:
         count = len(public) if self._args.nat_strategy is NatStrategy.ONE_PER_AZ else 1
@@ -201,12 +195,7 @@ class Network(pulumi.ComponentResource):
                 nat_gateway_id=nat_ids[index % len(nat_ids)],
                 opts=child,
             )
-            aws.ec2.RouteTableAssociation(
-                child_name(self._name, "private-rta", index),
-                route_table_id=table.id,
-                subnet_id=subnet.id,
-                opts=child,
-            )
+            self._associate(table, [subnet], "private-rta", first_index=index)
             tables.append(table)
         return tables
 
@@ -219,14 +208,19 @@ class Network(pulumi.ComponentResource):
             tags=name_tag(self._args.name_prefix, "isolated"),
             opts=child,
         )
-        for index, subnet in enumerate(isolated):
+        self._associate(table, isolated, "isolated-rta")
+        return table
+
+    def _associate(
+        self, table: aws.ec2.RouteTable, subnets: list[aws.ec2.Subnet], label: str, first_index: int = 0
+    ) -> None:
+        for offset, subnet in enumerate(subnets):
             aws.ec2.RouteTableAssociation(
-                child_name(self._name, "isolated-rta", index),
+                child_name(self._name, label, first_index + offset),
                 route_table_id=table.id,
                 subnet_id=subnet.id,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self),
             )
-        return table
 
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> None:
         child = pulumi.ResourceOptions(parent=self)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from ipaddress import IPv4Network
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -90,9 +90,9 @@ _Frozen = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, use_enu
 LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
-ATLAS_INSTANCE_SIZES = ("M10", "M20", "M30", "M40", "M50", "M60", "M80", "M140", "M200", "M300")
+AtlasInstanceSize = Literal["M10", "M20", "M30", "M40", "M50", "M60", "M80", "M140", "M200", "M300"]
+MongoVersion = Literal["7.0", "8.0"]
 ATLAS_NODE_COUNTS = (3, 5, 7)
-MONGO_VERSIONS = ("7.0", "8.0")
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[a-z]{2,63}$", re.IGNORECASE)
 _CACHE_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
@@ -196,9 +196,11 @@ class DatabaseSettings(BaseModel):
         "MongoDB Atlas organization id (24 hex digits), from the Atlas UI: Organization Settings.",
         offline_value="5f0000000000000000000000",
     )
-    instance_size: str = setting("atlasInstanceSize", "Atlas cluster tier: M10 (budget) to M300.", tier_preset=True)
+    instance_size: AtlasInstanceSize = setting(
+        "atlasInstanceSize", "Atlas cluster tier: M10 (budget) to M300.", tier_preset=True
+    )
     node_count: int = setting("atlasNodeCount", "Electable nodes of the replica set: 3, 5 or 7.", tier_preset=True)
-    mongo_version: str = setting("mongoVersion", "MongoDB major version of the cluster.", default="8.0")
+    mongo_version: MongoVersion = setting("mongoVersion", "MongoDB major version of the cluster.", default="8.0")
 
     @field_validator("atlas_org_id")
     @classmethod
@@ -207,27 +209,11 @@ class DatabaseSettings(BaseModel):
             raise ValueError(f"'{value}' is not an Atlas organization id (24 lowercase hex digits)")
         return value
 
-    @field_validator("instance_size")
-    @classmethod
-    def _atlas_size(cls, value: str) -> str:
-        if value not in ATLAS_INSTANCE_SIZES:
-            raise ValueError(f"'{value}' is not an Atlas cluster tier; allowed: {', '.join(ATLAS_INSTANCE_SIZES)}")
-        return value
-
     @field_validator("node_count")
     @classmethod
     def _replica_set(cls, value: int) -> int:
         if value not in ATLAS_NODE_COUNTS:
             raise ValueError(f"{value} electable nodes is not a valid Atlas replica set; allowed: 3, 5 or 7")
-        return value
-
-    @field_validator("mongo_version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if value not in MONGO_VERSIONS:
-            raise ValueError(
-                f"'{value}' is not a supported MongoDB major version; allowed: {', '.join(MONGO_VERSIONS)}"
-            )
         return value
 
 

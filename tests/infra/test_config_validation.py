@@ -201,7 +201,7 @@ MALFORMED = [
     ("atlas-one-node", "dev", {"contentry:atlasNodeCount": "1"}, "contentry:atlasNodeCount", "3, 5 or 7"),
     ("atlas-shared-tier", "dev", {"contentry:atlasInstanceSize": "M0"}, "contentry:atlasInstanceSize", "M10"),
     ("atlas-org-id", "dev", {"contentry:atlasOrgId": "my-org"}, "contentry:atlasOrgId", "24 lowercase hex"),
-    ("mongo-version", "dev", {"contentry:mongoVersion": "4.4"}, "contentry:mongoVersion", "7.0, 8.0"),
+    ("mongo-version", "dev", {"contentry:mongoVersion": "4.4"}, "contentry:mongoVersion", "'7.0' or '8.0'"),
     ("public-vpc-cidr", "dev", {"contentry:vpcCidr": "8.8.0.0/16"}, "contentry:vpcCidr", "not a private"),
     ("vpc-cidr-too-small", "dev", {"contentry:vpcCidr": "10.0.0.0/24"}, "contentry:vpcCidr", "/16 to /21"),
     ("vpc-cidr-garbage", "dev", {"contentry:vpcCidr": "10.0.0.0/33"}, "contentry:vpcCidr", "IPv4 network"),
