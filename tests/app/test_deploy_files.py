@@ -143,7 +143,9 @@ def test_gunicorn_serves_uvicorn_workers_on_port_8000(monkeypatch: pytest.Monkey
     assert config["workers"] == config["available_cpus"]()
     assert config["graceful_timeout"] >= 10
     assert config["max_requests"] > 0
-    assert 0 < config["max_requests_jitter"] < config["max_requests"]
+    # A wide jitter, so evenly loaded workers do not all recycle at the same moment.
+    assert config["max_requests"] // 4 <= config["max_requests_jitter"] < config["max_requests"]
+    assert config["preload_app"] is True
     assert config["accesslog"] is None, "the app writes the JSON access lines"
     assert config["logconfig_dict"]["formatters"]["json"]["()"].__name__ == "JsonFormatter"
 
