@@ -61,7 +61,7 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def settings(mongo_server: ServerProcess, redis_server: ServerProcess) -> Settings:
-    return make_settings(mongo_server, redis_server)
+    return make_settings(mongo_server.port, redis_server.port)
 
 
 @pytest.fixture

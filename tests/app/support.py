@@ -141,12 +141,12 @@ def mongo_server_process(workdir: Path) -> ServerProcess:
     return ServerProcess("mongodb", argv, port, workdir / f"mongo-{port}.log")
 
 
-def make_settings(mongo: ServerProcess, redis: ServerProcess, **overrides: Any) -> Settings:
-    """Settings for one test: its own database and cache prefix on the given servers."""
+def make_settings(mongo_port: int, redis_port: int, **overrides: Any) -> Settings:
+    """Settings for one test: its own database and cache prefix on the servers at these loopback ports."""
     unique = uuid.uuid4().hex[:12]
     values: dict[str, Any] = {
-        "mongo_url": f"mongodb://127.0.0.1:{mongo.port}/test_{unique}",
-        "redis_url": f"redis://127.0.0.1:{redis.port}/0",
+        "mongo_url": f"mongodb://127.0.0.1:{mongo_port}/test_{unique}",
+        "redis_url": f"redis://127.0.0.1:{redis_port}/0",
         "cache_prefix": f"test-{unique}",
         "jwt_secret": TEST_JWT_SECRET,
         "health_detailed_token": TEST_HEALTH_TOKEN,

@@ -55,7 +55,7 @@ async def seed_one_post(settings: Settings, user_id: str) -> None:
 async def test_redis_stopped_mid_test_the_cached_read_answers_from_mongodb_without_waiting(
     mongo_server: ServerProcess, private_redis: ServerProcess, s3: None
 ) -> None:
-    settings = make_settings(mongo_server, private_redis, cache_breaker_cooldown_seconds=0.5)
+    settings = make_settings(mongo_server.port, private_redis.port, cache_breaker_cooldown_seconds=0.5)
     await seed_one_post(settings, "fault-user")
     async with serve(create_app(settings)) as client:
         miss, _ = await timed_get(client, "/api/posts", params={"user_id": "fault-user"})
@@ -95,7 +95,7 @@ async def test_redis_stopped_mid_test_the_cached_read_answers_from_mongodb_witho
 async def test_a_hung_redis_costs_one_socket_timeout_per_cooldown(
     mongo_server: ServerProcess, private_redis: ServerProcess, s3: None
 ) -> None:
-    settings = make_settings(mongo_server, private_redis, cache_breaker_cooldown_seconds=30)
+    settings = make_settings(mongo_server.port, private_redis.port, cache_breaker_cooldown_seconds=30)
     await seed_one_post(settings, "hung-user")
     async with serve(create_app(settings)) as client:
         await client.get("/api/posts", params={"user_id": "hung-user"})
@@ -118,7 +118,7 @@ async def test_a_hung_redis_costs_one_socket_timeout_per_cooldown(
 async def test_mongodb_stopped_ready_turns_503_within_2s_live_stays_200_and_both_restarted_recover(
     private_mongo: ServerProcess, private_redis: ServerProcess, s3: None
 ) -> None:
-    settings = make_settings(private_mongo, private_redis)
+    settings = make_settings(private_mongo.port, private_redis.port)
     await seed_one_post(settings, "recovering-user")
     async with serve(create_app(settings)) as client:
         assert (await client.get("/api/health/ready")).status_code == 200

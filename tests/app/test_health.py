@@ -5,6 +5,7 @@ import time
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from app.api.deps import get_readiness
 from app.core.config import Settings
@@ -23,12 +24,9 @@ from tests.app.support import (
 pytestmark = pytest.mark.anyio
 
 
-async def test_health_answers_without_touching_any_dependency(redis_server: ServerProcess, s3: None) -> None:
+async def test_health_answers_without_touching_any_dependency(s3: None) -> None:
     # Nothing listens on these ports: /api/health must not notice, and must not wait for anything.
-    settings = make_settings(
-        ServerProcess("mongodb", [], free_port(), redis_server.log_path),
-        ServerProcess("redis", [], free_port(), redis_server.log_path),
-    )
+    settings = make_settings(free_port(), free_port())
     async with serve(create_app(settings)) as client:
         started = time.perf_counter()
         response = await client.get("/api/health")
@@ -59,8 +57,7 @@ async def test_ready_when_mongodb_and_redis_answer(client: httpx.AsyncClient) ->
 
 
 async def test_ready_is_503_naming_mongodb_when_it_is_unreachable(redis_server: ServerProcess, s3: None) -> None:
-    nothing_listens = ServerProcess("mongodb", [], free_port(), redis_server.log_path)
-    settings = make_settings(nothing_listens, redis_server)
+    settings = make_settings(free_port(), redis_server.port)  # nothing listens on the MongoDB port
     async with serve(create_app(settings)) as client:
         started = time.perf_counter()
         response = await client.get("/api/health/ready")
@@ -78,8 +75,8 @@ async def test_ready_is_503_naming_mongodb_when_it_is_unreachable(redis_server: 
 
 
 async def test_ready_is_degraded_but_200_when_redis_is_unreachable(mongo_server: ServerProcess, s3: None) -> None:
-    nothing_listens = ServerProcess("redis", [], free_port(), mongo_server.log_path)
-    async with serve(create_app(make_settings(mongo_server, nothing_listens))) as client:
+    # Nothing listens on the Redis port.
+    async with serve(create_app(make_settings(mongo_server.port, free_port()))) as client:
         response = await client.get("/api/health/ready")
     assert response.status_code == 200
     body = response.json()
@@ -140,8 +137,6 @@ async def test_readiness_can_be_swapped_through_dependency_overrides(settings: S
     """The override hook the tests rely on: a probe pointed at a MongoDB that is not there."""
     app = create_app(settings)
     async with serve(app) as client:
-        from pymongo import AsyncMongoClient
-
         unreachable = AsyncMongoClient(f"mongodb://127.0.0.1:{free_port()}/x", serverSelectionTimeoutMS=200)
         probe = ReadinessProbe(unreachable, None, timeout_seconds=0.2, cache_seconds=1.0)
 

@@ -9,7 +9,9 @@ from pymongo import AsyncMongoClient
 
 from app.core.config import Settings
 from app.indexes import ensure_indexes
+from app.main import create_app
 from app.services.posts import user_posts_cursor
+from tests.app.support import serve
 
 pytestmark = pytest.mark.anyio
 
@@ -106,9 +108,6 @@ async def test_each_page_and_size_is_cached_separately(client: httpx.AsyncClient
 
 
 async def test_without_a_cache_every_read_goes_to_mongodb(settings: Settings, s3: None) -> None:
-    from app.main import create_app
-    from tests.app.support import serve
-
     await seed_posts(settings, "uncached-user", 1)
     async with serve(create_app(settings.model_copy(update={"cache_enabled": False}))) as client:
         first = await client.get("/api/posts", params={"user_id": "uncached-user"})
