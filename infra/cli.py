@@ -51,19 +51,16 @@ def _plan(args: argparse.Namespace, out: Console) -> int:
 
 
 def _close_engine_event_loops() -> None:
-    """The mock monitor answers from executor threads, each with an event loop that nothing closes; left to
-    interpreter shutdown, their finalizers print a spurious traceback. Stop the threads and collect them now."""
+    """The mock monitor answers from executor threads, each with an event loop that nothing closes. Left to the
+    garbage collector, a loop may be finalized after its own self-pipe socket and print a spurious "Invalid
+    file descriptor" traceback. Close every such loop explicitly while its sockets are still open."""
     import asyncio
     import gc
 
-    from pulumi.runtime.sync_await import _ensure_event_loop
-
-    loop = _ensure_event_loop()
-    if not loop.is_closed() and not loop.is_running():
-        loop.run_until_complete(loop.shutdown_default_executor())
-        loop.close()
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.BaseEventLoop) and not obj.is_running() and not obj.is_closed():
+            obj.close()
     asyncio.set_event_loop(None)
-    gc.collect()
 
 
 def run(argv: list[str] | None = None) -> int:
