@@ -134,7 +134,10 @@ def test_flow_logs_capture_all_traffic_to_a_retained_log_group(any_plan: Plan) -
     assert flow_log["inputs"]["trafficType"] == "ALL"
     assert flow_log["inputs"]["vpcId"] == "network-vpc-id"
     (group,) = any_plan.of_type("aws:cloudwatch/logGroup:LogGroup")
-    assert flow_log["inputs"]["logDestination"] == group["inputs"].get("arn", flow_log["inputs"]["logDestination"])
+    # The destination is the log group's own ARN (the offline engine derives it from the group's name).
+    region = any_plan.outputs["region"]
+    assert flow_log["inputs"]["logDestination"] == f"arn:aws:logs:{region}:123456789012:{group['name']}"
+    assert flow_log["inputs"]["logDestinationType"] == "cloud-watch-logs"
     expected_days = 365 if any_plan.tier in {"A", "B"} else 30
     assert group["inputs"]["retentionInDays"] == expected_days
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra.config.loader import RawConfig
-from infra.plan.document import Plan, build_plan
+from infra.plan.document import Plan, build_plan, load_plan
 from infra.plan.project_files import PlanInputError, read_project, stack_inputs
 from infra.plan.recording import REDACTED, SECRET_SIG, SIG_KEY, redact
 from tests.infra.plans import REPO_ROOT, plan_of
@@ -70,6 +70,13 @@ def test_same_input_gives_byte_identical_json(tmp_path: Path) -> None:
     assert run_cli("plan", "--stack", "prod", "--quiet", "--json", str(second)).returncode == 0
     assert first.read_bytes() == second.read_bytes()
     assert build_plan("prod", (), REPO_ROOT).to_json() == first.read_text(encoding="utf-8")
+
+
+def test_a_written_plan_reads_back_unchanged(tmp_path: Path) -> None:
+    plan = plan_of("prod")
+    path = tmp_path / "plan.json"
+    path.write_text(plan.to_json(), encoding="utf-8")
+    assert load_plan(path) == plan
 
 
 def test_cli_prints_a_tree_by_component_with_a_count() -> None:
