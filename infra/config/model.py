@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from ipaddress import IPv4Network
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -93,9 +93,20 @@ LOG_RETENTION_DAYS = frozenset(
 AtlasInstanceSize = Literal["M10", "M20", "M30", "M40", "M50", "M60", "M80", "M140", "M200", "M300"]
 MongoVersion = Literal["7.0", "8.0"]
 ATLAS_NODE_COUNTS = (3, 5, 7)
+
+
+def atlas_size_rank(size: str) -> int:
+    """Order of Atlas tiers (M10 < M20 < ... < M300), for comparing auto-scaling bounds."""
+    return get_args(AtlasInstanceSize).index(size)
+
+
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[a-z]{2,63}$", re.IGNORECASE)
 _CACHE_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+# A Docker tag (at most 128 characters, no leading '.' or '-') or an image digest.
+_IMAGE_TAG = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$")
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+CdnPriceClass = Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
 
 
 @cache
@@ -173,6 +184,26 @@ class ComputeSettings(BaseModel):
     max_size: Annotated[int, Field(ge=1, le=100)] = setting(
         "computeMaxSize", "Most instances (or EKS nodes) the fleet scales out to.", tier_preset=True
     )
+    image_tag: str = setting(
+        "appImageTag",
+        "The app image to run: a tag (for example 1.4.2 or a git sha) or a digest (sha256:...) in this stack's"
+        " ECR repository. Tags there are immutable, so `latest` is refused.",
+        offline_value="1.0.0",
+    )
+    root_volume_gb: Annotated[int, Field(ge=20, le=500)] = setting(
+        "computeRootVolumeGb", "Size of each instance's encrypted gp3 root volume in GiB (20 to 500).", default=30
+    )
+
+    @field_validator("image_tag")
+    @classmethod
+    def _image_reference(cls, value: str) -> str:
+        if not _IMAGE_TAG.match(value):
+            raise ValueError(
+                f"'{value}' is neither an image tag (letters, digits, '_', '.', '-'; up to 128) nor a sha256 digest"
+            )
+        if value == "latest":
+            raise ValueError("'latest' is mutable and ECR tags here are immutable: use a version, git sha or digest")
+        return value
 
     @field_validator("instance_type")
     @classmethod
@@ -201,6 +232,12 @@ class DatabaseSettings(BaseModel):
     )
     node_count: int = setting("atlasNodeCount", "Electable nodes of the replica set: 3, 5 or 7.", tier_preset=True)
     mongo_version: MongoVersion = setting("mongoVersion", "MongoDB major version of the cluster.", default="8.0")
+    min_instance_size: AtlasInstanceSize = setting(
+        "atlasMinInstanceSize", "Smallest tier Atlas compute auto-scaling may scale down to.", tier_preset=True
+    )
+    max_instance_size: AtlasInstanceSize = setting(
+        "atlasMaxInstanceSize", "Largest tier Atlas compute auto-scaling may scale up to.", tier_preset=True
+    )
 
     @field_validator("atlas_org_id")
     @classmethod
@@ -246,6 +283,12 @@ class CacheSettings(BaseModel):
         offline_value="rediss://default:offline-placeholder@redis.example.com:6380",
     )
 
+    external_monthly_usd: Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)] = setting(
+        "externalRedisMonthlyUsd",
+        "What the external Redis (cacheMode external) costs a month in USD, for the cost estimate.",
+        default=Decimal(0),
+    )
+
     @field_validator("node_type")
     @classmethod
     def _node_type(cls, value: str) -> str:
@@ -268,6 +311,12 @@ class FilesSettings(BaseModel):
 
     cdn_enabled: bool = setting(
         "cdnEnabled", "Serve the uploads bucket through CloudFront (true or false).", tier_preset=True
+    )
+    cdn_price_class: CdnPriceClass = setting(
+        "cdnPriceClass",
+        "CloudFront edge locations: PriceClass_100 (North America, Europe), PriceClass_200 (and most of Asia,"
+        " Middle East, Africa) or PriceClass_All.",
+        tier_preset=True,
     )
 
 
@@ -295,6 +344,13 @@ class StackConfig(BaseModel):
         default="",
         offline_value="api.example.com",
     )
+    hosted_zone_id: str = setting(
+        "hostedZoneId",
+        "Route 53 hosted zone (Z...) that holds `domain`: the certificate is DNS-validated and the API's alias"
+        " record created there. Required with a domain.",
+        default="",
+        offline_value="Z0OFFLINEPLANZONE",
+    )
     alert_email: str = setting(
         "alertEmail", "Where alarms and Atlas alerts are sent.", offline_value="alerts@example.com"
     )
@@ -319,6 +375,13 @@ class StackConfig(BaseModel):
     def _hostname(cls, value: str) -> str:
         if value and not _HOSTNAME.match(value):
             raise ValueError(f"'{value}' is not a host name (lowercase, for example api.contentry.ai)")
+        return value
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone_id(cls, value: str) -> str:
+        if value and not _HOSTED_ZONE_ID.match(value):
+            raise ValueError(f"'{value}' is not a Route 53 hosted zone id (Z followed by up to 31 capitals/digits)")
         return value
 
     @field_validator("alert_email")

@@ -26,11 +26,14 @@ TIER_PRESETS: Final = MappingProxyType(
                 "computeDesiredSize": "4",
                 "computeMaxSize": "12",
                 "atlasInstanceSize": "M30",
+                "atlasMinInstanceSize": "M30",
+                "atlasMaxInstanceSize": "M50",
                 "atlasNodeCount": "3",
                 "cacheMode": "elasticache",
                 "cacheNodeType": "cache.m6g.large",
                 "cacheReplicas": "1",
                 "cdnEnabled": "true",
+                "cdnPriceClass": "PriceClass_200",  # users beyond North America and Europe
                 "monthlyBudgetUsd": "1100",
             }
         ),
@@ -44,11 +47,14 @@ TIER_PRESETS: Final = MappingProxyType(
                 "computeDesiredSize": "6",
                 "computeMaxSize": "12",
                 "atlasInstanceSize": "M30",
+                "atlasMinInstanceSize": "M30",
+                "atlasMaxInstanceSize": "M50",
                 "atlasNodeCount": "3",
                 "cacheMode": "elasticache",
                 "cacheNodeType": "cache.m6g.large",  # ~6.4 GiB: holds the seed's 5 GB
                 "cacheReplicas": "1",
                 "cdnEnabled": "true",
+                "cdnPriceClass": "PriceClass_200",  # users beyond North America and Europe
                 "monthlyBudgetUsd": "1400",
             }
         ),
@@ -62,11 +68,14 @@ TIER_PRESETS: Final = MappingProxyType(
                 "computeDesiredSize": "2",
                 "computeMaxSize": "4",
                 "atlasInstanceSize": "M10",
+                "atlasMinInstanceSize": "M10",
+                "atlasMaxInstanceSize": "M20",
                 "atlasNodeCount": "3",  # every dedicated Atlas cluster is a 3-node replica set
                 "cacheMode": "elasticache",
                 "cacheNodeType": "cache.t4g.medium",
                 "cacheReplicas": "0",
                 "cdnEnabled": "false",
+                "cdnPriceClass": "PriceClass_100",  # cheapest edges, when the CDN is turned on
                 "monthlyBudgetUsd": "180",
             }
         ),

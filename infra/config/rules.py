@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
-from infra.config.model import CacheMode, NatStrategy, StackConfig
+from infra.config.model import CacheMode, NatStrategy, StackConfig, atlas_size_rank
 
 
 def _key(name: str) -> str:
@@ -21,6 +21,31 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
                 f"min {compute.min_size}, desired {compute.desired_size}, max {compute.max_size}: "
                 "computeMinSize <= computeDesiredSize <= computeMaxSize is required",
             )
+        )
+    database = config.database
+    ranks = [
+        atlas_size_rank(size)
+        for size in (database.min_instance_size, database.instance_size, database.max_instance_size)
+    ]
+    if not ranks[0] <= ranks[1] <= ranks[2]:
+        problems.append(
+            ConfigProblem(
+                _key("atlasMinInstanceSize"),
+                f"min {database.min_instance_size}, size {database.instance_size}, max {database.max_instance_size}:"
+                " atlasMinInstanceSize <= atlasInstanceSize <= atlasMaxInstanceSize is required",
+            )
+        )
+    if config.domain and not config.hosted_zone_id:
+        problems.append(
+            ConfigProblem(
+                _key("hostedZoneId"),
+                f"domain {config.domain} needs the Route 53 hosted zone that holds it, to validate its certificate:"
+                " pulumi config set hostedZoneId Z...",
+            )
+        )
+    if config.hosted_zone_id and not config.domain:
+        problems.append(
+            ConfigProblem(_key("hostedZoneId"), "is set without a domain, which would ignore it: set domain too")
         )
     cache = config.cache
     has_url = bool(cache.external_url.get_secret_value())

@@ -18,12 +18,14 @@ VALID_DEV = {
     "contentry:tier": "C",
     "contentry:atlasOrgId": "5f1e2d3c4b5a69788796a5b4",
     "contentry:alertEmail": "ops@contentry.ai",
+    "contentry:appImageTag": "1.4.2",
 }
 VALID_PROD = {
     **VALID_DEV,
     "contentry:tier": "A",
     "contentry:environment": "production",
     "contentry:domain": "api.contentry.ai",
+    "contentry:hostedZoneId": "Z0123456789ABCDEFGHIJ",
 }
 
 
@@ -262,6 +264,41 @@ MALFORMED = [
         "contentry:environment",
         "production",
     ),
+    ("image-latest", "dev", {"contentry:appImageTag": "latest"}, "contentry:appImageTag", "immutable"),
+    (
+        "image-with-registry",
+        "dev",
+        {"contentry:appImageTag": "repo/app:1.0"},
+        "contentry:appImageTag",
+        "sha256 digest",
+    ),
+    ("image-short-digest", "dev", {"contentry:appImageTag": "sha256:abc"}, "contentry:appImageTag", "digest"),
+    ("root-volume-tiny", "dev", {"contentry:computeRootVolumeGb": "8"}, "contentry:computeRootVolumeGb", "20"),
+    (
+        "domain-without-zone",
+        "prod",
+        {"contentry:hostedZoneId": None},
+        "contentry:hostedZoneId",
+        "pulumi config set hostedZoneId",
+    ),
+    ("zone-without-domain", "dev", {"contentry:hostedZoneId": "Z123ABC"}, "contentry:hostedZoneId", "set domain"),
+    ("zone-id-garbage", "prod", {"contentry:hostedZoneId": "example.com"}, "contentry:hostedZoneId", "hosted zone"),
+    (
+        "atlas-bounds-inverted",
+        "dev",
+        {"contentry:atlasMaxInstanceSize": "M10", "contentry:atlasInstanceSize": "M20"},
+        "contentry:atlasMinInstanceSize",
+        "atlasMinInstanceSize <= atlasInstanceSize <= atlasMaxInstanceSize",
+    ),
+    ("cdn-price-class", "dev", {"contentry:cdnPriceClass": "PriceClass_50"}, "contentry:cdnPriceClass", "100"),
+    (
+        "external-redis-price-negative",
+        "dev",
+        {"contentry:externalRedisMonthlyUsd": "-1"},
+        "contentry:externalRedisMonthlyUsd",
+        "greater than or equal to 0",
+    ),
+    ("missing-image", "dev", {"contentry:appImageTag": None}, "contentry:appImageTag", "appImageTag"),
     (
         "missing-required",
         "dev",

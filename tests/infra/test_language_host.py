@@ -17,6 +17,7 @@ REAL_DEV_CONFIG = {
     "contentry:tier": "C",
     "contentry:atlasOrgId": "5f1e2d3c4b5a69788796a5b4",
     "contentry:alertEmail": "ops@contentry.ai",
+    "contentry:appImageTag": "1.4.2",
 }
 
 
