@@ -141,6 +141,7 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
             "  aws:region: us-east-1\n"
             "  contentry:atlasOrgId: 5f1e2d3c4b5a69788796a5b4\n"
             "  contentry:alertEmail: ops@contentry.ai\n"
+            "  contentry:appImageTag: 1.4.2\n"
             "  contentry:cacheMode: external\n"
             "  contentry:externalRedisUrl:\n"
             "    secure: v1:ciphertextonlytheclicandecrypt\n",
