@@ -9,6 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.data_tier import build_data_tier, needs_certificate_provider
 from infra.components.network import Network, NetworkArgs
 from infra.config import StackConfig, load_stack_config
 from infra.planning.tags import default_tags
@@ -30,6 +31,16 @@ def build(config: StackConfig) -> None:
         default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(config)),
     )
     with_aws = pulumi.ResourceOptions(providers=[aws_provider])
+    # CloudFront takes ACM certificates from us-east-1 only: a second provider, same tags, just for that.
+    certificate_provider = (
+        aws.Provider(
+            "aws-us-east-1",
+            region="us-east-1",
+            default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(config)),
+        )
+        if needs_certificate_provider(config)
+        else None
+    )
 
     network = Network(
         "network",
@@ -44,6 +55,12 @@ def build(config: StackConfig) -> None:
         opts=with_aws,
     )
 
+    # The data tier: before compute, which receives only the secret's ARN, the bucket and the cache's group.
+    data_tier = build_data_tier(config, network, with_aws, certificate_provider)
+    app_secret = data_tier.app_secret
+    files = data_tier.files
+    cache = data_tier.cache  # None with cacheMode external
+
     pulumi.export("tier", config.tier.value)
     pulumi.export("environment", config.environment.value)
     pulumi.export("region", config.region)
@@ -52,3 +69,9 @@ def build(config: StackConfig) -> None:
     pulumi.export("publicSubnetIds", network.public_subnet_ids)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
     pulumi.export("isolatedSubnetIds", network.isolated_subnet_ids)
+    pulumi.export("atlasProjectId", data_tier.database.project_id)
+    pulumi.export("atlasClusterName", data_tier.database.cluster_name)
+    pulumi.export("cacheEndpoint", cache.primary_endpoint if cache is not None else None)
+    pulumi.export("uploadsBucket", files.bucket_name)
+    pulumi.export("cdnDomain", files.cdn_domain)
+    pulumi.export("appSecretArn", app_secret.arn)

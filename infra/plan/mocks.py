@@ -7,6 +7,7 @@ program run on `None` and the plan lie.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -83,14 +84,99 @@ def _partition(_: dict[str, Any], __: str) -> dict[str, Any]:
     return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
 
 
+# Data tier (issue 4): the AWS-managed CloudFront policies have fixed, documented ids.
+_MANAGED_CLOUDFRONT_POLICIES = {
+    "Managed-CachingOptimized": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    "Managed-SecurityHeadersPolicy": "67f7725c-6f97-4210-82d7-5512b31e9d03",
+}
+
+
+def _managed_cloudfront_policy(args: dict[str, Any], _: str) -> dict[str, Any]:
+    name = args.get("name", "")
+    if name not in _MANAGED_CLOUDFRONT_POLICIES:
+        raise UnmockedInvokeError(f"no managed CloudFront policy named {name!r} in the offline plan")
+    return {"id": _MANAGED_CLOUDFRONT_POLICIES[name], "name": name}
+
+
+def _offline_secret(name: str, length: int) -> str:
+    # Deterministic stand-in for a generated secret; the SDK marks it secret, so the plan shows [secret].
+    seed = hashlib.sha256(f"offline-plan:{name}".encode()).hexdigest()
+    return (seed * (length // len(seed) + 1))[:length]
+
+
+def _random_password(name: str, inputs: dict[str, Any], _: str) -> dict[str, Any]:
+    result = _offline_secret(name, int(inputs.get("length", 32)))
+    return {"result": result, "bcryptHash": f"$2a$10${result[:53]}"}
+
+
+def _atlas_cluster(name: str, inputs: dict[str, Any], _: str) -> dict[str, Any]:
+    host = f"{inputs.get('name', name)}.offln.mongodb.net"
+    return {
+        "clusterId": f"{name}-cluster-id",
+        "stateName": "IDLE",
+        "connectionStrings": {
+            "standard": f"mongodb://{host}:27017",
+            "standardSrv": f"mongodb+srv://{host}",
+            "private": f"mongodb://{inputs.get('name', name)}-pri.offln.mongodb.net:27017",
+            "privateSrv": f"mongodb+srv://{inputs.get('name', name)}-pri.offln.mongodb.net",
+        },
+    }
+
+
+def _bucket(name: str, _: dict[str, Any], region: str) -> dict[str, Any]:
+    bucket = f"{name}-offline"
+    return {
+        "bucket": bucket,
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+    }
+
+
+def _certificate(name: str, inputs: dict[str, Any], _: str) -> dict[str, Any]:
+    domain = inputs.get("domainName", "")
+    return {
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_offline-{name}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_offline-{name}.acm-validations.aws.",
+            }
+        ]
+    }
+
+
 _INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getPartition:getPartition": _partition,
+    "aws:cloudfront/getCachePolicy:getCachePolicy": _managed_cloudfront_policy,
+    "aws:cloudfront/getResponseHeadersPolicy:getResponseHeadersPolicy": _managed_cloudfront_policy,
 }
 
 # Outputs the provider computes and the program reads (ids and ARNs are handled above).
 _COMPUTED: dict[str, Callable[[str, dict[str, Any], str], dict[str, Any]]] = {
     "aws:ec2/eip:Eip": lambda name, _, __: {"publicIp": "192.0.2.10", "allocationId": f"{name}-alloc"},
+    # Data tier (issue 4)
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "mongodbatlas:index/advancedCluster:AdvancedCluster": _atlas_cluster,
+    "mongodbatlas:index/networkContainer:NetworkContainer": lambda name, _, __: {"containerId": f"{name}-container"},
+    "mongodbatlas:index/networkPeering:NetworkPeering": lambda name, _, __: {
+        "connectionId": f"pcx-{hashlib.sha256(name.encode()).hexdigest()[:17]}",
+        "peerId": f"{name}-peer",
+    },
+    "aws:elasticache/replicationGroup:ReplicationGroup": lambda name, _, region: {
+        "primaryEndpointAddress": f"master.{name}.offln.{region[:3]}{region[-1]}.cache.amazonaws.com",
+        "readerEndpointAddress": f"replica.{name}.offln.{region[:3]}{region[-1]}.cache.amazonaws.com",
+    },
+    "aws:elasticache/parameterGroup:ParameterGroup": lambda name, _, __: {"name": f"{name}-offline"},
+    "aws:elasticache/subnetGroup:SubnetGroup": lambda name, _, __: {"name": f"{name}-offline"},
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:cloudfront/distribution:Distribution": lambda name, _, __: {
+        "domainName": f"d{hashlib.sha256(name.encode()).hexdigest()[:13]}.cloudfront.net",
+        "hostedZoneId": "Z2FDTNDATAQYW2",  # CloudFront's own zone for alias records
+    },
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:route53/record:Record": lambda _, inputs, __: {"fqdn": str(inputs.get("name", "")).rstrip(".")},
 }

@@ -26,14 +26,20 @@ from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 
 class Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        return f"{args.name}-id", {**args.inputs, "arn": f"arn:aws:mock:::{args.name}"}
+    """The offline plan's answers (computed outputs, invokes), imported only once the program has run
+    `infra/__main__.py`: importing `infra` here, before the program fixes sys.path, would defeat the test."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        return _plan_mocks().new_resource(args)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
-        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
-            return {"names": zones, "zoneIds": ["use1-az1", "use1-az2", "use1-az4"]}, []
-        raise RuntimeError(f"unexpected invoke {args.token}")
+        return _plan_mocks().call(args)
+
+
+def _plan_mocks() -> pulumi.runtime.Mocks:
+    from infra.plan.mocks import PlanMocks
+
+    return PlanMocks("us-east-1")
 
 
 monitor = mocks.MockMonitor(Mocks())

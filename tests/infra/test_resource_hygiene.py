@@ -10,6 +10,7 @@ from functools import cache
 
 from infra.plan.document import Plan
 from infra.planning.tags import REQUIRED_TAG_KEYS
+from tests.infra.plans import plan_of
 
 PROVIDER_TYPE = "pulumi:providers:aws"
 
@@ -36,29 +37,52 @@ def test_child_names_derive_from_their_component(any_plan: Plan) -> None:
             assert resource["name"].startswith(f"{parent_name}-"), resource["urn"]
 
 
+MAIN_PROVIDER = "aws"
+# The only other AWS provider: us-east-1, for CloudFront's ACM certificate (CloudFront takes no other region's).
+CERTIFICATE_PROVIDER = "aws-us-east-1"
+CERTIFICATE_TYPES = {"aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation"}
+
+
 def tagged_provider(plan: Plan) -> dict:
-    (provider,) = plan.of_type(PROVIDER_TYPE)
+    (provider,) = [p for p in plan.of_type(PROVIDER_TYPE) if p["name"] == MAIN_PROVIDER]
     return provider
 
 
-def test_the_aws_provider_carries_the_default_tags(any_plan: Plan) -> None:
-    provider = tagged_provider(any_plan)
-    tags = json.loads(provider["inputs"]["defaultTags"])["tags"]
-    assert set(REQUIRED_TAG_KEYS) <= set(tags)
-    assert tags["Stack"] == any_plan.stack
-    assert tags["Tier"] == any_plan.tier
-    assert tags["Project"] == "contentry"
-    assert tags["CostCenter"].startswith("contentry")
-    assert provider["inputs"]["region"] == any_plan.outputs["region"]
+def test_only_known_aws_providers_exist(any_plan: Plan) -> None:
+    names = {p["name"] for p in any_plan.of_type(PROVIDER_TYPE)}
+    assert MAIN_PROVIDER in names
+    assert names <= {MAIN_PROVIDER, CERTIFICATE_PROVIDER}, names
 
 
-def test_every_aws_resource_uses_the_tagged_provider(any_plan: Plan) -> None:
-    provider = tagged_provider(any_plan)
+def test_every_aws_provider_carries_the_default_tags(any_plan: Plan) -> None:
+    main = tagged_provider(any_plan)
+    assert main["inputs"]["region"] == any_plan.outputs["region"]
+    for provider in any_plan.of_type(PROVIDER_TYPE):
+        tags = json.loads(provider["inputs"]["defaultTags"])["tags"]
+        assert set(REQUIRED_TAG_KEYS) <= set(tags), provider["name"]
+        assert tags["Stack"] == any_plan.stack
+        assert tags["Tier"] == any_plan.tier
+        assert tags["Project"] == "contentry"
+        assert tags["CostCenter"].startswith("contentry")
+        assert provider["inputs"]["defaultTags"] == main["inputs"]["defaultTags"], provider["name"]
+
+
+def test_every_aws_resource_uses_a_tagged_provider(any_plan: Plan) -> None:
+    providers = {p["name"]: p["urn"] for p in any_plan.of_type(PROVIDER_TYPE)}
     for resource in any_plan.resources:
-        if resource["type"].startswith("aws:"):
-            assert resource["provider"].startswith(provider["urn"] + "::"), (
-                f"{resource['urn']} would use the untagged default provider"
-            )
+        if not resource["type"].startswith("aws:"):
+            continue
+        expected = CERTIFICATE_PROVIDER if resource["type"] in CERTIFICATE_TYPES else MAIN_PROVIDER
+        assert expected in providers, f"{resource['urn']} needs the {expected} provider, which the plan lacks"
+        assert resource["provider"].startswith(providers[expected] + "::"), (
+            f"{resource['urn']} must use the {expected} provider, uses {resource['provider'] or 'the default'}"
+        )
+
+
+def test_the_us_east_1_provider_is_in_us_east_1() -> None:
+    plan = plan_of("prod")
+    (provider,) = [p for p in plan.of_type(PROVIDER_TYPE) if p["name"] == CERTIFICATE_PROVIDER]
+    assert provider["inputs"]["region"] == "us-east-1"
 
 
 @cache

@@ -1,0 +1,82 @@
+"""The app's one secret: its runtime settings as a JSON object in AWS Secrets Manager.
+
+Everything secret the app needs (database and cache credentials, its signing keys) is assembled here from
+Pulumi secret outputs, so no credential ever appears in config, in stack outputs or in the plan. The compute
+side receives only the secret's ARN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from infra.planning.app_settings import app_settings_document
+from infra.planning.naming import child_name, name_tag
+from infra.planning.protection import protection_for
+
+# Long enough for HS256 (the app refuses secrets under 32 characters); letters and digits only, so the value
+# survives shells, env files and URLs unquoted.
+GENERATED_SECRET_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class AppSecretArgs:
+    name_prefix: str
+    is_production: bool
+    mongo_url: pulumi.Output[str]
+    """Secret output: the app's MONGO_URL, with credentials and the database name."""
+    redis_url: pulumi.Output[str]
+    """Secret output: the app's REDIS_URL, with the auth token."""
+    bucket_name: pulumi.Output[str]
+    cdn_domain: pulumi.Output[str] | None
+    """The host name files are served from, or None without a CDN."""
+
+
+class AppSecret(pulumi.ComponentResource):
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AppSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("contentry:secrets:AppSecret", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        guard = protection_for(args.is_production)
+
+        jwt_secret = random.RandomPassword(
+            child_name(name, "jwt-secret"), length=GENERATED_SECRET_LENGTH, special=False, opts=child
+        )
+        health_token = random.RandomPassword(
+            child_name(name, "health-token"), length=GENERATED_SECRET_LENGTH, special=False, opts=child
+        )
+
+        secret = aws.secretsmanager.Secret(
+            child_name(name, "secret"),
+            description=f"Runtime settings of the {args.name_prefix} app (JSON; one key per environment variable)",
+            # No kms_key_id: the AWS-managed key aws/secretsmanager, so the instance role needs no KMS grant.
+            recovery_window_in_days=guard.secret_recovery_window_days,
+            tags=name_tag(args.name_prefix, "app-settings"),
+            opts=pulumi.ResourceOptions(parent=self, protect=guard.protect, retain_on_delete=guard.retain_on_delete),
+        )
+        cdn_domain: pulumi.Input[str | None] = args.cdn_domain if args.cdn_domain is not None else None
+        document = pulumi.Output.all(
+            args.mongo_url, args.redis_url, jwt_secret.result, health_token.result, args.bucket_name, cdn_domain
+        ).apply(
+            lambda v: app_settings_document(
+                mongo_url=v[0],
+                redis_url=v[1],
+                jwt_secret=v[2],
+                health_detailed_token=v[3],
+                s3_bucket=v[4],
+                cdn_domain=v[5],
+            )
+        )
+        # A new version on every change; the version is not protected, so rotating a password can replace it.
+        aws.secretsmanager.SecretVersion(
+            child_name(name, "version"),
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(document),
+            opts=child,
+        )
+        self.arn = secret.arn
+        self.register_outputs({"arn": self.arn})

@@ -1,0 +1,234 @@
+"""The database: a MongoDB Atlas project with one replica-set cluster, peered privately with the VPC.
+
+The cluster is a dedicated replica set of 3 (or 5, 7) electable nodes in the Atlas region of the stack's AWS
+region, TLS 1.2 or newer, compute auto-scaling between the tier's bounds; production adds continuous cloud
+backup with point-in-time restore, a backup schedule and termination protection. The app connects through
+the peering connection with its own user, allowed to read and write its database only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+import pulumi
+import pulumi_mongodbatlas as atlas
+import pulumi_random as random
+
+from infra.components.database_alerts import create_alerts
+from infra.components.database_peering import PeeringArgs, create_peering
+from infra.config.model import AtlasInstanceSize, MongoVersion
+from infra.planning.atlas_regions import UnsupportedAtlasRegionError, atlas_region_name
+from infra.planning.atlas_sizing import atlas_cidr_for
+from infra.planning.connection_urls import mongo_url
+from infra.planning.naming import child_name
+from infra.planning.protection import protection_for
+
+APP_USER = "contentry-app"
+# With auto-scaling on, Atlas changes the instance size itself: without this, the next `pulumi up` would
+# scale the cluster back to the declared size (pulumi-mongodbatlas open issue; see shared/facts).
+AUTOSCALED_SIZE_PATH = "replicationSpecs[0].regionConfigs[0].electableSpecs.instanceSize"
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    name_prefix: str
+    org_id: str
+    aws_region: str
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: IPv4Network
+    app_route_table_ids: Sequence[pulumi.Input[str]]
+    instance_size: AtlasInstanceSize
+    min_instance_size: AtlasInstanceSize
+    max_instance_size: AtlasInstanceSize
+    node_count: int
+    mongo_version: MongoVersion
+    is_production: bool
+    alert_email: str
+    tags: Mapping[str, str]
+    database_name: str = "contentry"
+
+    @property
+    def autoscaling(self) -> bool:
+        return self.min_instance_size != self.max_instance_size
+
+
+class Database(pulumi.ComponentResource):
+    project_id: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    mongo_url: pulumi.Output[str]
+    """Secret: mongodb+srv://<user>:<password>@<private SRV host>/<database>?retryWrites=true&w=majority."""
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("contentry:database:Database", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        guard = protection_for(args.is_production)
+        try:
+            region = atlas_region_name(args.aws_region)
+            atlas_cidr = atlas_cidr_for(args.vpc_cidr)
+        except (UnsupportedAtlasRegionError, ValueError) as error:
+            raise pulumi.RunError(str(error)) from error
+
+        project = atlas.Project(
+            child_name(name, "project"),
+            name=args.name_prefix,
+            org_id=args.org_id,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, protect=guard.protect, retain_on_delete=guard.retain_on_delete),
+        )
+        self.project_id = project.id
+        atlas.MaintenanceWindow(
+            child_name(name, "maintenance"),
+            project_id=project.id,
+            day_of_week=1,  # Sunday (Atlas counts from Sunday = 1), 04:00 UTC: the app's quietest hour
+            hour_of_day=4,
+            opts=child,
+        )
+        peering = create_peering(
+            self,
+            name,
+            project.id,
+            PeeringArgs(
+                name_prefix=args.name_prefix,
+                aws_region=args.aws_region,
+                atlas_region=region,
+                atlas_cidr=str(atlas_cidr),
+                vpc_id=args.vpc_id,
+                vpc_cidr=str(args.vpc_cidr),
+                route_table_ids=args.app_route_table_ids,
+            ),
+        )
+
+        cluster = atlas.AdvancedCluster(
+            child_name(name, "cluster"),
+            project_id=project.id,
+            name=args.name_prefix,
+            cluster_type="REPLICASET",
+            mongo_db_major_version=args.mongo_version,
+            version_release_system="LTS",
+            replication_specs=[
+                atlas.AdvancedClusterReplicationSpecArgs(
+                    region_configs=[
+                        atlas.AdvancedClusterReplicationSpecRegionConfigArgs(
+                            provider_name="AWS",
+                            region_name=region,
+                            priority=7,
+                            electable_specs=atlas.AdvancedClusterReplicationSpecRegionConfigElectableSpecsArgs(
+                                instance_size=args.instance_size, node_count=args.node_count
+                            ),
+                            auto_scaling=self._auto_scaling(args),
+                        )
+                    ]
+                )
+            ],
+            advanced_configuration=atlas.AdvancedClusterAdvancedConfigurationArgs(
+                minimum_enabled_tls_protocol="TLS1_2",
+                javascript_enabled=False,  # the app uses no server-side JavaScript; less attack surface
+            ),
+            backup_enabled=args.is_production,
+            pit_enabled=args.is_production,
+            retain_backups_enabled=args.is_production,  # snapshots outlive an accidental cluster deletion
+            termination_protection_enabled=guard.deletion_protection,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=guard.protect,
+                retain_on_delete=guard.retain_on_delete,
+                # Peering first: Atlas then places the cluster in our container and returns private strings.
+                depends_on=[peering.container, peering.accepter],
+                ignore_changes=[AUTOSCALED_SIZE_PATH] if args.autoscaling else None,
+            ),
+        )
+        self.cluster_name = cluster.name
+        if args.is_production:
+            self._backup_schedule(name, project.id, cluster, guard.protect, guard.retain_on_delete)
+
+        password = random.RandomPassword(child_name(name, "app-password"), length=40, special=False, opts=child)
+        user = atlas.DatabaseUser(
+            child_name(name, "app-user"),
+            project_id=project.id,
+            auth_database_name="admin",
+            username=APP_USER,
+            password=password.result,
+            roles=[atlas.DatabaseUserRoleArgs(role_name="readWrite", database_name=args.database_name)],
+            scopes=[atlas.DatabaseUserScopeArgs(name=cluster.name, type="CLUSTER")],
+            opts=child,
+        )
+        create_alerts(self, name, project.id, args.alert_email, args.instance_size)
+
+        self.mongo_url = pulumi.Output.secret(
+            pulumi.Output.all(cluster.connection_strings, user.username, password.result).apply(
+                lambda v: mongo_url(_private_srv(v[0]), v[1], v[2], args.database_name)
+            )
+        )
+        self.register_outputs({"projectId": self.project_id, "clusterName": self.cluster_name})
+
+    @staticmethod
+    def _auto_scaling(args: DatabaseArgs) -> atlas.AdvancedClusterReplicationSpecRegionConfigAutoScalingArgs:
+        if not args.autoscaling:
+            return atlas.AdvancedClusterReplicationSpecRegionConfigAutoScalingArgs(
+                compute_enabled=False, disk_gb_enabled=True
+            )
+        return atlas.AdvancedClusterReplicationSpecRegionConfigAutoScalingArgs(
+            compute_enabled=True,
+            compute_scale_down_enabled=True,
+            compute_min_instance_size=args.min_instance_size,
+            compute_max_instance_size=args.max_instance_size,
+            disk_gb_enabled=True,
+        )
+
+    def _backup_schedule(
+        self,
+        name: str,
+        project_id: pulumi.Output[str],
+        cluster: atlas.AdvancedCluster,
+        protect: bool,
+        retain_on_delete: bool,
+    ) -> None:
+        # Snapshots every 6 hours kept 7 days, dailies 30 days, weeklies 12 weeks, monthlies a year; between
+        # snapshots, point-in-time restore covers the last 7 days to the second.
+        atlas.CloudBackupSchedule(
+            child_name(name, "backup-schedule"),
+            project_id=project_id,
+            cluster_name=cluster.name,
+            reference_hour_of_day=3,
+            reference_minute_of_hour=0,
+            restore_window_days=7,
+            policy_item_hourly=atlas.CloudBackupSchedulePolicyItemHourlyArgs(
+                frequency_interval=6, retention_unit="days", retention_value=7
+            ),
+            policy_item_daily=atlas.CloudBackupSchedulePolicyItemDailyArgs(
+                frequency_interval=1, retention_unit="days", retention_value=30
+            ),
+            policy_item_weeklies=[
+                atlas.CloudBackupSchedulePolicyItemWeeklyArgs(
+                    frequency_interval=7,
+                    retention_unit="weeks",
+                    retention_value=12,  # Sundays
+                )
+            ],
+            policy_item_monthlies=[
+                atlas.CloudBackupSchedulePolicyItemMonthlyArgs(
+                    frequency_interval=40,
+                    retention_unit="months",
+                    retention_value=12,  # 40 = last day of month
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=retain_on_delete),
+        )
+
+
+def _private_srv(connection_strings: object) -> str:
+    """The peering-aware SRV string; Atlas returns it once a peering connection exists in the region."""
+    # A typed object from a direct .apply(), a plain dict (snake_case keys) through Output.all().
+    if isinstance(connection_strings, dict):
+        value = connection_strings.get("private_srv")
+    else:
+        value = getattr(connection_strings, "private_srv", None)
+    if not value:
+        raise pulumi.RunError(
+            "Atlas returned no private (peering) connection string for the cluster yet; the peering connection"
+            " may still be pending. Run `pulumi up` again once it is active."
+        )
+    return str(value)

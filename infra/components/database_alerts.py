@@ -1,0 +1,50 @@
+"""Atlas alert configurations for the app's project, created by `Database` as its children."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_mongodbatlas as atlas
+
+from infra.planning.atlas_sizing import connection_alert_threshold
+from infra.planning.naming import child_name
+
+REPLICATION_LAG_SECONDS = 60  # a secondary this far behind could not take over without losing writes
+DISK_USED_PERCENT = 80  # room for compaction and an index build before the disk fills
+REPEAT_MINUTES = 60
+
+
+def create_alerts(
+    parent: pulumi.Resource, name: str, project_id: pulumi.Input[str], alert_email: str, instance_size: str
+) -> None:
+    child = pulumi.ResourceOptions(parent=parent)
+    notify = [
+        atlas.AlertConfigurationNotificationArgs(
+            type_name="EMAIL", email_address=alert_email, interval_min=REPEAT_MINUTES, delay_min=0
+        )
+    ]
+    metric_alerts = {
+        # Per node, 80% of the configured tier's limit: auto-scaling up only raises the limit, so this is safe.
+        "connections": ("CONNECTIONS", connection_alert_threshold(instance_size), "RAW"),
+        "replication-lag": ("OPLOG_SLAVE_LAG_MASTER_TIME", REPLICATION_LAG_SECONDS, "SECONDS"),
+        "disk-used": ("DISK_PARTITION_SPACE_USED_DATA", DISK_USED_PERCENT, "RAW"),
+    }
+    for label, (metric, threshold, units) in metric_alerts.items():
+        atlas.AlertConfiguration(
+            child_name(name, "alert", label),
+            project_id=project_id,
+            event_type="OUTSIDE_METRIC_THRESHOLD",
+            enabled=True,
+            metric_threshold_config=atlas.AlertConfigurationMetricThresholdConfigArgs(
+                metric_name=metric, operator="GREATER_THAN", threshold=threshold, units=units, mode="AVERAGE"
+            ),
+            notifications=notify,
+            opts=child,
+        )
+    atlas.AlertConfiguration(
+        child_name(name, "alert", "host-down"),
+        project_id=project_id,
+        event_type="HOST_DOWN",
+        enabled=True,
+        notifications=notify,
+        opts=child,
+    )

@@ -1,0 +1,232 @@
+"""Files: the private uploads bucket, its access-log bucket and, when enabled, the CloudFront CDN in front.
+
+Browsers upload straight to S3 with presigned POSTs (CORS from the app's domain only) and read through
+CloudFront, which alone may read the bucket (origin access control). Nothing in either bucket is public.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.components.cdn import CdnArgs, create_cdn
+from infra.config.model import CdnPriceClass
+from infra.planning.bucket_policies import log_bucket_policy, uploads_bucket_policy
+from infra.planning.naming import child_name, name_tag
+from infra.planning.protection import protection_for
+
+S3_ACCESS_LOG_PREFIX = "s3-access/"
+CLOUDFRONT_LOG_PREFIX = "cloudfront/"
+# Overwritten or deleted uploads stay recoverable this long (versioning), then go.
+NONCURRENT_VERSION_DAYS = {True: 90, False: 7}
+# S3 Standard-IA's minimum storage duration: moving earlier costs more than it saves.
+INFREQUENT_ACCESS_AFTER_DAYS = 30
+# Objects under 128 KiB are billed as 128 KiB in Standard-IA: leave them in Standard.
+INFREQUENT_ACCESS_MIN_BYTES = 128 * 1024
+
+
+@dataclass(frozen=True)
+class FilesArgs:
+    name_prefix: str
+    is_production: bool
+    domain: str
+    """The app's host name ("" = none): CORS origin, and `cdn.<domain>` for the CDN."""
+    hosted_zone_id: str
+    cdn_enabled: bool
+    cdn_price_class: CdnPriceClass
+    log_retention_days: int
+    certificate_provider: aws.Provider | None = None
+    """An AWS provider in us-east-1 (CloudFront certificates live there); required with a domain and a CDN."""
+
+
+class Files(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    cdn_domain: pulumi.Output[str] | None
+    log_bucket_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: FilesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("contentry:files:Files", name, None, opts)
+        self._name = name
+        self._args = args
+        guard = protection_for(args.is_production)
+        stateful = pulumi.ResourceOptions(parent=self, protect=guard.protect, retain_on_delete=guard.retain_on_delete)
+
+        logs = aws.s3.Bucket(
+            child_name(name, "logs"),
+            force_destroy=guard.force_destroy_buckets,
+            tags=name_tag(args.name_prefix, "access-logs"),
+            opts=stateful,
+        )
+        # CloudFront standard logging writes with an ACL grant to its log-delivery account, so this bucket
+        # (and only this one) keeps ACLs enabled for the bucket owner's objects.
+        log_ownership = aws.s3.BucketOwnershipControls(
+            child_name(name, "logs-ownership"),
+            bucket=logs.id,
+            rule={"object_ownership": "BucketOwnerPreferred"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._private_and_encrypted(logs, "logs")
+        aws.s3.BucketLifecycleConfiguration(
+            child_name(name, "logs-lifecycle"),
+            bucket=logs.id,
+            rules=[
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": {},
+                    "expiration": {"days": args.log_retention_days},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        uploads = aws.s3.Bucket(
+            child_name(name, "uploads"),
+            force_destroy=guard.force_destroy_buckets,
+            tags=name_tag(args.name_prefix, "uploads"),
+            opts=stateful,
+        )
+        aws.s3.BucketOwnershipControls(
+            child_name(name, "uploads-ownership"),
+            bucket=uploads.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},  # ACLs off: the policy alone decides access
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        uploads_block = self._private_and_encrypted(uploads, "uploads")
+        aws.s3.BucketVersioning(
+            child_name(name, "uploads-versioning"),
+            bucket=uploads.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._uploads_lifecycle(uploads)
+        self._cors(uploads)
+        account_id = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
+        aws.s3.BucketLogging(
+            child_name(name, "uploads-access-logs"),
+            bucket=uploads.id,
+            target_bucket=logs.id,
+            target_prefix=S3_ACCESS_LOG_PREFIX,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.s3.BucketPolicy(
+            child_name(name, "logs-policy"),
+            bucket=logs.id,
+            policy=pulumi.Output.all(logs.arn, uploads.arn).apply(
+                lambda arns: log_bucket_policy(arns[0], arns[1], account_id, S3_ACCESS_LOG_PREFIX)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        distribution_arn: pulumi.Output[str] | None = None
+        self.cdn_domain = None
+        if args.cdn_enabled:
+            cdn = create_cdn(
+                self,
+                name,
+                CdnArgs(
+                    name_prefix=args.name_prefix,
+                    domain=args.domain,
+                    hosted_zone_id=args.hosted_zone_id,
+                    price_class=args.cdn_price_class,
+                    certificate_provider=args.certificate_provider,
+                ),
+                origin_domain=uploads.bucket_regional_domain_name,
+                log_bucket_domain=logs.bucket_domain_name,
+                log_prefix=CLOUDFRONT_LOG_PREFIX,
+                depends_on=[log_ownership],
+            )
+            distribution_arn = cdn.distribution_arn
+            self.cdn_domain = cdn.domain
+
+        cloudfront_arn: pulumi.Input[str] = distribution_arn if distribution_arn is not None else ""
+        aws.s3.BucketPolicy(
+            child_name(name, "uploads-policy"),
+            bucket=uploads.id,
+            policy=pulumi.Output.all(uploads.arn, cloudfront_arn).apply(
+                lambda arns: uploads_bucket_policy(arns[0], arns[1] or None)
+            ),
+            # A policy with a service principal is refused while the public access block is being created.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[uploads_block]),
+        )
+
+        self.bucket_name = uploads.bucket
+        self.bucket_arn = uploads.arn
+        self.log_bucket_name = logs.bucket
+        self.register_outputs(
+            {"bucketName": self.bucket_name, "bucketArn": self.bucket_arn, "cdnDomain": self.cdn_domain}
+        )
+
+    def _private_and_encrypted(self, bucket: aws.s3.Bucket, label: str) -> aws.s3.BucketPublicAccessBlock:
+        child = pulumi.ResourceOptions(parent=self)
+        block = aws.s3.BucketPublicAccessBlock(
+            child_name(self._name, label, "public-access-block"),
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        # SSE-S3: CloudFront's origin access control and S3 log delivery read and write it without KMS grants.
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            child_name(self._name, label, "encryption"),
+            bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child,
+        )
+        return block
+
+    def _uploads_lifecycle(self, uploads: aws.s3.Bucket) -> None:
+        aws.s3.BucketLifecycleConfiguration(
+            child_name(self._name, "uploads-lifecycle"),
+            bucket=uploads.id,
+            rules=[
+                {
+                    # Browsers abandon uploads; their parts are billed until removed.
+                    "id": "abort-incomplete-multipart-uploads",
+                    "status": "Enabled",
+                    "filter": {},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                },
+                {
+                    "id": "expire-noncurrent-versions",
+                    "status": "Enabled",
+                    "filter": {},
+                    "noncurrent_version_expiration": {
+                        "noncurrent_days": NONCURRENT_VERSION_DAYS[self._args.is_production]
+                    },
+                },
+                {
+                    "id": "infrequent-access-after-30-days",
+                    "status": "Enabled",
+                    "filter": {"object_size_greater_than": INFREQUENT_ACCESS_MIN_BYTES},
+                    "transitions": [{"days": INFREQUENT_ACCESS_AFTER_DAYS, "storage_class": "STANDARD_IA"}],
+                },
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _cors(self, uploads: aws.s3.Bucket) -> None:
+        if not self._args.domain:
+            # No domain, no browser origin to trust: cross-origin uploads stay refused (S3's default).
+            return
+        aws.s3.BucketCorsConfiguration(
+            child_name(self._name, "uploads-cors"),
+            bucket=uploads.id,
+            cors_rules=[
+                {
+                    "id": "browser-uploads-from-the-app",
+                    "allowed_origins": [f"https://{self._args.domain}"],
+                    "allowed_methods": ["POST", "GET", "HEAD"],  # presigned POST uploads, presigned GETs
+                    "allowed_headers": ["Content-Type", "Content-MD5", "Content-Disposition", "x-amz-*"],
+                    "expose_headers": ["ETag"],
+                    "max_age_seconds": 3000,
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
