@@ -1,0 +1,91 @@
+"""The ALB's access-log bucket: private, encrypted with S3 keys (the only kind ALB log delivery supports),
+TLS only, and emptied by a lifecycle rule. Built under the load balancer component (parent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.planning.alb_logs import alb_log_bucket_policy
+from infra.planning.naming import child_name, name_tag
+
+# Incomplete multipart uploads are invisible and billed; a day is plenty for a log object.
+ABORT_INCOMPLETE_UPLOADS_DAYS = 1
+
+
+@dataclass(frozen=True)
+class AccessLogBucketArgs:
+    name_prefix: str
+    retention_days: int
+    force_destroy: bool
+
+
+@dataclass(frozen=True)
+class AccessLogBucket:
+    bucket: aws.s3.Bucket
+    policy: aws.s3.BucketPolicy
+    """The ALB must be created after it: AWS checks write access when access logs are turned on."""
+
+
+def access_log_bucket(parent: pulumi.Resource, name: str, args: AccessLogBucketArgs) -> AccessLogBucket:
+    child = pulumi.ResourceOptions(parent=parent)
+    tags = name_tag(args.name_prefix, "alb-access-logs")
+    bucket = aws.s3.Bucket(child_name(name, "logs"), force_destroy=args.force_destroy, tags=tags, opts=child)
+    aws.s3.BucketPublicAccessBlock(
+        child_name(name, "logs-public-access"),
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    aws.s3.BucketOwnershipControls(
+        child_name(name, "logs-ownership"),
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),  # ACLs off
+        opts=child,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        child_name(name, "logs-encryption"),
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"  # SSE-KMS is refused by ALB log delivery
+                )
+            )
+        ],
+        opts=child,
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        child_name(name, "logs-lifecycle"),
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-access-logs",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days),
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                ),
+            )
+        ],
+        opts=child,
+    )
+    account = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=parent))
+    elb_account = aws.elb.get_service_account(opts=pulumi.InvokeOptions(parent=parent))
+    policy = aws.s3.BucketPolicy(
+        child_name(name, "logs-policy"),
+        bucket=bucket.id,
+        policy=bucket.arn.apply(
+            lambda arn: alb_log_bucket_policy(
+                bucket_arn=arn, account_id=account.account_id, elb_account_arn=elb_account.arn
+            )
+        ),
+        opts=child,
+    )
+    return AccessLogBucket(bucket=bucket, policy=policy)

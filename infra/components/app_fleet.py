@@ -1,0 +1,230 @@
+"""The app fleet: a launch template and an Auto Scaling group in the private subnets, registered with the
+load balancer's target group, scaled on CPU and on requests per target, deployed by rolling instance refresh.
+
+Every change to the launch template (a new image tag, new user data, a new AMI) makes a new template version;
+the group points at that version number (never `$Latest`, which would keep instance refresh from firing), so
+the change rolls through the fleet: half the fleet first, a pause while the deploy alarm watches real traffic,
+then the rest, rolled back automatically if the refresh fails or the alarm fires.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.components.fleet_scaling import TrafficMetrics, deploy_error_alarm, target_tracking_policies
+from infra.components.instance_role import instance_profile
+from infra.planning.ami import al2023_ami_parameter, architecture_of
+from infra.planning.health_check import HEALTH_CHECK_GRACE_PERIOD_SECONDS, INSTANCE_WARMUP_SECONDS
+from infra.planning.image import image_reference, registry_host
+from infra.planning.naming import child_name, name_tag
+from infra.planning.scaling import (
+    REFRESH_CHECKPOINT_DELAY_SECONDS,
+    REFRESH_CHECKPOINTS,
+    REFRESH_MAX_HEALTHY_PERCENT,
+    REFRESH_MIN_HEALTHY_PERCENT,
+    FleetSize,
+    is_burstable,
+)
+from infra.planning.user_data import AppBoot, render_user_data
+
+ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
+
+
+@dataclass(frozen=True)
+class AppFleetArgs:
+    name_prefix: str
+    region: str
+    subnet_ids: Sequence[pulumi.Input[str]]
+    """The private (app) subnets, one per AZ."""
+    security_group_id: pulumi.Input[str]
+    instance_type: str
+    is_graviton: bool
+    size: FleetSize
+    root_volume_gb: int
+    repository_url: pulumi.Input[str]
+    repository_arn: pulumi.Input[str]
+    image_tag: str
+    app_secret_arn: pulumi.Input[str]
+    files_bucket_arn: pulumi.Input[str]
+    log_retention_days: int
+    target_group_arn: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    load_balancer_arn_suffix: pulumi.Input[str]
+    load_balancer_ready: Sequence[pulumi.Resource]
+    """The listener forwarding to the target group: the group's health checks and request metrics need it."""
+    tags: Mapping[str, str]
+    """The stack's tags: instances and volumes get them at launch (provider default tags do not reach them)."""
+
+
+class AppFleet(pulumi.ComponentResource):
+    auto_scaling_group_name: pulumi.Output[str]
+    launch_template_id: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    deploy_alarm_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AppFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("contentry:app_fleet:AppFleet", name, None, opts)
+        self._name = name
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+
+        log_group = aws.cloudwatch.LogGroup(
+            child_name(name, "logs"),
+            name=f"/{args.name_prefix}/api",
+            retention_in_days=args.log_retention_days,
+            tags=name_tag(args.name_prefix, "api-logs"),
+            opts=child,
+        )
+        profile = instance_profile(
+            self,
+            name,
+            name_prefix=args.name_prefix,
+            repository_arn=args.repository_arn,
+            app_secret_arn=args.app_secret_arn,
+            files_bucket_arn=args.files_bucket_arn,
+            log_group_arn=log_group.arn,
+        )
+        template = self._launch_template(log_group, profile)
+        traffic = TrafficMetrics(
+            load_balancer_arn_suffix=args.load_balancer_arn_suffix,
+            target_group_arn_suffix=args.target_group_arn_suffix,
+        )
+        deploy_alarm = deploy_error_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic)
+        group = aws.autoscaling.Group(
+            child_name(name, "asg"),
+            vpc_zone_identifiers=list(args.subnet_ids),
+            min_size=args.size.min_size,
+            desired_capacity=args.size.desired_size,
+            max_size=args.size.max_size,
+            # The exact version number: `$Latest` would never trigger an instance refresh.
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            target_group_arns=[args.target_group_arn],
+            # An instance the load balancer finds unhealthy is replaced, not only one EC2 finds impaired.
+            health_check_type="ELB",
+            health_check_grace_period=HEALTH_CHECK_GRACE_PERIOD_SECONDS,
+            default_instance_warmup=INSTANCE_WARMUP_SECONDS,
+            instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
+                strategy="Rolling",
+                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    min_healthy_percentage=REFRESH_MIN_HEALTHY_PERCENT,
+                    max_healthy_percentage=REFRESH_MAX_HEALTHY_PERCENT,
+                    checkpoint_percentages=list(REFRESH_CHECKPOINTS),
+                    checkpoint_delay=str(REFRESH_CHECKPOINT_DELAY_SECONDS),
+                    auto_rollback=True,
+                    alarm_specification=aws.autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationArgs(
+                        alarms=[deploy_alarm.name]
+                    ),
+                    scale_in_protected_instances="Refresh",
+                    standby_instances="Terminate",
+                ),
+            ),
+            metrics_granularity="1Minute",
+            # Group metrics at one-minute granularity are free; dashboards and alarms read them.
+            enabled_metrics=[
+                aws.autoscaling.Metric.GROUP_DESIRED_CAPACITY,
+                aws.autoscaling.Metric.GROUP_IN_SERVICE_INSTANCES,
+                aws.autoscaling.Metric.GROUP_PENDING_INSTANCES,
+                aws.autoscaling.Metric.GROUP_TERMINATING_INSTANCES,
+                aws.autoscaling.Metric.GROUP_TOTAL_INSTANCES,
+            ],
+            # Provider default tags never reach an Auto Scaling group; instances get theirs from the template.
+            tags=[
+                aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=False)
+                for key, value in sorted({**args.tags, **name_tag(args.name_prefix, "app")}.items())
+            ],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(args.load_balancer_ready),
+                # Target tracking owns the desired capacity once the group exists; a deploy must not reset it.
+                ignore_changes=["desiredCapacity"],
+            ),
+        )
+        target_tracking_policies(self, name, group=group, instance_type=args.instance_type, traffic=traffic)
+
+        self.auto_scaling_group_name = group.name
+        self.launch_template_id = template.id
+        self.log_group_name = log_group.name
+        self.deploy_alarm_name = deploy_alarm.name
+        self.register_outputs(
+            {
+                "autoScalingGroupName": self.auto_scaling_group_name,
+                "launchTemplateId": self.launch_template_id,
+                "logGroupName": self.log_group_name,
+            }
+        )
+
+    def _launch_template(
+        self, log_group: aws.cloudwatch.LogGroup, profile: aws.iam.InstanceProfile
+    ) -> aws.ec2.LaunchTemplate:
+        args = self._args
+        # A plain invoke: the AMI id is known at preview, so a new AL2023 release shows up as a planned change.
+        ami = aws.ssm.get_parameter(
+            name=al2023_ami_parameter(architecture_of(is_graviton=args.is_graviton)),
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+        user_data = pulumi.Output.all(args.repository_url, args.app_secret_arn, log_group.name).apply(
+            lambda values: base64.b64encode(
+                render_user_data(
+                    AppBoot(
+                        region=args.region,
+                        image=image_reference(values[0], args.image_tag),
+                        release=args.image_tag,
+                        registry=registry_host(values[0]),
+                        app_secret_arn=values[1],
+                        log_group_name=values[2],
+                    )
+                ).encode()
+            ).decode()
+        )
+        instance_tags = {**args.tags, **name_tag(args.name_prefix, "app")}
+        return aws.ec2.LaunchTemplate(
+            child_name(self._name, "template"),
+            description=f"{args.name_prefix} app instances running image {args.image_tag}",
+            image_id=ami.value,
+            instance_type=args.instance_type,
+            # No key pair and no port 22: shell access is SSM Session Manager, audited and IAM-controlled.
+            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
+            vpc_security_group_ids=[args.security_group_id],
+            user_data=user_data,
+            update_default_version=True,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",  # IMDSv2 only: no credential theft through SSRF
+                # 2, not 1: the container on Docker's bridge is one hop further and needs the role's credentials.
+                http_put_response_hop_limit=2,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name=ROOT_DEVICE,
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=args.root_volume_gb,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            # Burstable instances keep full speed past their credits (billed) instead of being throttled into
+            # failing health checks; the CPU target keeps the fleet near the baseline.
+            credit_specification=(
+                aws.ec2.LaunchTemplateCreditSpecificationArgs(cpu_credits="unlimited")
+                if is_burstable(args.instance_type)
+                else None
+            ),
+            # One-minute instance metrics: target tracking reacts in minutes, not in five-minute steps.
+            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=instance_tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            tags=name_tag(args.name_prefix, "app-template"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

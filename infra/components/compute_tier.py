@@ -1,0 +1,136 @@
+"""The compute half of an EC2 stack (tiers A and C), wired from its config: the image repository, the
+security groups, the load balancer and the app fleet. Tier B runs the app on EKS instead (a later issue).
+
+Built after the data tier, which it reaches through inputs only: the app secret's ARN, the files bucket's ARN
+and the backends' security groups (this side adds the one ingress rule into each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from infra.components.app_fleet import AppFleet, AppFleetArgs
+from infra.components.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
+from infra.components.network import Network
+from infra.components.registry import ImageRepository, ImageRepositoryArgs
+from infra.components.security_groups import BackendAccess, CidrEgress, WebSecurityGroups, WebSecurityGroupsArgs
+from infra.config import StackConfig
+from infra.planning.atlas_sizing import atlas_cidr_for
+from infra.planning.health_check import APP_PORT
+from infra.planning.protection import protection_for
+from infra.planning.scaling import FleetSize
+from infra.planning.tags import default_tags
+
+HTTPS = 443
+# Atlas replica sets listen on 27017; sharded clusters' mongos on 27016 and config servers on 27015.
+ATLAS_PORTS = (27015, 27017)
+
+
+@dataclass(frozen=True)
+class ComputeTier:
+    registry: ImageRepository
+    security_groups: WebSecurityGroups
+    load_balancer: LoadBalancer
+    fleet: AppFleet
+
+
+def app_egress(config: StackConfig) -> list[CidrEgress]:
+    """Where the app connects outside the VPC's security groups. DNS, NTP and the instance metadata service
+    are link-local and need no rule."""
+    return [
+        CidrEgress(
+            name="https",
+            cidr_ipv4="0.0.0.0/0",
+            from_port=HTTPS,
+            to_port=HTTPS,
+            description="AWS APIs (ECR, Secrets Manager, S3, SSM, CloudWatch) and package repositories over HTTPS",
+        ),
+        CidrEgress(
+            name="atlas",
+            cidr_ipv4=str(atlas_cidr_for(config.network.vpc_cidr)),
+            from_port=ATLAS_PORTS[0],
+            to_port=ATLAS_PORTS[1],
+            description="MongoDB Atlas over the VPC peering",
+        ),
+    ]
+
+
+def build_compute_tier(
+    config: StackConfig,
+    network: Network,
+    *,
+    app_secret_arn: pulumi.Input[str],
+    files_bucket_arn: pulumi.Input[str],
+    backends: Sequence[BackendAccess],
+    opts: pulumi.ResourceOptions,
+) -> ComputeTier:
+    name_prefix = f"{config.project}-{config.stack}"
+    guard = protection_for(config.is_production)
+    registry = ImageRepository(
+        "registry",
+        ImageRepositoryArgs(
+            name_prefix=name_prefix,
+            repository_name=f"{name_prefix}/api",
+            force_delete=guard.force_destroy_buckets,
+            protect=guard.protect,
+        ),
+        opts=opts,
+    )
+    security_groups = WebSecurityGroups(
+        "security-groups",
+        WebSecurityGroupsArgs(
+            name_prefix=name_prefix,
+            vpc_id=network.vpc_id,
+            app_port=APP_PORT,
+            listener_ports=listener_ports(https=config.https_enabled),
+            backends=backends,
+            egress=app_egress(config),
+        ),
+        opts=opts,
+    )
+    load_balancer = LoadBalancer(
+        "load-balancer",
+        LoadBalancerArgs(
+            name_prefix=name_prefix,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            security_group_id=security_groups.load_balancer_security_group_id,
+            app_port=APP_PORT,
+            domain=config.domain,
+            hosted_zone_id=config.hosted_zone_id,
+            deletion_protection=guard.deletion_protection,
+            access_log_retention_days=config.network.flow_log_retention_days,
+            force_destroy_logs=guard.force_destroy_buckets,
+        ),
+        opts=opts,
+    )
+    compute = config.compute
+    fleet = AppFleet(
+        "app-fleet",
+        AppFleetArgs(
+            name_prefix=name_prefix,
+            region=config.region,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=security_groups.app_security_group_id,
+            instance_type=compute.instance_type,
+            is_graviton=compute.is_graviton,
+            size=FleetSize(compute.min_size, compute.desired_size, compute.max_size),
+            root_volume_gb=compute.root_volume_gb,
+            repository_url=registry.repository_url,
+            repository_arn=registry.repository_arn,
+            image_tag=compute.image_tag,
+            app_secret_arn=app_secret_arn,
+            files_bucket_arn=files_bucket_arn,
+            log_retention_days=config.network.flow_log_retention_days,
+            target_group_arn=load_balancer.target_group_arn,
+            target_group_arn_suffix=load_balancer.target_group_arn_suffix,
+            load_balancer_arn_suffix=load_balancer.arn_suffix,
+            load_balancer_ready=[load_balancer.forwarding_listener],
+            tags=default_tags(config),
+        ),
+        opts=opts,
+    )
+    return ComputeTier(registry=registry, security_groups=security_groups, load_balancer=load_balancer, fleet=fleet)

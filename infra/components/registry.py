@@ -1,0 +1,60 @@
+"""The app image's ECR repository: scanned on push, immutable tags, a bounded history of releases.
+
+The program never builds or pushes the image: CI (or an engineer) pushes a multi-architecture build here and
+sets `appImageTag`; the fleet runs exactly that tag or digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.planning.naming import child_name, name_tag
+from infra.planning.registry import IMAGES_KEPT, lifecycle_policy
+
+
+@dataclass(frozen=True)
+class ImageRepositoryArgs:
+    name_prefix: str
+    repository_name: str
+    """A fixed, readable name (`contentry-prod/api`): CI pushes to it before the fleet can start."""
+    force_delete: bool
+    """Development only: `pulumi destroy` may delete the repository with its images."""
+    protect: bool
+    """Production: the engine refuses to delete the repository the running fleet pulls from."""
+    images_kept: int = IMAGES_KEPT
+
+
+class ImageRepository(pulumi.ComponentResource):
+    repository_url: pulumi.Output[str]
+    repository_arn: pulumi.Output[str]
+    repository_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ImageRepositoryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("contentry:registry:ImageRepository", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        repository = aws.ecr.Repository(
+            child_name(name, "repository"),
+            name=args.repository_name,
+            # A tag names one build forever: what runs is what was tested, and a rollback gets the same bytes.
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")],
+            force_delete=args.force_delete,
+            tags=name_tag(args.name_prefix, "api-images"),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        aws.ecr.LifecyclePolicy(
+            child_name(name, "lifecycle"),
+            repository=repository.name,
+            policy=lifecycle_policy(args.images_kept),
+            opts=child,
+        )
+        self.repository_url = repository.repository_url
+        self.repository_arn = repository.arn
+        self.repository_name = repository.name
+        self.register_outputs(
+            {"repositoryUrl": self.repository_url, "repositoryArn": self.repository_arn, "name": self.repository_name}
+        )
