@@ -9,9 +9,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.compute_tier import build_compute_tier
 from infra.components.data_tier import build_data_tier, needs_certificate_provider
 from infra.components.network import Network, NetworkArgs
+from infra.components.security_groups import BackendAccess
 from infra.config import StackConfig, load_stack_config
+from infra.config.model import ComputePlatform
 from infra.planning.tags import default_tags
 
 
@@ -61,6 +64,20 @@ def build(config: StackConfig) -> None:
     files = data_tier.files
     cache = data_tier.cache  # None with cacheMode external
 
+    # Compute on EC2 (tiers A and C); tier B runs the app on EKS instead.
+    compute = None
+    if config.platform is ComputePlatform.EC2:
+        compute = build_compute_tier(
+            config,
+            network,
+            app_secret_arn=app_secret.arn,
+            files_bucket_arn=files.bucket_arn,
+            backends=[BackendAccess("cache", cache.security_group_id, cache.port, "Redis TLS from the app")]
+            if cache is not None
+            else [],
+            opts=with_aws,
+        )
+
     pulumi.export("tier", config.tier.value)
     pulumi.export("environment", config.environment.value)
     pulumi.export("region", config.region)
@@ -75,3 +92,10 @@ def build(config: StackConfig) -> None:
     pulumi.export("uploadsBucket", files.bucket_name)
     pulumi.export("cdnDomain", files.cdn_domain)
     pulumi.export("appSecretArn", app_secret.arn)
+    if compute is not None:
+        pulumi.export("url", compute.load_balancer.url)
+        pulumi.export("albDnsName", compute.load_balancer.dns_name)
+        pulumi.export("targetGroupName", compute.load_balancer.target_group_name)
+        pulumi.export("autoScalingGroupName", compute.fleet.auto_scaling_group_name)
+        pulumi.export("imageRepositoryUrl", compute.registry.repository_url)
+        pulumi.export("appLogGroup", compute.fleet.log_group_name)

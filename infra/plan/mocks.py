@@ -146,6 +146,68 @@ def _certificate(name: str, inputs: dict[str, Any], _: str) -> dict[str, Any]:
     }
 
 
+# Compute tier (issue 3)
+def _short_hash(text: str, length: int = 16) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def _ssm_parameter(args: dict[str, Any], region: str) -> dict[str, Any]:
+    # Only AWS's public AMI parameters: one stand-in AMI id per region and architecture.
+    name = str(args.get("name", ""))
+    if not name.startswith("/aws/service/ami-amazon-linux-latest/"):
+        raise UnmockedInvokeError(f"the offline plan has no SSM parameter {name!r}")
+    value = f"ami-{_short_hash(f'{region}:{name}', 17)}"
+    return {
+        "arn": f"arn:aws:ssm:{region}::parameter{name}",
+        "id": name,
+        "name": name,
+        "type": "String",
+        "value": value,
+        "insecureValue": value,
+        "version": 1,
+        "withDecryption": True,
+    }
+
+
+def _elb_service_account(_: dict[str, Any], region: str) -> dict[str, Any]:
+    # us-east-1's Elastic Load Balancing account as AWS documents it; other regions get the same stand-in.
+    return {"arn": "arn:aws:iam::127311923021:root", "id": "127311923021", "region": region}
+
+
+def _instance_type(args: dict[str, Any], _: str) -> dict[str, Any]:
+    # vCPUs by size as EC2 defines them; burstable (t*) sizes up to large all have 2.
+    instance_type = str(args.get("instanceType", ""))
+    family, _, size = instance_type.partition(".")
+    small_sizes = {"nano": 1, "micro": 1, "small": 1, "medium": 1, "large": 2, "xlarge": 4}
+    if size in small_sizes:
+        vcpus = max(small_sizes[size], 2) if family.startswith("t") else small_sizes[size]
+    elif size.endswith("xlarge") and size[: -len("xlarge")].isdigit():
+        vcpus = 4 * int(size[: -len("xlarge")])
+    else:
+        raise UnmockedInvokeError(f"the offline plan does not know the vCPUs of {instance_type!r}")
+    return {"id": instance_type, "instanceType": instance_type, "defaultVcpus": vcpus}
+
+
+def _load_balancer(name: str, _: dict[str, Any], region: str) -> dict[str, Any]:
+    suffix = f"app/{name}/{_short_hash(name)}"
+    return {
+        "arn": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/{suffix}",
+        "arnSuffix": suffix,
+        "dnsName": f"{name}-{int(_short_hash(name, 8), 16)}.{region}.elb.amazonaws.com",
+        "zoneId": "Z35SXDOTRQ7X7K",  # the ALB alias zone of us-east-1
+    }
+
+
+def _target_group(name: str, _: dict[str, Any], region: str) -> dict[str, Any]:
+    auto_name = f"{name}-{_short_hash(name, 7)}"
+    suffix = f"targetgroup/{auto_name}/{_short_hash(name)}"
+    return {
+        "arn": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:{suffix}",
+        "arnSuffix": suffix,
+        "name": auto_name,
+    }
+
+
 _INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
@@ -153,6 +215,10 @@ _INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:index/getPartition:getPartition": _partition,
     "aws:cloudfront/getCachePolicy:getCachePolicy": _managed_cloudfront_policy,
     "aws:cloudfront/getResponseHeadersPolicy:getResponseHeadersPolicy": _managed_cloudfront_policy,
+    # Compute tier (issue 3)
+    "aws:ssm/getParameter:getParameter": _ssm_parameter,
+    "aws:elb/getServiceAccount:getServiceAccount": _elb_service_account,
+    "aws:ec2/getInstanceType:getInstanceType": _instance_type,
 }
 
 # Outputs the provider computes and the program reads (ids and ARNs are handled above).
@@ -179,4 +245,13 @@ _COMPUTED: dict[str, Callable[[str, dict[str, Any], str], dict[str, Any]]] = {
     },
     "aws:acm/certificate:Certificate": _certificate,
     "aws:route53/record:Record": lambda _, inputs, __: {"fqdn": str(inputs.get("name", "")).rstrip(".")},
+    # Compute tier (issue 3)
+    "aws:ecr/repository:Repository": lambda name, inputs, region: {
+        "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{inputs.get('name', name)}",
+        "registryId": ACCOUNT_ID,
+    },
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda _, __, ___: {"latestVersion": 1, "defaultVersion": 1},
+    "aws:autoscaling/group:Group": lambda name, _, __: {"name": f"{name}-{_short_hash(name, 7)}"},
 }

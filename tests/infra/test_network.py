@@ -135,7 +135,7 @@ def test_flow_logs_capture_all_traffic_to_a_retained_log_group(any_plan: Plan) -
     (flow_log,) = any_plan.of_type("aws:ec2/flowLog:FlowLog")
     assert flow_log["inputs"]["trafficType"] == "ALL"
     assert flow_log["inputs"]["vpcId"] == "network-vpc-id"
-    (group,) = any_plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    (group,) = [g for g in any_plan.of_type("aws:cloudwatch/logGroup:LogGroup") if g["name"] == "network-flow-logs"]
     # The destination is the log group's own ARN (the offline engine derives it from the group's name).
     region = any_plan.outputs["region"]
     assert flow_log["inputs"]["logDestination"] == f"arn:aws:logs:{region}:123456789012:{group['name']}"
@@ -145,7 +145,9 @@ def test_flow_logs_capture_all_traffic_to_a_retained_log_group(any_plan: Plan) -
 
 
 def test_flow_log_role_can_write_only_to_its_log_group(any_plan: Plan) -> None:
-    (policy,) = any_plan.of_type("aws:iam/rolePolicy:RolePolicy")
+    (policy,) = [
+        p for p in any_plan.of_type("aws:iam/rolePolicy:RolePolicy") if p["name"] == "network-flow-logs-policy"
+    ]
     document = json.loads(policy["inputs"]["policy"])
     (statement,) = document["Statement"]
     assert "*" not in statement["Resource"]

@@ -58,7 +58,7 @@ def test_plan_json_has_the_contract_shape(stack: str, overrides: tuple[str, ...]
 
 
 def test_inputs_use_camel_case_engine_names_and_real_numbers(prod_plan: Plan) -> None:
-    (group,) = prod_plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    (group,) = [g for g in prod_plan.of_type("aws:cloudwatch/logGroup:LogGroup") if g["name"] == "network-flow-logs"]
     assert group["inputs"]["retentionInDays"] == 365
     assert isinstance(group["inputs"]["retentionInDays"], int)
     assert "retention_in_days" not in group["inputs"]

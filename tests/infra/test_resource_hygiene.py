@@ -41,6 +41,8 @@ MAIN_PROVIDER = "aws"
 # The only other AWS provider: us-east-1, for CloudFront's ACM certificate (CloudFront takes no other region's).
 CERTIFICATE_PROVIDER = "aws-us-east-1"
 CERTIFICATE_TYPES = {"aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation"}
+# CloudFront's certificate belongs to the files component; the load balancer's certificate is regional (main).
+CLOUDFRONT_CERTIFICATE_OWNER = "contentry:files:Files"
 
 
 def tagged_provider(plan: Plan) -> dict:
@@ -69,10 +71,12 @@ def test_every_aws_provider_carries_the_default_tags(any_plan: Plan) -> None:
 
 def test_every_aws_resource_uses_a_tagged_provider(any_plan: Plan) -> None:
     providers = {p["name"]: p["urn"] for p in any_plan.of_type(PROVIDER_TYPE)}
+    component_types = {r["urn"]: r["type"] for r in any_plan.resources if not r["custom"]}
     for resource in any_plan.resources:
         if not resource["type"].startswith("aws:"):
             continue
-        expected = CERTIFICATE_PROVIDER if resource["type"] in CERTIFICATE_TYPES else MAIN_PROVIDER
+        for_cloudfront = component_types.get(resource["parent"] or "") == CLOUDFRONT_CERTIFICATE_OWNER
+        expected = CERTIFICATE_PROVIDER if resource["type"] in CERTIFICATE_TYPES and for_cloudfront else MAIN_PROVIDER
         assert expected in providers, f"{resource['urn']} needs the {expected} provider, which the plan lacks"
         assert resource["provider"].startswith(providers[expected] + "::"), (
             f"{resource['urn']} must use the {expected} provider, uses {resource['provider'] or 'the default'}"
@@ -99,6 +103,8 @@ def test_every_taggable_resource_has_a_name_tag(any_plan: Plan) -> None:
     assert len(taggable) > 10
     for resource in taggable:
         tags = resource["inputs"].get("tags", {})
+        if isinstance(tags, list):  # Auto Scaling groups: [{key, value, propagateAtLaunch}, ...]
+            tags = {tag["key"]: tag["value"] for tag in tags}
         assert tags.get("Name", "").startswith(f"contentry-{any_plan.stack}-"), f"{resource['urn']}: {tags}"
 
 
