@@ -1,13 +1,19 @@
 """The plan document: the contract in docs/ARCHITECTURE (shared) that the tests, the cost estimator and the
-policy checks read. Resources are sorted by URN and keys sorted, so the same input gives byte-identical JSON."""
+policy checks read. Resources are sorted by URN and keys sorted, so the same input gives byte-identical JSON.
+
+Besides the contract's keys, `config` holds the stack's resolved settings minus every secret (the tier's
+presets applied), so that a saved plan carries what the cost estimator needs beyond the resources: the
+monthly budget, an external Redis's price. A plan file alone is enough to price the stack."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.config import StackConfig
+from infra.config.keys import config_keys
 from infra.config.loader import resolve
 from infra.plan.engine import run_under_mocks
 from infra.plan.project_files import find_project_root, read_project, stack_inputs
@@ -21,12 +27,15 @@ class Plan:
     tier: str
     resources: list[dict[str, Any]]
     outputs: dict[str, Any]
+    config: dict[str, Any] = field(default_factory=dict)
+    """The resolved, non-secret settings (config keys as `pulumi config` spells them)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "project": self.project,
             "stack": self.stack,
             "tier": self.tier,
+            "config": self.config,
             "resources": self.resources,
             "outputs": self.outputs,
         }
@@ -47,10 +56,25 @@ def build_plan(stack: str, overrides: list[str] | tuple[str, ...] = (), project_
     raw = stack_inputs(project, stack, list(overrides))
     config = resolve(raw, allow_placeholders=True)  # fail fast, before the engine starts
     recording = run_under_mocks(raw, lambda: main(allow_placeholders=True))
-    return from_recording(recording, raw.project, raw.stack, config.tier.value)
+    return from_recording(recording, raw.project, raw.stack, config.tier.value, public_settings(config))
 
 
-def from_recording(recording: Recording, project: str, stack: str, tier: str) -> Plan:
+def public_settings(config: StackConfig) -> dict[str, Any]:
+    """The resolved config as JSON, keyed like `pulumi config`, with every secret key removed (not masked:
+    even the presence of a value says something)."""
+    document = config.model_dump(mode="json", by_alias=True)
+    for key in config_keys():
+        if key.secret:
+            node = document
+            for part in key.path[:-1]:
+                node = node[part]
+            node.pop(key.name, None)
+    return document
+
+
+def from_recording(
+    recording: Recording, project: str, stack: str, tier: str, config: dict[str, Any] | None = None
+) -> Plan:
     resources = [
         {
             "urn": r.urn,
@@ -64,7 +88,14 @@ def from_recording(recording: Recording, project: str, stack: str, tier: str) ->
         }
         for r in sorted(recording.resources, key=lambda r: r.urn)
     ]
-    return Plan(project=project, stack=stack, tier=tier, resources=resources, outputs=recording.stack_outputs)
+    return Plan(
+        project=project,
+        stack=stack,
+        tier=tier,
+        resources=resources,
+        outputs=recording.stack_outputs,
+        config=config or {},
+    )
 
 
 def load_plan(path: Path) -> Plan:
@@ -75,4 +106,5 @@ def load_plan(path: Path) -> Plan:
         tier=document["tier"],
         resources=document["resources"],
         outputs=document["outputs"],
+        config=document.get("config") or {},  # plans written before the section existed have none
     )

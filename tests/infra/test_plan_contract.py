@@ -38,7 +38,7 @@ def run_cli(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[st
 )
 def test_plan_json_has_the_contract_shape(stack: str, overrides: tuple[str, ...], tier: str) -> None:
     document = json.loads(plan_of(stack, overrides).to_json())
-    assert set(document) == {"project", "stack", "tier", "resources", "outputs"}
+    assert set(document) == {"project", "stack", "tier", "config", "resources", "outputs"}
     assert (document["project"], document["stack"], document["tier"]) == ("contentry", stack, tier)
     assert document["resources"], "a plan with no resources"
     urns = {r["urn"] for r in document["resources"]}
