@@ -1,6 +1,7 @@
 """`python -m infra.cli` (or `contentry-infra`): the tools that need no cloud credentials.
 
 plan   run the real program offline under the mock engine; print the resource tree, write the JSON plan
+cost   price a stack's plan (or a saved plan) from the offline price table; diff it; guard the monthly budget
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 EXIT_INPUT_ERROR = 2
+EXIT_OVER_BUDGET = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +33,32 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", type=Path, metavar="PATH", help="also write the plan as JSON to PATH")
     plan.add_argument("--project-dir", type=Path, help="folder with Pulumi.yaml (default: found upwards)")
     plan.add_argument("--quiet", action="store_true", help="print only the summary line, not the tree")
+
+    cost = commands.add_parser(
+        "cost",
+        help="estimate a stack's monthly cost offline (exit 3 when over monthlyBudgetUsd)",
+        description="Price the stack's offline plan from the versioned price table (infra/cost/prices.yaml) and "
+        "usage assumptions (the tier's defaults, usage/<stack>.yaml, then --usage). Exits 3 when the estimate "
+        "exceeds the stack's monthlyBudgetUsd, 2 on bad input.",
+    )
+    cost.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    cost.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key for this run only, for example --set tier=B (repeatable)",
+    )
+    cost.add_argument("--plan", type=Path, metavar="PATH", help="price this saved plan (plan --json) instead")
+    cost.add_argument("--format", choices=("table", "markdown", "csv", "json"), default="table")
+    cost.add_argument("--usage", type=Path, metavar="FILE", help="usage assumptions layered over the defaults")
+    cost.add_argument(
+        "--against",
+        metavar="PLAN_OR_STACK",
+        help="show the change against a saved plan (a .json file) or another stack, per resource and in total",
+    )
+    cost.add_argument("--project-dir", type=Path, help="folder with Pulumi.yaml (default: found upwards)")
     return parser
 
 
@@ -50,6 +78,39 @@ def _plan(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.cost import render
+    from infra.cost.diff import diff
+    from infra.cost.stacks import estimate_of, plan_of, read_plan_file
+    from infra.plan.project_files import find_project_root
+
+    root = args.project_dir or find_project_root()
+    plan = read_plan_file(args.plan) if args.plan else plan_of(args.stack, root, tuple(args.overrides))[0]
+    estimate = estimate_of(plan, root, args.usage)
+    change = None
+    if args.against:
+        baseline_plan, label = plan_of(args.against, root)
+        change = diff(estimate_of(baseline_plan, root, args.usage), estimate, label)
+    if args.format == "json":
+        out.print(render.to_json(estimate, change), end="", markup=False, highlight=False)
+    elif args.format == "csv":
+        out.print(render.to_csv(estimate), end="", markup=False, highlight=False)
+    elif args.format == "markdown":
+        out.print(render.to_markdown(estimate, change), end="", markup=False, highlight=False)
+    else:
+        render.print_table(estimate, out, change)
+    if estimate.over_budget:
+        assert estimate.budget is not None
+        err.print(
+            f"error: the estimate, {render.usd(estimate.total)} a month, exceeds stack {estimate.stack}'s budget of "
+            f"{render.usd(estimate.budget)} (config key monthlyBudgetUsd). Lower the cost, or raise the budget: "
+            f"pulumi config set monthlyBudgetUsd <usd> --stack {estimate.stack}",
+            markup=False,
+        )
+        return EXIT_OVER_BUDGET
+    return 0
+
+
 def _close_engine_event_loops() -> None:
     """The mock monitor answers from executor threads, each with an event loop that nothing closes. Left to the
     garbage collector, a loop may be finalized after its own self-pipe socket and print a spurious "Invalid
@@ -65,6 +126,8 @@ def _close_engine_event_loops() -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """The CLI, callable in-process (tests): returns the exit code."""
+    from infra.cost.price_table import PriceTableError
+    from infra.cost.usage import UsageFileError
     from infra.plan.engine import config_error_or_none
     from infra.plan.project_files import PlanInputError
 
@@ -72,9 +135,12 @@ def run(argv: list[str] | None = None) -> int:
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
+        if args.command == "cost":
+            return _cost(args, out, err)
         return _plan(args, out)
-    except PlanInputError as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True)
+    except (PlanInputError, UsageFileError, PriceTableError) as error:
+        err.print("[bold red]error:[/] ", end="")
+        err.print(str(error), markup=False)
         return EXIT_INPUT_ERROR
     except Exception as error:
         run_error = config_error_or_none(error)

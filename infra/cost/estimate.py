@@ -1,0 +1,135 @@
+"""The estimator: a plan (the JSON contract) plus usage assumptions and the price table give an `Estimate`.
+
+Every resource ends in exactly one place: priced lines, free (with the reason), or unpriced (with the reason
+and a warning). Components (`custom: false`) and providers are not cloud resources and are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from infra.cost.model import Category, Estimate, Free, Line, Unpriced
+from infra.cost.price_table import PriceTable, load_price_table
+from infra.cost.pricers import FREE_TYPES, PRICERS
+from infra.cost.pricers.platform import free_reason, outside_the_plan
+from infra.cost.pricing import AllowanceLedger, Bill, PlanView, PricingContext, Resource
+from infra.cost.usage import Usage
+from infra.plan.document import Plan
+
+BUDGET_KEY = "monthlyBudgetUsd"
+EXTERNAL_REDIS_KEY = "externalRedisMonthlyUsd"
+EXTERNAL_REDIS_TYPE = "config:cache/external:Redis"
+UNKNOWN_TYPE = (
+    "the estimator does not know this resource type: add a pricer in infra/cost/pricers/ (or list the type as "
+    "free there, with the reason)"
+)
+
+
+def _decimal_or_none(value: Any) -> Decimal | None:
+    try:
+        return None if value in (None, "") else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _is_cloud_resource(document: Mapping[str, Any]) -> bool:
+    return bool(document.get("custom")) and not str(document.get("type", "")).startswith("pulumi:providers:")
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.unpriced: list[Unpriced] = []
+        self.free: list[Free] = []
+
+    def price(self, resource: Resource, context: PricingContext) -> None:
+        spec = PRICERS.get(resource.type)
+        if spec is not None:
+            bill = Bill(resource, context, spec.category)
+            spec.function(bill)
+            self.lines += bill.lines
+            self.unpriced += bill.unpriced
+            if not bill.lines and not bill.unpriced:
+                self.free.append(Free(resource.name, resource.type, bill.free_reason or "no charge as configured"))
+            return
+        if (reason := outside_the_plan(resource)) is not None:
+            self.unpriced.append(Unpriced(resource.name, resource.type, reason))
+        elif resource.type in FREE_TYPES:
+            self.free.append(Free(resource.name, resource.type, FREE_TYPES[resource.type]))
+        elif (reason := free_reason(resource)) is not None:
+            self.free.append(Free(resource.name, resource.type, reason))
+        else:
+            self.unpriced.append(Unpriced(resource.name, resource.type, UNKNOWN_TYPE))
+
+
+def _external_redis(config: Mapping[str, Any], context: PricingContext, collector: _Collector) -> None:
+    """A Redis the program does not manage is no resource of the plan; its price is a config value."""
+    cache = config.get("cache") or {}
+    if cache.get("cacheMode") != "external":
+        return
+    resource = Resource(urn="", type=EXTERNAL_REDIS_TYPE, name="external-redis", parent=None, inputs={})
+    monthly = _decimal_or_none(cache.get(EXTERNAL_REDIS_KEY))
+    if monthly is None:
+        collector.unpriced.append(
+            Unpriced(resource.name, resource.type, f"cacheMode is external but the plan has no {EXTERNAL_REDIS_KEY}")
+        )
+        return
+    if monthly == 0:
+        context.warnings.append(
+            f"the external Redis is priced at $0 ({EXTERNAL_REDIS_KEY} is 0): set it to what the provider charges "
+            "(a free plan is capped far below production load)"
+        )
+    bill = Bill(resource, context, Category.CACHE)
+    bill.add_declared("External Redis (declared in config)", monthly, EXTERNAL_REDIS_KEY)
+    collector.lines += bill.lines
+
+
+def estimate(
+    plan: Plan,
+    usage: Usage,
+    prices: PriceTable | None = None,
+    today: dt.date | None = None,
+) -> Estimate:
+    prices = prices or load_price_table()
+    config: Mapping[str, Any] = plan.config or {}
+    warnings: list[str] = []
+    if not config:
+        warnings.append(
+            "the plan has no `config` section (written by an older `plan`): the budget and an external Redis's "
+            "price are unknown; re-run `python -m infra.cli plan --json`"
+        )
+    region = config.get("aws:region")
+    if region and region != prices.region:
+        warnings.append(f"the stack runs in {region} but the price table holds {prices.region} prices: used as is")
+    documents = [d for d in plan.resources if _is_cloud_resource(d)]
+    view = PlanView(tuple(Resource.of(d) for d in documents))
+    context = PricingContext(prices, view, config, usage.of, AllowanceLedger(), warnings)
+    collector = _Collector()
+    for resource in view.resources:
+        collector.price(resource, context)
+    _external_redis(config, context, collector)
+
+    unknown = sorted({u.type for u in collector.unpriced if u.reason == UNKNOWN_TYPE})
+    if unknown:
+        warnings.append(f"resource types the estimator does not know (unpriced, not $0): {', '.join(unknown)}")
+    if collector.unpriced:
+        warnings.append(f"{len(collector.unpriced)} cost item(s) are not in the total: see `unpriced`")
+    warnings += usage.unmatched_patterns()
+    stale = prices.stale_warning(today or dt.date.today())
+    if stale:
+        warnings.append(stale)
+    return Estimate(
+        stack=plan.stack,
+        tier=plan.tier,
+        currency=prices.currency,
+        lines=tuple(collector.lines),
+        unpriced=tuple(collector.unpriced),
+        free=tuple(collector.free),
+        warnings=tuple(dict.fromkeys(warnings)),  # once each, in order
+        budget=_decimal_or_none(config.get(BUDGET_KEY)),
+        price_table_version=prices.version,
+        usage_files=usage.origins,
+    )

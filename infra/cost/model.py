@@ -1,0 +1,115 @@
+"""What an estimate is made of: cost lines (one per cost component of a resource), resources that cost nothing
+themselves, resources or components without a price, and the totals. Amounts are exact `Decimal`s."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    BASELINE = "baseline"
+    """Paid whatever the traffic: hours of a running resource, a month of a key or a secret."""
+    USAGE = "usage"
+    """Depends on the usage assumptions: data transfer, requests, stored GB, capacity units."""
+
+
+class Category(StrEnum):
+    """The rows of the finance report, in the seed's spirit (service, not resource type)."""
+
+    COMPUTE = "Compute"
+    DATABASE = "Database (MongoDB Atlas)"
+    CACHE = "Cache (Redis/Valkey)"
+    LOAD_BALANCER = "Load balancer"
+    NETWORK = "Network (NAT, public IPv4, endpoints)"
+    DATA_TRANSFER = "Data transfer to the internet"
+    FILES = "File storage (S3, ECR)"
+    CDN = "CDN (CloudFront)"
+    SECURITY = "Security (WAF, KMS, secrets)"
+    MONITORING = "Monitoring and logs"
+    DNS = "DNS (Route 53)"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One cost component of one resource: quantity x unit price, per month."""
+
+    resource: str
+    type: str
+    component: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    kind: Kind
+    category: Category
+    source: str
+    """The source's id in the price table (or `config:<key>` for a price the stack declares)."""
+    source_url: str
+    source_date: str
+
+    @property
+    def monthly(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Unpriced:
+    """A resource, or one cost component of it, the estimator cannot price: never counted as $0 silently."""
+
+    resource: str
+    type: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Free:
+    resource: str
+    type: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Estimate:
+    stack: str
+    tier: str
+    currency: str
+    lines: tuple[Line, ...]
+    unpriced: tuple[Unpriced, ...]
+    free: tuple[Free, ...]
+    warnings: tuple[str, ...]
+    budget: Decimal | None
+    price_table_version: str
+    usage_files: tuple[str, ...] = field(default=())
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.monthly for line in self.lines), Decimal(0))
+
+    @property
+    def baseline(self) -> Decimal:
+        return sum((line.monthly for line in self.lines if line.kind is Kind.BASELINE), Decimal(0))
+
+    @property
+    def usage(self) -> Decimal:
+        return sum((line.monthly for line in self.lines if line.kind is Kind.USAGE), Decimal(0))
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget is not None and self.total > self.budget
+
+    def by_resource(self) -> dict[str, Decimal]:
+        """Monthly cost per resource name (every priced resource, in line order)."""
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for line in self.lines:
+            totals[line.resource] += line.monthly
+        return dict(totals)
+
+    def by_category(self) -> dict[Category, Decimal]:
+        totals: dict[Category, Decimal] = {}
+        for category in Category:
+            amount = sum((line.monthly for line in self.lines if line.category is category), Decimal(0))
+            if any(line.category is category for line in self.lines):
+                totals[category] = amount
+        return totals

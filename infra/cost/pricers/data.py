@@ -1,0 +1,130 @@
+"""MongoDB Atlas clusters and ElastiCache (the Valkey engine has its own, lower, node prices)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from infra.cost.model import Category, Kind
+from infra.cost.pricing import Bill, PricerSpec, UsageKey, integer
+
+ATLAS_PRICED_NODES = 3  # Atlas prices a dedicated tier per hour for a 3-node replica set
+NODE_ROLES = (("electableSpecs", "electable"), ("readOnlySpecs", "read-only"), ("analyticsSpecs", "analytics"))
+CACHE_BACKUP = UsageKey("backupStorageGb", "GB-month", "Snapshot storage the cache keeps (0: a cache is rebuilt)")
+
+
+def _region_configs(cluster: Bill) -> list[Mapping[str, Any]]:
+    configs = []
+    for spec in cluster.resource.get("replicationSpecs", default=[]):
+        configs.extend(c for c in (spec.get("regionConfigs") or []) if isinstance(c, Mapping))
+    return configs
+
+
+def _atlas_cluster(bill: Bill) -> None:
+    configs = _region_configs(bill)
+    if not configs:
+        bill.missing("no replicationSpecs[].regionConfigs in the plan: instance size unknown")
+        return
+    for config in configs:
+        provider = config.get("providerName")
+        region = config.get("regionName", "?")
+        for key, role in NODE_ROLES:
+            specs = config.get(key)
+            if not isinstance(specs, Mapping) or not integer(specs.get("nodeCount")):
+                continue
+            size, nodes = specs.get("instanceSize"), integer(specs.get("nodeCount"))
+            if provider != "AWS":
+                bill.missing(f"{nodes} {role} {size} node(s) on {provider}: only Atlas on AWS is in the table")
+                continue
+            # The price is per hour of a 3-node replica set; more (or fewer) nodes scale it per node.
+            bill.add(
+                f"Cluster {size}, {nodes} {role} node{'s' if nodes != 1 else ''} ({region})",
+                bill.context.hours * Decimal(nodes) / ATLAS_PRICED_NODES,
+                f"atlas.aws.{size}",
+                category=Category.DATABASE,
+            )
+            if nodes != ATLAS_PRICED_NODES or role != "electable":
+                bill.context.warnings.append(
+                    f"{bill.resource.name}: {nodes} {role} {size} nodes priced pro rata from the 3-node price"
+                )
+            if specs.get("diskSizeGb"):
+                bill.context.warnings.append(
+                    f"{bill.resource.name}: custom storage ({specs.get('diskSizeGb')} GB) is billed on top of the "
+                    "tier's hourly price when it exceeds the tier's default; not estimated"
+                )
+        scaling = config.get("autoScaling")
+        if isinstance(scaling, Mapping) and scaling.get("computeEnabled"):
+            bill.context.warnings.append(
+                f"{bill.resource.name}: compute auto-scaling may raise the tier up to "
+                f"{scaling.get('computeMaxInstanceSize', 'its maximum')}; the estimate prices the declared size"
+            )
+    if bill.resource.get("backupEnabled") is True:
+        bill.missing("cloud backup snapshot storage: Atlas bills it per GB-month; no sourced price in the table")
+    if bill.resource.get("pitEnabled") is True:
+        bill.missing("continuous cloud backup (point-in-time restore): billed by Atlas; no sourced price")
+
+
+def _cache_nodes(bill: Bill, node_type: str | None, engine: str, nodes: int, what: str) -> None:
+    if not node_type:
+        bill.missing("no node type in the plan")
+        return
+    engine = engine.lower()
+    note = ", Valkey price: 20% below Redis OSS" if engine == "valkey" else ""
+    bill.add(
+        f"Cache nodes ({engine}, {node_type}): {what}{note}",
+        Decimal(nodes) * bill.context.hours,
+        f"elasticache.{engine}.{node_type}",
+    )
+
+
+def _replication_group(bill: Bill) -> None:
+    group = bill.resource
+    shards = integer(group.get("numNodeGroups"), 1)
+    if group.get("numCacheClusters") is not None:
+        nodes = integer(group.get("numCacheClusters"), 1)
+    else:
+        nodes = shards * (integer(group.get("replicasPerNodeGroup")) + 1)
+    replicas = nodes - shards
+    what = f"{shards} primar{'ies' if shards != 1 else 'y'} + {replicas} replica{'s' if replicas != 1 else ''}"
+    _cache_nodes(bill, group.get("nodeType"), group.get("engine") or "redis", nodes, what)
+    if integer(group.get("snapshotRetentionLimit")) > 0:
+        stored = bill.usage(CACHE_BACKUP.name)
+        if stored is not None:
+            bill.add("Backup storage", stored, "elasticache.backup-storage", kind=Kind.USAGE)
+
+
+def _cache_cluster(bill: Bill) -> None:
+    cluster = bill.resource
+    if cluster.get("replicationGroupId"):
+        bill.free("a member of a replication group, priced on the group")
+        return
+    nodes = integer(cluster.get("numCacheNodes"), 1)
+    _cache_nodes(bill, cluster.get("nodeType"), cluster.get("engine") or "redis", nodes, f"{nodes} node(s)")
+
+
+PRICERS = {
+    "mongodbatlas:index/advancedCluster:AdvancedCluster": PricerSpec(_atlas_cluster, Category.DATABASE),
+    "aws:elasticache/replicationGroup:ReplicationGroup": PricerSpec(
+        _replication_group, Category.CACHE, (CACHE_BACKUP,)
+    ),
+    "aws:elasticache/cluster:Cluster": PricerSpec(_cache_cluster, Category.CACHE),
+}
+
+FREE = {
+    "mongodbatlas:index/project:Project": "an Atlas project costs nothing; its clusters do",
+    "mongodbatlas:index/alertConfiguration:AlertConfiguration": "no charge",
+    "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList": "no charge",
+    "mongodbatlas:index/databaseUser:DatabaseUser": "no charge",
+    "mongodbatlas:index/networkContainer:NetworkContainer": "no charge",
+    "mongodbatlas:index/networkPeering:NetworkPeering": (
+        "no charge for the connection; Atlas bills data transfer per GB (not estimated)"
+    ),
+    "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule": "snapshot storage is reported on the cluster",
+    "mongodbatlas:index/maintenanceWindow:MaintenanceWindow": "no charge",
+    "mongodbatlas:index/projectSettings:ProjectSettings": "no charge",
+    "aws:elasticache/subnetGroup:SubnetGroup": "no charge",
+    "aws:elasticache/parameterGroup:ParameterGroup": "no charge",
+    "aws:elasticache/user:User": "no charge",
+    "aws:elasticache/userGroup:UserGroup": "no charge",
+}
