@@ -1,0 +1,165 @@
+"""The data tier's pure functions: connection URLs, Atlas sizing, cache topology, policies, the app's settings."""
+
+from __future__ import annotations
+
+import json
+from ipaddress import IPv4Network
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.core.config import Settings
+from infra.config.model import CacheEngine
+from infra.planning.app_settings import SECRET_KEYS, app_settings_document
+from infra.planning.atlas_sizing import (
+    ATLAS_CIDR,
+    MAX_CONNECTIONS_PER_NODE,
+    atlas_cidr_for,
+    connection_alert_threshold,
+)
+from infra.planning.bucket_policies import log_bucket_policy, uploads_bucket_policy
+from infra.planning.cache_engine import engine_settings, topology
+from infra.planning.connection_urls import mongo_url, redis_url
+from infra.planning.protection import protection_for
+
+HOST = "contentry-prod-pri.ab1cd.mongodb.net"
+# Printable ASCII a generated or pasted password could hold, including every URL delimiter.
+passwords = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=64)
+
+
+@given(password=passwords, username=st.sampled_from(["contentry-app", "app@team", "a:b/c"]))
+def test_mongo_url_round_trips_any_credentials(password: str, username: str) -> None:
+    url = mongo_url(f"mongodb+srv://{HOST}", username, password, "contentry")
+    parts = urlsplit(url)
+    assert parts.scheme == "mongodb+srv"
+    assert parts.hostname == HOST
+    assert unquote(parts.username or "") == username
+    assert unquote(parts.password or "") == password
+    assert parts.path == "/contentry"
+    assert parts.query == "retryWrites=true&w=majority"
+
+
+def test_mongo_url_is_what_the_app_accepts() -> None:
+    url = mongo_url(HOST, "contentry-app", "p@ss:w/rd?#", "contentry")
+    settings = Settings(mongo_url=url)  # type: ignore[call-arg]
+    assert settings.mongo_database == "contentry"
+    assert "p%40ss%3Aw%2Frd%3F%23" in url
+
+
+@pytest.mark.parametrize("address", ["mongodb://host:27017", "mongodb+srv://u:p@host", "", "mongodb+srv://"])
+def test_mongo_url_refuses_addresses_that_are_not_bare_srv_hosts(address: str) -> None:
+    with pytest.raises(ValueError, match="mongodb\\+srv"):
+        mongo_url(address, "u", "p", "contentry")
+
+
+@pytest.mark.parametrize("database", ["", "a/b"])
+def test_mongo_url_needs_a_plain_database_name(database: str) -> None:
+    with pytest.raises(ValueError, match="database name"):
+        mongo_url(HOST, "u", "p", database)
+
+
+@given(token=passwords)
+def test_redis_url_carries_the_auth_token_over_tls(token: str) -> None:
+    url = redis_url("master.cache.use1.cache.amazonaws.com", 6379, token)
+    parts = urlsplit(url)
+    assert parts.scheme == "rediss"
+    assert parts.username in (None, "")
+    assert unquote(parts.password or "") == token
+    assert (parts.hostname, parts.port, parts.path) == ("master.cache.use1.cache.amazonaws.com", 6379, "/0")
+
+
+def test_redis_url_is_what_the_app_accepts_and_refuses_bad_hosts() -> None:
+    Settings(redis_url=redis_url("master.x.cache.amazonaws.com", 6379, "t0ken"))  # type: ignore[call-arg]
+    assert redis_url("h", 6379, "t", tls=False).startswith("redis://")
+    for host in ("", "a/b", "u@h"):
+        with pytest.raises(ValueError, match="host name"):
+            redis_url(host, 6379, "t")
+
+
+def test_connection_alert_is_80_percent_of_each_tiers_limit() -> None:
+    assert connection_alert_threshold("M10") == 1_200
+    assert connection_alert_threshold("M30") == 2_400
+    assert connection_alert_threshold("M50") == 12_800
+    for size, limit in MAX_CONNECTIONS_PER_NODE.items():
+        assert connection_alert_threshold(size) == int(limit * 0.8)
+    with pytest.raises(ValueError, match="M5"):
+        connection_alert_threshold("M5")
+
+
+def test_every_configurable_atlas_size_has_a_connection_limit() -> None:
+    from typing import get_args
+
+    from infra.config.model import AtlasInstanceSize
+
+    assert set(get_args(AtlasInstanceSize)) == set(MAX_CONNECTIONS_PER_NODE)
+
+
+def test_atlas_cidr_must_not_overlap_the_vpc() -> None:
+    assert atlas_cidr_for(IPv4Network("10.20.0.0/16")) == ATLAS_CIDR
+    with pytest.raises(ValueError, match="overlaps"):
+        atlas_cidr_for(IPv4Network("192.168.0.0/16"))
+
+
+@pytest.mark.parametrize("replicas", [0, 1, 2, 5])
+def test_a_replica_turns_on_failover_and_multi_az(replicas: int) -> None:
+    shape = topology(replicas)
+    assert shape.cache_clusters == replicas + 1
+    assert shape.automatic_failover is (replicas >= 1)
+    assert shape.multi_az is (replicas >= 1)
+
+
+def test_engine_settings_pair_version_and_parameter_family() -> None:
+    valkey, redis = engine_settings(CacheEngine.VALKEY), engine_settings(CacheEngine.REDIS)
+    assert (valkey.engine, valkey.parameter_family) == ("valkey", "valkey8")
+    assert (redis.engine, redis.parameter_family) == ("redis", "redis7")
+    for settings in (valkey, redis):
+        assert settings.parameter_family.endswith(settings.version.split(".")[0])
+
+
+def test_uploads_policy_denies_plain_http_and_admits_only_the_distribution() -> None:
+    bucket, distribution = "arn:aws:s3:::uploads", "arn:aws:cloudfront::1:distribution/E1"
+    statements = json.loads(uploads_bucket_policy(bucket, distribution))["Statement"]
+    deny, allow = statements
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert set(deny["Resource"]) == {bucket, f"{bucket}/*"}
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    assert allow["Condition"] == {"StringEquals": {"AWS:SourceArn": distribution}}
+    assert len(json.loads(uploads_bucket_policy(bucket, None))["Statement"]) == 1
+
+
+def test_log_policy_admits_s3_logging_from_the_uploads_bucket_only() -> None:
+    statements = json.loads(log_bucket_policy("arn:aws:s3:::logs", "arn:aws:s3:::up", "123", "s3-access/"))["Statement"]
+    allow = statements[1]
+    assert allow["Resource"] == "arn:aws:s3:::logs/s3-access/*"
+    assert allow["Condition"] == {
+        "ArnLike": {"aws:SourceArn": "arn:aws:s3:::up"},
+        "StringEquals": {"aws:SourceAccount": "123"},
+    }
+
+
+def test_app_settings_hold_exactly_the_apps_keys() -> None:
+    values = {
+        "mongo_url": "mongodb+srv://u:p@h/contentry",
+        "redis_url": "rediss://:t@h:6379/0",
+        "jwt_secret": "j" * 64,
+        "health_detailed_token": "h" * 64,
+        "s3_bucket": "files-uploads-abc",
+    }
+    without_cdn = json.loads(app_settings_document(**values, cdn_domain=None))
+    assert set(without_cdn) == set(SECRET_KEYS)
+    with_cdn = json.loads(app_settings_document(**values, cdn_domain="cdn.example.com"))
+    assert set(with_cdn) == {*SECRET_KEYS, "CDN_DOMAIN"}
+    with pytest.raises(ValueError, match="JWT_SECRET"):
+        app_settings_document(**{**values, "jwt_secret": ""}, cdn_domain=None)
+
+
+def test_protection_differs_by_environment() -> None:
+    prod, dev = protection_for(True), protection_for(False)
+    assert (prod.protect, prod.retain_on_delete, prod.deletion_protection) == (True, True, True)
+    assert (dev.protect, dev.retain_on_delete, dev.deletion_protection) == (False, False, False)
+    assert (prod.secret_recovery_window_days, dev.secret_recovery_window_days) == (30, 0)
+    assert (prod.force_destroy_buckets, dev.force_destroy_buckets) == (False, True)

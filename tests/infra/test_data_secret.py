@@ -1,0 +1,70 @@
+"""The app's secret: one Secrets Manager secret whose JSON the app reads as its environment."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from app.core.config import Settings
+from infra.plan.document import Plan
+from infra.planning.app_settings import SECRET_KEYS
+from tests.infra.data_support import EXTERNAL_CACHE, SECRET_VERSION, app_settings_of, only
+from tests.infra.plans import STACKS, plan_of
+
+SECRET = "aws:secretsmanager/secret:Secret"
+SHAPES = {**STACKS, "dev-external-cache": EXTERNAL_CACHE}
+
+
+def test_one_secret_with_the_aws_managed_key(any_plan: Plan) -> None:
+    secret = only(any_plan, SECRET)["inputs"]
+    assert "kmsKeyId" not in secret, "a customer key would need a kms:Decrypt grant on the instance role"
+    version = only(any_plan, SECRET_VERSION)["inputs"]
+    assert version["secretId"] == "app-secret-secret-id"
+    assert version["secretString"] == "[secret]"
+
+
+def test_recovery_window_per_environment() -> None:
+    for stack_id, (stack, overrides) in STACKS.items():
+        expected = 30 if stack == "prod" else 0
+        secret = only(plan_of(stack, overrides), SECRET)["inputs"]
+        assert secret["recoveryWindowInDays"] == expected, stack_id
+
+
+def test_only_the_arn_leaves_the_data_tier(prod_plan: Plan) -> None:
+    assert prod_plan.outputs["appSecretArn"] == "arn:aws:secretsmanager:us-east-1:123456789012:app-secret-secret"
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_the_app_accepts_its_settings_as_its_production_environment(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, overrides = SHAPES[shape]
+    values = app_settings_of(stack, overrides)
+    plan = plan_of(stack, overrides)
+    cdn_on = bool(plan.of_type("aws:cloudfront/distribution:Distribution"))
+    assert set(values) == {*SECRET_KEYS, *(["CDN_DOMAIN"] if cdn_on else [])}, shape
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)  # what the compute side does, key by key
+    monkeypatch.setenv("APP_ENV", "production")
+    settings = Settings()
+    assert settings.mongo_database == "contentry"
+    assert settings.s3_bucket == plan.outputs["uploadsBucket"]
+    assert settings.cdn_domain == plan.outputs.get("cdnDomain")
+    assert settings.jwt_secret.get_secret_value() != settings.health_detailed_token.get_secret_value()
+
+
+def test_mongo_url_reaches_the_cluster_privately_as_the_app_user() -> None:
+    parts = urlsplit(app_settings_of("prod")["MONGO_URL"])
+    assert parts.scheme == "mongodb+srv"
+    assert parts.hostname == "contentry-prod-pri.offln.mongodb.net"  # the peering (private) SRV name
+    assert unquote(parts.username or "") == "contentry-app"
+    assert len(unquote(parts.password or "")) == 40
+    assert parts.path == "/contentry"
+    assert "w=majority" in parts.query
+
+
+def test_generated_app_secrets_are_long(any_plan: Plan) -> None:
+    for name in ("app-secret-jwt-secret", "app-secret-health-token"):
+        (password,) = [r for r in any_plan.of_type("random:index/randomPassword:RandomPassword") if r["name"] == name]
+        assert password["inputs"]["length"] >= 32, name
