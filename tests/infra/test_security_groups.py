@@ -3,6 +3,7 @@ app only from the load balancer; every backend only from the app. Through the pl
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -184,3 +185,20 @@ def test_every_backend_gets_one_ingress_and_one_egress_rule() -> None:
         (to_backend,) = [r for r in egress if r.inputs.get("referencedSecurityGroupId") == group]
         assert to_backend.inputs["securityGroupId"] == "web-app-id"
     assert len([r for r in ingress if r.inputs["securityGroupId"] == "web-alb-id"]) == 4  # 80/443 x IPv4/IPv6
+
+
+# What EC2 accepts in security group and rule descriptions; anything else fails only at `pulumi up`.
+_DESCRIPTION_CHARACTERS = re.compile(r"^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}$")
+
+
+def test_descriptions_use_only_characters_ec2_accepts(any_plan: Plan) -> None:
+    # The web tier's groups and rules (this component's); the data tier's cache group is reported separately.
+    web = [
+        r
+        for type_token in (SECURITY_GROUP, INGRESS_RULE, EGRESS_RULE)
+        for r in any_plan.of_type(type_token)
+        if r["name"].startswith("security-groups-")
+    ]
+    for resource in web:
+        description = resource["inputs"].get("description", "")
+        assert _DESCRIPTION_CHARACTERS.match(description), f"{resource['name']}: {description!r}"
