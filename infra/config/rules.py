@@ -5,6 +5,7 @@ from __future__ import annotations
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
 from infra.config.model import CacheMode, NatStrategy, StackConfig, atlas_size_rank
+from infra.planning.atlas_sizing import ATLAS_CIDR
 
 
 def _key(name: str) -> str:
@@ -33,6 +34,14 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
                 _key("atlasMinInstanceSize"),
                 f"min {database.min_instance_size}, size {database.instance_size}, max {database.max_instance_size}:"
                 " atlasMinInstanceSize <= atlasInstanceSize <= atlasMaxInstanceSize is required",
+            )
+        )
+    if config.network.vpc_cidr.overlaps(ATLAS_CIDR):
+        problems.append(
+            ConfigProblem(
+                _key("vpcCidr"),
+                f"{config.network.vpc_cidr} overlaps {ATLAS_CIDR}, the range Atlas peers from: routes to the"
+                " database would be ambiguous; pick a range in 10.0.0.0/8 or 172.16.0.0/12",
             )
         )
     if config.domain and not config.hosted_zone_id:

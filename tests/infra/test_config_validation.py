@@ -205,6 +205,7 @@ MALFORMED = [
     ("atlas-org-id", "dev", {"contentry:atlasOrgId": "my-org"}, "contentry:atlasOrgId", "24 lowercase hex"),
     ("mongo-version", "dev", {"contentry:mongoVersion": "4.4"}, "contentry:mongoVersion", "'7.0' or '8.0'"),
     ("public-vpc-cidr", "dev", {"contentry:vpcCidr": "8.8.0.0/16"}, "contentry:vpcCidr", "not a private"),
+    ("vpc-cidr-overlaps-atlas", "dev", {"contentry:vpcCidr": "192.168.0.0/16"}, "contentry:vpcCidr", "Atlas"),
     ("vpc-cidr-too-small", "dev", {"contentry:vpcCidr": "10.0.0.0/24"}, "contentry:vpcCidr", "/16 to /21"),
     ("vpc-cidr-garbage", "dev", {"contentry:vpcCidr": "10.0.0.0/33"}, "contentry:vpcCidr", "IPv4 network"),
     ("bad-region", "dev", {"aws:region": "us-east-9"}, "aws:region", "not an AWS region"),
