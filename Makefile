@@ -8,7 +8,7 @@ STACK ?= dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 REQUIREMENTS := requirements.txt app/requirements.txt app/requirements-test.txt bench/requirements.txt pyproject.toml
 
-.PHONY: setup system-deps plan lint test check-generated clean
+.PHONY: setup system-deps plan lint test check-generated clean cost-docs
 
 setup: $(VENV)/.installed
 
@@ -32,6 +32,12 @@ lint: setup
 
 test: setup system-deps
 	$(VENV)/bin/pytest
+
+# Regenerate the finance report (docs/costs.md) and the cost golden files from the code, after a change to the
+# program, the price table or the usage defaults; tests/cost fails until they are regenerated and committed.
+cost-docs: setup
+	$(PY) -m infra.cost.report --write
+	$(PY) -m tests.cost.goldens --write
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -48,6 +48,8 @@ class Line:
     """The source's id in the price table (or `config:<key>` for a price the stack declares)."""
     source_url: str
     source_date: str
+    price_key: str = ""
+    """The price table entry (`ec2.instance.c7g.xlarge`), or `config:<key>` for a declared price."""
 
     @property
     def monthly(self) -> Decimal:

@@ -139,6 +139,7 @@ class Bill:
                 source=price.source.id,
                 source_url=price.source.url,
                 source_date=price.source.date.isoformat(),
+                price_key=price_key,
             )
         )
 
@@ -157,6 +158,7 @@ class Bill:
                 source=f"config:{config_key}",
                 source_url=note_url,
                 source_date="",
+                price_key=f"config:{config_key}",
             )
         )
 

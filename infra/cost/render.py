@@ -139,7 +139,12 @@ def to_csv(estimate: Estimate) -> str:
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for line in estimate.lines:
-        record = line_record(line)
+        # Text, not floats: a spreadsheet gets exactly the Decimal (and cents as cents).
+        record = line_record(line) | {
+            "quantity": f"{line.quantity.normalize():f}",
+            "unitPriceUsd": f"{line.unit_price.normalize():f}",
+            "monthlyUsd": f"{cents(line.monthly):f}",
+        }
         writer.writerow({key: record[key] for key in CSV_COLUMNS})
     return buffer.getvalue()
 

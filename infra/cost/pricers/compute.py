@@ -18,7 +18,7 @@ EKS_DEFAULT_DISK_GB = 20
 
 def _instance_hours(bill: Bill, instance_type: str, count: int) -> None:
     bill.add(
-        f"Instance usage (Linux, on-demand, {instance_type})",
+        f"{count} x {instance_type} (Linux, on-demand)",
         Decimal(count) * bill.context.hours,
         f"ec2.instance.{instance_type}",
     )

@@ -10,7 +10,10 @@ from infra.cost.model import Category, Kind
 from infra.cost.pricing import Bill, PricerSpec, UsageKey, integer
 
 INGESTED = UsageKey("ingestedGb", "GB/month", "Log data written to the group")
-STORED = UsageKey("storedGb", "GB-month", "Log data kept (steady state under the group's retention)")
+STORED = UsageKey(
+    "storedGb", "GB-month", "Log data kept; default: ingestedGb x the group's retention in months (uncompressed)"
+)
+DAYS_PER_MONTH = Decimal(30)
 
 HIGH_RESOLUTION_BELOW_SECONDS = 60
 ANOMALY_BAND_METRICS = 3  # an anomaly detection alarm is billed as three metrics
@@ -43,11 +46,19 @@ def _dashboard(bill: Bill) -> None:
 
 def _log_group(bill: Bill) -> None:
     ingested = bill.usage(INGESTED.name)
-    if ingested is not None:
-        bill.add("Data ingested", ingested, "cloudwatch.logs.ingest", kind=Kind.USAGE)
-    stored = bill.usage(STORED.name)
-    if stored is not None:
-        bill.add("Storage", stored, "cloudwatch.logs.storage", kind=Kind.USAGE)
+    if ingested is None:
+        return
+    bill.add("Data ingested", ingested, "cloudwatch.logs.ingest", kind=Kind.USAGE)
+    retention = integer(bill.resource.get("retentionInDays"))
+    explicit = bill.context.usage_of(bill.resource).get(STORED.name)
+    if explicit is not None:
+        bill.add("Storage", explicit, "cloudwatch.logs.storage", kind=Kind.USAGE)
+    elif retention:
+        # Steady state: the group holds `retention` days of ingestion (counted uncompressed: an upper bound).
+        months = Decimal(retention) / DAYS_PER_MONTH
+        bill.add(f"Storage ({retention} days kept)", ingested * months, "cloudwatch.logs.storage", kind=Kind.USAGE)
+    else:
+        bill.missing(f"storage: the group never expires its logs; set '{STORED.name}' in the stack's usage file")
 
 
 PRICERS = {

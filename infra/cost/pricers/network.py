@@ -32,7 +32,7 @@ def _nat_gateway(bill: Bill) -> None:
 
 
 def _eip(bill: Bill) -> None:
-    _public_ipv4(bill, 1, "Elastic IP, charged attached or idle since 2024-02-01")
+    _public_ipv4(bill, 1, "Elastic IP")
 
 
 def _vpc_endpoint(bill: Bill) -> None:

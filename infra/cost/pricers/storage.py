@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from infra.cost.model import Category, Kind
@@ -14,6 +15,7 @@ EGRESS = UsageKey("internetEgressGb", "GB/month", "Downloads straight from S3 to
 IMAGES = UsageKey("storageGb", "GB-month", "Image layers the repository keeps (after its lifecycle policy)")
 
 _THOUSAND = Decimal(1000)
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 
 
 def _bucket(bill: Bill) -> None:
@@ -27,12 +29,31 @@ def _bucket(bill: Bill) -> None:
     if gets is not None:
         bill.add("GET and other requests", gets / _THOUSAND, "s3.standard.get", kind=Kind.USAGE)
     egress = bill.usage(EGRESS.name)
+    if egress and (cdn := _fronting_distribution(bill)) is not None:
+        bill.context.warnings.append(
+            f"{bill.resource.name}: served through CloudFront ({cdn}): its internetEgressGb is not charged here; "
+            "the distribution's dataOutGb is"
+        )
+        return
     if egress:
         free = bill.context.allowances.take("internet.data-out", egress, bill.context.prices)
         component = "Data transfer out to the internet"
         if free:
             component += f" (after {free:,} GB free a month per account)"
         bill.add(component, egress - free, "internet.data-out", kind=Kind.USAGE, category=Category.DATA_TRANSFER)
+
+
+def _fronting_distribution(bill: Bill) -> str | None:
+    """The CloudFront distribution whose origin is this bucket (by the bucket's name or the offline plan's
+    `<name>-...` domain), if any: then viewers download through the CDN, not from S3."""
+    names = {bill.resource.get("bucket"), bill.resource.name} - {None}
+    for distribution in bill.context.plan.of_type(DISTRIBUTION):
+        for origin in distribution.get("origins", default=[]):
+            domain = str(origin.get("domainName", "")) if isinstance(origin, Mapping) else ""
+            bucket_part = domain.split(".s3.", 1)[0]
+            if ".s3." in domain and any(bucket_part == n or bucket_part.startswith(f"{n}-") for n in names):
+                return distribution.name
+    return None
 
 
 def _repository(bill: Bill) -> None:
