@@ -1,0 +1,266 @@
+"""Each pricer against small synthetic resources in the plan JSON's shape: the quantities, the unit prices
+and the sums a person can check by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from infra.cost.estimate import EXTERNAL_REDIS_TYPE, UNKNOWN_TYPE
+from infra.cost.model import Kind
+from tests.cost.support import HOURS, components, monthly, priced, resource
+
+ASG, LT = "aws:autoscaling/group:Group", "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+def fleet(template_ref: dict[str, str], *, desired: int = 4) -> tuple[dict, dict]:
+    template = resource(
+        LT,
+        "app-lt",
+        {
+            "instanceType": "c7g.xlarge",
+            "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 30, "volumeType": "gp3"}}],
+        },
+    )
+    group = resource(ASG, "app-asg", {"desiredCapacity": desired, "minSize": 2, "launchTemplate": template_ref})
+    return template, group
+
+
+def test_an_asg_is_priced_from_its_launch_template_found_by_id() -> None:
+    result = priced(*fleet({"id": "app-lt-id", "version": "1"}))
+    lines = components(result, "app-asg")
+    assert lines["4 x c7g.xlarge (Linux, on-demand)"] == 4 * HOURS * Decimal("0.145")  # $423.40
+    assert lines["Storage (gp3, /dev/xvda of each instance)"] == 4 * 30 * Decimal("0.08")
+    assert any(f.resource == "app-lt" for f in result.free), "the template itself is free"
+
+
+def test_an_asg_finds_the_only_launch_template_of_its_component_when_ids_are_unknown() -> None:
+    result = priced(*fleet({"id": "unknown-until-apply"}, desired=2))
+    assert components(result, "app-asg")["2 x c7g.xlarge (Linux, on-demand)"] == 2 * HOURS * Decimal("0.145")
+
+
+def test_an_asg_without_a_findable_template_is_unpriced_not_zero() -> None:
+    group = resource(ASG, "lonely-asg", {"desiredCapacity": 2, "launchTemplate": {"id": "x"}})
+    result = priced(group)
+    assert monthly(result, "lonely-asg") == 0
+    assert [u.resource for u in result.unpriced] == ["lonely-asg"]
+
+
+def test_gp3_iops_and_throughput_above_the_included_are_charged() -> None:
+    template = resource(LT, "io-lt", {"instanceType": "t4g.large", "blockDeviceMappings": [
+        {"deviceName": "/dev/xvda", "ebs": {"volumeSize": 100, "volumeType": "gp3", "iops": 4000, "throughput": 250}}
+    ]})  # fmt: skip
+    group = resource(ASG, "io-asg", {"desiredCapacity": 1, "launchTemplate": {"id": "io-lt-id"}})
+    lines = components(priced(template, group), "io-asg")
+    assert lines["Provisioned IOPS above 3,000 (gp3, /dev/xvda of each instance)"] == 1000 * Decimal("0.005")
+    assert lines["Throughput above 125 MB/s (gp3, /dev/xvda of each instance)"] == 125 * Decimal("0.04")
+
+
+def test_eks_control_plane_and_nodes() -> None:
+    cluster = resource("aws:eks/cluster:Cluster", "eks")
+    nodes = resource(
+        "aws:eks/nodeGroup:NodeGroup",
+        "nodes",
+        {"instanceTypes": ["m7g.xlarge"], "scalingConfig": {"desiredSize": 6, "minSize": 6, "maxSize": 12}},
+    )
+    result = priced(cluster, nodes)
+    assert monthly(result, "eks") == Decimal("73.00")
+    lines = components(result, "nodes")
+    assert lines["6 x m7g.xlarge (Linux, on-demand)"] == 6 * HOURS * Decimal("0.1632")  # $714.82
+    assert lines["Storage (gp2, node disk)"] == 6 * 20 * Decimal("0.10")  # EKS's default 20 GB disk
+
+
+def test_elasticache_counts_primary_and_replicas_and_gives_valkey_its_lower_price() -> None:
+    def group(name: str, engine: str) -> dict:
+        return resource("aws:elasticache/replicationGroup:ReplicationGroup", name,
+                        {"nodeType": "cache.m6g.large", "numCacheClusters": 2, "engine": engine})  # fmt: skip
+
+    result = priced(group("valkey-cache", "valkey"), group("redis-cache", "redis"))
+    assert monthly(result, "redis-cache") == 2 * HOURS * Decimal("0.149")
+    assert monthly(result, "valkey-cache") == monthly(result, "redis-cache") * Decimal("0.8")
+    assert "1 primary + 1 replica" in next(iter(components(result, "valkey-cache")))
+
+
+def test_cluster_mode_replicas_per_shard() -> None:
+    sharded = resource("aws:elasticache/replicationGroup:ReplicationGroup", "sharded",
+                       {"nodeType": "cache.t4g.medium", "numNodeGroups": 2, "replicasPerNodeGroup": 1,
+                        "engine": "valkey"})  # fmt: skip
+    assert monthly(priced(sharded), "sharded") == 4 * HOURS * Decimal("0.052")
+
+
+def atlas(size: str, nodes: int = 3, **flags: object) -> dict:
+    spec = {"regionConfigs": [{"providerName": "AWS", "regionName": "US_EAST_1", "priority": 7,
+                                "electableSpecs": {"instanceSize": size, "nodeCount": nodes}}]}  # fmt: skip
+    return resource("mongodbatlas:index/advancedCluster:AdvancedCluster", f"atlas-{size}", {"replicationSpecs": [spec], **flags})
+
+
+def test_atlas_clusters_by_size_and_hours() -> None:
+    result = priced(atlas("M30"), atlas("M10"))
+    assert monthly(result, "atlas-M30") == Decimal("394.20")  # $0.54 x 730, the whole 3-node replica set
+    assert monthly(result, "atlas-M10") == Decimal("56.94")  # the pricing page's "starts at $56.94/month"
+
+
+def test_atlas_five_nodes_scale_the_three_node_price() -> None:
+    five = monthly(priced(atlas("M30", nodes=5)), "atlas-M30")
+    assert five.quantize(Decimal("0.01")) == Decimal("657.00")  # $394.20 x 5/3
+
+
+def test_atlas_backups_and_unknown_sizes_are_unpriced_with_the_reason() -> None:
+    result = priced(atlas("M30", backupEnabled=True, pitEnabled=True), atlas("M40"))
+    reasons = [u.reason for u in result.unpriced]
+    assert any("cloud backup snapshot storage" in r for r in reasons)
+    assert any("point-in-time" in r for r in reasons)
+    assert any("atlas.aws.M40" in r for r in reasons), "an unsourced size is unpriced, never $0"
+
+
+LB = "aws:lb/loadBalancer:LoadBalancer"
+
+
+def test_an_alb_pays_hours_capacity_units_public_ips_and_egress_after_the_free_100_gb_once() -> None:
+    first = resource(LB, "alb-1", {"loadBalancerType": "application", "subnets": ["a", "b", "c"]})
+    second = resource(LB, "alb-2", {"subnets": ["a", "b"]})
+    usage = {LB: {"lcuPerHour": 2, "internetEgressGb": 600}}
+    result = priced(first, second, usage=usage)
+    one = components(result, "alb-1")
+    assert one["Application load balancer"] == HOURS * Decimal("0.0225")
+    assert one["Load balancer capacity units"] == 2 * HOURS * Decimal("0.008")
+    assert one["Public IPv4 addresses (one per AZ, at least)"] == 3 * HOURS * Decimal("0.005")
+    assert one["Data transfer out to the internet (after 100 GB free a month per account)"] == 500 * Decimal("0.09")
+    # The 100 GB are per account: the second load balancer pays for all of its 600 GB.
+    assert components(result, "alb-2")["Data transfer out to the internet"] == 600 * Decimal("0.09")
+    kinds = {line.component: line.kind for line in result.lines if line.resource == "alb-1"}
+    assert kinds["Application load balancer"] is Kind.BASELINE
+    assert kinds["Load balancer capacity units"] is Kind.USAGE
+
+
+def test_an_internal_alb_has_no_public_addresses_or_egress() -> None:
+    internal = resource(LB, "inner", {"internal": True, "subnets": ["a", "b"]})
+    lines = components(priced(internal, usage={LB: {"lcuPerHour": 1, "internetEgressGb": 50}}), "inner")
+    assert set(lines) == {"Application load balancer", "Load balancer capacity units"}
+
+
+def test_nat_gateways_elastic_ips_and_endpoints() -> None:
+    nat = resource("aws:ec2/natGateway:NatGateway", "nat")
+    eip = resource("aws:ec2/eip:Eip", "eip", {"domain": "vpc"})
+    gateway = resource("aws:ec2/vpcEndpoint:VpcEndpoint", "s3-endpoint", {"vpcEndpointType": "Gateway"})
+    interface = resource("aws:ec2/vpcEndpoint:VpcEndpoint", "ecr-endpoint",
+                         {"vpcEndpointType": "Interface", "subnetIds": ["a", "b", "c"]})  # fmt: skip
+    usage = {"aws:ec2/natGateway:NatGateway": {"dataProcessedGb": 100},
+             "aws:ec2/vpcEndpoint:VpcEndpoint": {"dataProcessedGb": 10}}  # fmt: skip
+    result = priced(nat, eip, gateway, interface, usage=usage)
+    assert monthly(result, "nat") == Decimal("32.85") + Decimal("4.50")  # infracost's own golden figures
+    assert monthly(result, "eip") == Decimal("3.65")
+    assert monthly(result, "ecr-endpoint") == 3 * HOURS * Decimal("0.01") + 10 * Decimal("0.01")
+    assert any(f.resource == "s3-endpoint" for f in result.free)
+
+
+def test_s3_storage_requests_and_cdn_fronted_egress() -> None:
+    bucket = resource("aws:s3/bucket:Bucket", "files-uploads")
+    cdn = resource("aws:cloudfront/distribution:Distribution", "cdn", {
+        "priceClass": "PriceClass_200",
+        "origins": [{"domainName": "files-uploads-offline.s3.us-east-1.amazonaws.com", "originId": "uploads"}]})  # fmt: skip
+    usage = {
+        "aws:s3/bucket:Bucket": {"storageGb": 1000, "putRequests": 1_000_000, "getRequests": 2_000_000,
+                                 "internetEgressGb": 300},
+        "aws:cloudfront/distribution:Distribution": {"dataOutGb": 2024, "httpsRequests": 30_000_000,
+                                                     "europeShare": 0, "asiaPacificShare": 0},
+    }  # fmt: skip
+    result = priced(bucket, cdn, usage=usage)
+    assert components(result, "files-uploads") == {
+        "Storage (S3 Standard)": Decimal("23.000"),
+        "PUT, COPY, POST, LIST requests": Decimal("5.000"),
+        "GET and other requests": Decimal("0.8000"),
+    }, "downloads go through the CDN: no S3 internet egress"
+    cdn_lines = components(result, "cdn")
+    # 1 TB and 10 M requests a month are always free: 1,000 GB and 20 M requests are paid.
+    assert cdn_lines["Data out, North America (after 1,024 free a month per account)"] == 1000 * Decimal("0.085")
+    assert cdn_lines["HTTPS requests, North America (after 10,000,000 free a month per account)"] == Decimal("20.00")
+
+
+def test_cloudfront_price_class_100_bills_asia_pacific_viewers_at_european_rates() -> None:
+    cdn = resource("aws:cloudfront/distribution:Distribution", "cdn", {"priceClass": "PriceClass_100"})
+    usage = {"aws:cloudfront/distribution:Distribution": {"dataOutGb": 3048, "httpsRequests": 0,
+                                                          "europeShare": 0, "asiaPacificShare": 0.5}}  # fmt: skip
+    lines = components(priced(cdn, usage=usage), "cdn")
+    # North America's 1,524 GB take the free 1,024 GB first; Asia Pacific's 1,524 GB pay Europe's rate.
+    assert lines["Data out, Asia Pacific, billed at europe rates (PriceClass_100)"] == 1524 * Decimal("0.085")
+
+
+def test_waf_alarms_dns_secrets_keys_registry_and_logs() -> None:
+    acl = resource("aws:wafv2/webAcl:WebAcl", "waf", {"rules": [{"name": "a"}, {"name": "b"}]})
+    alarm = resource("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm", {"period": 60})
+    fast = resource("aws:cloudwatch/metricAlarm:MetricAlarm", "fast-alarm", {"period": 10})
+    zone = resource("aws:route53/zone:Zone", "zone")
+    alias = resource("aws:route53/record:Record", "api", {"aliases": [{"name": "alb"}]})
+    secret = resource("aws:secretsmanager/secret:Secret", "secret")
+    key = resource("aws:kms/key:Key", "key")
+    repo = resource("aws:ecr/repository:Repository", "repo")
+    logs = resource("aws:cloudwatch/logGroup:LogGroup", "logs", {"retentionInDays": 90})
+    usage = {
+        "aws:wafv2/webAcl:WebAcl": {"requests": 10_000_000},
+        "aws:secretsmanager/secret:Secret": {"apiRequests": 100_000},
+        "aws:kms/key:Key": {"requests": 100_000},
+        "aws:ecr/repository:Repository": {"storageGb": 5},
+        "aws:cloudwatch/logGroup:LogGroup": {"ingestedGb": 10},
+    }
+    result = priced(acl, alarm, fast, zone, alias, secret, key, repo, logs, usage=usage)
+    assert monthly(result, "waf") == 5 + 2 * 1 + 10 * Decimal("0.60")
+    assert monthly(result, "alarm") == Decimal("0.10")
+    assert monthly(result, "fast-alarm") == Decimal("0.30")
+    assert monthly(result, "zone") == Decimal("0.50")
+    assert any(f.resource == "api" for f in result.free), "alias queries to AWS resources cost nothing"
+    assert monthly(result, "secret") == Decimal("0.40") + 10 * Decimal("0.05")
+    assert monthly(result, "key") == 1 + 10 * Decimal("0.03")
+    assert monthly(result, "repo") == Decimal("0.50")
+    # 90 days kept: three months of 10 GB stored.
+    assert components(result, "logs") == {"Data ingested": Decimal("5.00"), "Storage (90 days kept)": Decimal("0.9")}
+
+
+def test_free_resources_are_listed_with_a_reason() -> None:
+    result = priced(
+        resource("aws:ec2/vpc:Vpc", "vpc"),
+        resource("aws:ec2/subnet:Subnet", "subnet"),
+        resource("aws:ec2/securityGroup:SecurityGroup", "sg"),
+        resource("aws:iam/role:Role", "role"),
+        resource("aws:ec2/routeTable:RouteTable", "rt"),
+        resource("random:index/randomPassword:RandomPassword", "password"),
+    )
+    assert not result.lines and not result.unpriced
+    assert {f.resource for f in result.free} == {"vpc", "subnet", "sg", "role", "rt", "password"}
+    assert all(f.reason for f in result.free)
+
+
+def test_an_unknown_type_is_unpriced_with_a_warning_never_zero() -> None:
+    result = priced(resource("aws:sagemaker/endpoint:Endpoint", "mystery"))
+    assert [(u.resource, u.reason) for u in result.unpriced] == [("mystery", UNKNOWN_TYPE)]
+    assert any("aws:sagemaker/endpoint:Endpoint" in w for w in result.warnings)
+
+
+def test_missing_usage_is_reported_as_depending_on_usage() -> None:
+    result = priced(resource("aws:ec2/natGateway:NatGateway", "nat"))
+    assert monthly(result, "nat") == Decimal("32.85")
+    assert any("depends on usage: set 'dataProcessedGb'" in u.reason for u in result.unpriced)
+
+
+def test_a_kubernetes_load_balancer_service_is_unpriced_because_aws_creates_it_outside_the_plan() -> None:
+    service = resource("kubernetes:core/v1:Service", "web", {"spec": {"type": "LoadBalancer"}})
+    deployment = resource("kubernetes:apps/v1:Deployment", "app")
+    result = priced(service, deployment)
+    assert [u.resource for u in result.unpriced] == ["web"]
+    assert [f.resource for f in result.free] == ["app"]
+
+
+def test_an_external_redis_is_priced_from_config_and_a_zero_price_warns() -> None:
+    config = {"aws:region": "us-east-1", "cache": {"cacheMode": "external", "externalRedisMonthlyUsd": "65.5"}}
+    result = priced(config=config)
+    assert [(line.type, line.monthly, line.source) for line in result.lines] == [
+        (EXTERNAL_REDIS_TYPE, Decimal("65.5"), "config:externalRedisMonthlyUsd")
+    ]
+    free = priced(config={"cache": {"cacheMode": "external", "externalRedisMonthlyUsd": "0"}})
+    assert any("external Redis is priced at $0" in w for w in free.warnings)
+
+
+def test_baseline_and_usage_add_up_to_the_total() -> None:
+    result = priced(*fleet({"id": "app-lt-id"}), resource("aws:ec2/natGateway:NatGateway", "nat"),
+                    usage={"aws:ec2/natGateway:NatGateway": {"dataProcessedGb": 10}})  # fmt: skip
+    assert result.baseline + result.usage == result.total
+    assert result.usage == 10 * Decimal("0.045")
