@@ -54,7 +54,8 @@ class Cache(pulumi.ComponentResource):
         security_group = aws.ec2.SecurityGroup(
             child_name(name, "sg"),
             vpc_id=args.vpc_id,
-            description="ElastiCache: ingress only from the app's security group (rule owned by compute)",
+            # EC2 refuses apostrophes (and most punctuation) in group descriptions, which the plan cannot catch.
+            description="ElastiCache: ingress only from the app security group (rule owned by compute)",
             # No inline rules, and none here at all: the compute component grants the app's group on port 6379.
             # The cache never opens connections, so it needs no egress either.
             tags=name_tag(args.name_prefix, "cache"),

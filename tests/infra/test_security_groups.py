@@ -192,13 +192,8 @@ _DESCRIPTION_CHARACTERS = re.compile(r"^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,2
 
 
 def test_descriptions_use_only_characters_ec2_accepts(any_plan: Plan) -> None:
-    # The web tier's groups and rules (this component's); the data tier's cache group is reported separately.
-    web = [
-        r
-        for type_token in (SECURITY_GROUP, INGRESS_RULE, EGRESS_RULE)
-        for r in any_plan.of_type(type_token)
-        if r["name"].startswith("security-groups-")
-    ]
-    for resource in web:
+    groups_and_rules = [r for t in (SECURITY_GROUP, INGRESS_RULE, EGRESS_RULE) for r in any_plan.of_type(t)]
+    assert groups_and_rules
+    for resource in groups_and_rules:
         description = resource["inputs"].get("description", "")
         assert _DESCRIPTION_CHARACTERS.match(description), f"{resource['name']}: {description!r}"
