@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from infra.planning.alb_logs import alb_log_bucket_policy
 from infra.planning.naming import child_name, name_tag
+from infra.planning.protection import Protection
 
 # Incomplete multipart uploads are invisible and billed; a day is plenty for a log object.
 ABORT_INCOMPLETE_UPLOADS_DAYS = 1
@@ -19,7 +20,8 @@ ABORT_INCOMPLETE_UPLOADS_DAYS = 1
 class AccessLogBucketArgs:
     name_prefix: str
     retention_days: int
-    force_destroy: bool
+    guard: Protection
+    """Production keeps the logs (an audit trail) through a mistaken destroy; development may empty them."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,14 @@ class AccessLogBucket:
 def access_log_bucket(parent: pulumi.Resource, name: str, args: AccessLogBucketArgs) -> AccessLogBucket:
     child = pulumi.ResourceOptions(parent=parent)
     tags = name_tag(args.name_prefix, "alb-access-logs")
-    bucket = aws.s3.Bucket(child_name(name, "logs"), force_destroy=args.force_destroy, tags=tags, opts=child)
+    bucket = aws.s3.Bucket(
+        child_name(name, "logs"),
+        force_destroy=args.guard.force_destroy_buckets,
+        tags=tags,
+        opts=pulumi.ResourceOptions(
+            parent=parent, protect=args.guard.protect, retain_on_delete=args.guard.retain_on_delete
+        ),
+    )
     aws.s3.BucketPublicAccessBlock(
         child_name(name, "logs-public-access"),
         bucket=bucket.id,

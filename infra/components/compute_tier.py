@@ -74,8 +74,7 @@ def build_compute_tier(
         ImageRepositoryArgs(
             name_prefix=name_prefix,
             repository_name=f"{name_prefix}/api",
-            force_delete=guard.force_destroy_buckets,
-            protect=guard.protect,
+            guard=guard,
         ),
         opts=opts,
     )
@@ -101,9 +100,8 @@ def build_compute_tier(
             app_port=APP_PORT,
             domain=config.domain,
             hosted_zone_id=config.hosted_zone_id,
-            deletion_protection=guard.deletion_protection,
             access_log_retention_days=config.network.flow_log_retention_days,
-            force_destroy_logs=guard.force_destroy_buckets,
+            guard=guard,
         ),
         opts=opts,
     )

@@ -29,6 +29,7 @@ from infra.planning.health_check import (
     UNHEALTHY_THRESHOLD,
 )
 from infra.planning.naming import child_name, name_tag
+from infra.planning.protection import Protection
 
 # AWS's recommended policy (2025-09): TLS 1.3 and TLS 1.2 with forward-secret AES-GCM ciphers only, and hybrid
 # post-quantum key exchange for clients that offer it.
@@ -51,9 +52,9 @@ class LoadBalancerArgs:
     domain: str
     """Empty: plain HTTP on the ALB's name (development only)."""
     hosted_zone_id: str
-    deletion_protection: bool
     access_log_retention_days: int
-    force_destroy_logs: bool
+    guard: Protection
+    """Production: deletion protection on the ALB, its access logs kept."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -80,7 +81,7 @@ class LoadBalancer(pulumi.ComponentResource):
             AccessLogBucketArgs(
                 name_prefix=args.name_prefix,
                 retention_days=args.access_log_retention_days,
-                force_destroy=args.force_destroy_logs,
+                guard=args.guard,
             ),
         )
         alb = aws.lb.LoadBalancer(
@@ -94,7 +95,7 @@ class LoadBalancer(pulumi.ComponentResource):
             # Requests with header names that are not valid HTTP are dropped, not passed to the app (smuggling).
             drop_invalid_header_fields=True,
             desync_mitigation_mode="defensive",
-            enable_deletion_protection=args.deletion_protection,
+            enable_deletion_protection=args.guard.deletion_protection,
             # Shorter than gunicorn's keep-alive (75 s), so the ALB, never the app, closes idle connections.
             idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,
             # HTTP/2 to clients (multiplexed, cheaper TLS); the ALB speaks HTTP/1.1 to the targets.

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.planning.naming import child_name, name_tag
+from infra.planning.protection import Protection
 from infra.planning.registry import IMAGES_KEPT, lifecycle_policy
 
 
@@ -20,10 +21,9 @@ class ImageRepositoryArgs:
     name_prefix: str
     repository_name: str
     """A fixed, readable name (`contentry-prod/api`): CI pushes to it before the fleet can start."""
-    force_delete: bool
-    """Development only: `pulumi destroy` may delete the repository with its images."""
-    protect: bool
-    """Production: the engine refuses to delete the repository the running fleet pulls from."""
+    guard: Protection
+    """Production: the engine refuses to delete the repository the running fleet pulls from, and keeps it if
+    it leaves the program; development: `pulumi destroy` deletes it with its images."""
     images_kept: int = IMAGES_KEPT
 
 
@@ -42,9 +42,11 @@ class ImageRepository(pulumi.ComponentResource):
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
             encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")],
-            force_delete=args.force_delete,
+            force_delete=args.guard.force_destroy_buckets,
             tags=name_tag(args.name_prefix, "api-images"),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.guard.protect, retain_on_delete=args.guard.retain_on_delete
+            ),
         )
         aws.ecr.LifecyclePolicy(
             child_name(name, "lifecycle"),

@@ -1,7 +1,7 @@
 """Production data survives mistakes; development can be torn down and rebuilt.
 
-In production every stateful resource of the data tier is `protect`ed (the engine refuses to delete it) and
-retained on delete, and carries the service's own guard where it has one; in development nothing is.
+In production every stateful resource (data tier, logs, image registry) is `protect`ed (the engine refuses
+to delete it) and retained on delete, and carries the service's own guard where it has one; in development nothing is.
 The cache is deliberately not protected: it holds nothing MongoDB cannot rebuild (its snapshots are kept in
 production instead, see test_data_cache).
 """
@@ -13,13 +13,14 @@ import pytest
 from infra.plan.document import Plan
 from tests.infra.plans import STACKS, plan_of
 
-DATA_COMPONENTS = ("contentry:database:Database", "contentry:files:Files", "contentry:secrets:AppSecret")
+# Every type that holds data or history someone would miss, wherever in the program it is created.
 STATEFUL_TYPES = {
     "mongodbatlas:index/project:Project",
     "mongodbatlas:index/advancedCluster:AdvancedCluster",
     "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule",
     "aws:s3/bucket:Bucket",
     "aws:secretsmanager/secret:Secret",
+    "aws:ecr/repository:Repository",
 }
 # What must exist, at least, for the rule to mean anything.
 MUST_BE_PROTECTED = {
@@ -29,19 +30,21 @@ MUST_BE_PROTECTED = {
     "files-uploads",
     "app-secret-secret",
 }
+MUST_BE_PROTECTED_ON_EC2 = {"load-balancer-logs", "registry-repository"}
 PRODUCTION = sorted(k for k, (stack, _) in STACKS.items() if stack == "prod")
 DEVELOPMENT = sorted(k for k, (stack, _) in STACKS.items() if stack == "dev")
 
 
 def data_tier_stateful(plan: Plan) -> list[dict]:
-    components = {r["urn"] for r in plan.resources if r["type"] in DATA_COMPONENTS}
-    return [r for r in plan.resources if r["type"] in STATEFUL_TYPES and r["parent"] in components]
+    return [r for r in plan.resources if r["type"] in STATEFUL_TYPES]
 
 
 @pytest.mark.parametrize("stack_id", PRODUCTION)
 def test_production_protects_every_stateful_resource(stack_id: str) -> None:
-    stateful = data_tier_stateful(plan_of(*STACKS[stack_id]))
-    assert {r["name"] for r in stateful} >= MUST_BE_PROTECTED
+    plan = plan_of(*STACKS[stack_id])
+    stateful = data_tier_stateful(plan)
+    expected = MUST_BE_PROTECTED | (MUST_BE_PROTECTED_ON_EC2 if plan.tier != "B" else set())
+    assert {r["name"] for r in stateful} >= expected
     for resource in stateful:
         assert resource["options"]["protect"] is True, f"{stack_id}: {resource['urn']} is not protected"
         assert resource["options"]["retainOnDelete"] is True, f"{stack_id}: {resource['urn']} is not retained"
