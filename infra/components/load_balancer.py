@@ -88,8 +88,8 @@ class LoadBalancer(pulumi.ComponentResource):
             child_name(name, "alb"),
             load_balancer_type="application",
             internal=False,
-            # IPv4 until the VPC's subnets get IPv6 ranges; the security group already admits IPv6 clients.
-            ip_address_type="ipv4",
+            # IPv4 and IPv6 clients: the public subnets are dual-stack; targets are still reached over IPv4.
+            ip_address_type="dualstack",
             subnets=list(args.public_subnet_ids),
             security_groups=[args.security_group_id],
             # Requests with header names that are not valid HTTP are dropped, not passed to the app (smuggling).

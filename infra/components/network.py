@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from ipaddress import IPv4Network
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.config.model import NatStrategy
-from infra.planning.cidr import SubnetTier, plan_subnets
+from infra.planning.cidr import PlannedSubnet, SubnetTier, plan_subnets, public_ipv6_subnet
 from infra.planning.naming import child_name, name_tag
 
 
@@ -47,6 +48,8 @@ class Network(pulumi.ComponentResource):
             cidr_block=str(args.vpc_cidr),
             enable_dns_support=True,  # both required by interface/gateway endpoints and Atlas peering DNS
             enable_dns_hostnames=True,
+            # An Amazon-provided IPv6 /56, used by the public subnets only: the load balancer is dual-stack.
+            assign_generated_ipv6_cidr_block=True,
             tags=name_tag(args.name_prefix, "vpc"),
             opts=child,
         )
@@ -128,6 +131,7 @@ class Network(pulumi.ComponentResource):
                     availability_zone=zone,
                     # Nothing here gets a public IP by itself: the ALB and NAT gateways bring their own.
                     map_public_ip_on_launch=False,
+                    **self._ipv6(vpc, planned),
                     tags={
                         **name_tag(self._args.name_prefix, planned.tier.value, zone),
                         "SubnetTier": planned.tier.value,
@@ -136,6 +140,17 @@ class Network(pulumi.ComponentResource):
                 )
             )
         return subnets
+
+    @staticmethod
+    def _ipv6(vpc: aws.ec2.Vpc, planned: PlannedSubnet) -> dict[str, Any]:
+        if planned.tier is not SubnetTier.PUBLIC:
+            return {}
+        index = planned.az_index
+        return {
+            # Derived from the VPC's block (an output): a value, not a resource, so apply is safe here.
+            "ipv6_cidr_block": vpc.ipv6_cidr_block.apply(lambda block: public_ipv6_subnet(block, index)),
+            "assign_ipv6_address_on_creation": False,  # the ALB manages its own addresses
+        }
 
     def _public_routes(self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]) -> None:
         child = pulumi.ResourceOptions(parent=self)
@@ -149,6 +164,13 @@ class Network(pulumi.ComponentResource):
             child_name(self._name, "public-default-route"),
             route_table_id=table.id,
             destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
+        aws.ec2.Route(
+            child_name(self._name, "public-default-route-ipv6"),
+            route_table_id=table.id,
+            destination_ipv6_cidr_block="::/0",
             gateway_id=igw.id,
             opts=child,
         )

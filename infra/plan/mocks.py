@@ -224,6 +224,10 @@ _INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
 # Outputs the provider computes and the program reads (ids and ARNs are handled above).
 _COMPUTED: dict[str, Callable[[str, dict[str, Any], str], dict[str, Any]]] = {
     "aws:ec2/eip:Eip": lambda name, _, __: {"publicIp": "192.0.2.10", "allocationId": f"{name}-alloc"},
+    # 2001:db8::/32 is the documentation prefix: never a real address.
+    "aws:ec2/vpc:Vpc": lambda _, inputs, __: (
+        {"ipv6CidrBlock": "2001:db8:0:ff00::/56"} if inputs.get("assignGeneratedIpv6CidrBlock") else {}
+    ),
     # Data tier (issue 4)
     "random:index/randomPassword:RandomPassword": _random_password,
     "mongodbatlas:index/advancedCluster:AdvancedCluster": _atlas_cluster,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Network
+from itertools import islice
 
 
 class SubnetTier(StrEnum):
@@ -24,6 +25,9 @@ class SubnetTier(StrEnum):
 PREFIX_DELTA = {SubnetTier.PRIVATE: 3, SubnetTier.PUBLIC: 6, SubnetTier.ISOLATED: 6}
 MAX_AZS = 6
 MIN_PUBLIC_PREFIX = 27
+# AWS gives a VPC an IPv6 /56 and takes only /64 subnets: 256 slots, of which public subnet i uses slot i.
+VPC_IPV6_PREFIX = 56
+SUBNET_IPV6_PREFIX = 64
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,20 @@ def plan_subnets(vpc_cidr: IPv4Network, az_count: int) -> list[PlannedSubnet]:
     plan += [PlannedSubnet(SubnetTier.PUBLIC, i, public[i]) for i in range(az_count)]
     plan += [PlannedSubnet(SubnetTier.ISOLATED, i, isolated[i]) for i in range(az_count)]
     return plan
+
+
+def public_ipv6_subnet(vpc_ipv6_cidr: str, az_index: int) -> str:
+    """The /64 of the public subnet in AZ `az_index`, carved from the VPC's Amazon-provided /56.
+
+    Only the public tier is dual-stack: the ALB takes IPv6 clients there; the app and data tiers stay IPv4 behind it.
+    """
+    vpc = IPv6Network(vpc_ipv6_cidr)
+    if vpc.prefixlen != VPC_IPV6_PREFIX:
+        raise CidrPlanError(f"expected the VPC's IPv6 block to be a /{VPC_IPV6_PREFIX}, got {vpc}")
+    if not 0 <= az_index < MAX_AZS:
+        raise CidrPlanError(f"az_index must be 0 to {MAX_AZS - 1}, got {az_index}")
+    # The /56 holds 256 /64s; walk only as far as needed.
+    return str(next(islice(vpc.subnets(new_prefix=SUBNET_IPV6_PREFIX), az_index, None)))
 
 
 def _slots(vpc_cidr: IPv4Network, delta: int) -> list[IPv4Network]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Network
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra.planning.cidr import MAX_AZS, CidrPlanError, SubnetTier, plan_subnets
+from infra.planning.cidr import MAX_AZS, CidrPlanError, SubnetTier, plan_subnets, public_ipv6_subnet
 
 vpcs = st.builds(
     lambda first, second, prefix: IPv4Network(f"10.{first}.{second}.0/{prefix}", strict=False),
@@ -76,3 +76,17 @@ def test_az_count_out_of_range_is_refused(azs: int) -> None:
 def test_a_vpc_too_small_for_a_load_balancer_is_refused() -> None:
     with pytest.raises(CidrPlanError, match="too small"):
         plan_subnets(IPv4Network("10.0.0.0/22"), 2)
+
+
+def test_public_ipv6_subnets_are_distinct_64s_inside_the_vpc_block() -> None:
+    vpc = "2001:db8:0:ff00::/56"
+    blocks = [IPv6Network(public_ipv6_subnet(vpc, index)) for index in range(MAX_AZS)]
+    assert [str(b) for b in blocks[:2]] == ["2001:db8:0:ff00::/64", "2001:db8:0:ff01::/64"]
+    assert len(set(blocks)) == MAX_AZS
+    assert all(b.prefixlen == 64 and b.subnet_of(IPv6Network(vpc)) for b in blocks)
+
+
+@pytest.mark.parametrize(("block", "index"), [("2001:db8::/48", 0), ("2001:db8:0:ff00::/56", MAX_AZS)])
+def test_public_ipv6_subnet_refuses_what_aws_would(block: str, index: int) -> None:
+    with pytest.raises(CidrPlanError):
+        public_ipv6_subnet(block, index)

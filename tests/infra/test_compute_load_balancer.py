@@ -37,6 +37,7 @@ def test_the_alb_is_public_in_every_az(ec2_plan: Plan) -> None:
     inputs = alb(ec2_plan)["inputs"]
     assert inputs["loadBalancerType"] == "application"
     assert inputs["internal"] is False
+    assert inputs["ipAddressType"] == "dualstack", "IPv6 clients are admitted by the security group: serve them"
     public = sorted(
         id_of(s) for s in ec2_plan.of_type("aws:ec2/subnet:Subnet") if s["inputs"]["tags"]["SubnetTier"] == "public"
     )

@@ -61,6 +61,19 @@ def test_no_subnet_assigns_public_ips(any_plan: Plan) -> None:
         assert subnet["inputs"].get("mapPublicIpOnLaunch") is False, subnet["name"]
 
 
+def test_only_public_subnets_are_dual_stack_for_the_load_balancer(any_plan: Plan) -> None:
+    (vpc,) = any_plan.of_type("aws:ec2/vpc:Vpc")
+    assert vpc["inputs"]["assignGeneratedIpv6CidrBlock"] is True
+    for subnet in any_plan.of_type("aws:ec2/subnet:Subnet"):
+        is_public = subnet["inputs"]["tags"]["SubnetTier"] == "public"
+        assert ("ipv6CidrBlock" in subnet["inputs"]) is is_public, subnet["name"]
+        if is_public:
+            assert subnet["inputs"]["ipv6CidrBlock"].endswith("/64"), subnet["name"]
+            assert subnet["inputs"]["assignIpv6AddressOnCreation"] is False, subnet["name"]
+    public_blocks = [s["inputs"]["ipv6CidrBlock"] for s in subnets(any_plan, "public")]
+    assert len(set(public_blocks)) == len(public_blocks)
+
+
 def routes_of_table(plan: Plan, table_name: str) -> list[dict[str, Any]]:
     table_urn = next(r["urn"] for r in plan.of_type("aws:ec2/routeTable:RouteTable") if r["name"] == table_name)
     table_id = f"{table_name}-id"
@@ -80,9 +93,11 @@ def associations(plan: Plan, table_name: str) -> set[str]:
 
 def test_public_subnets_route_to_the_internet_gateway(any_plan: Plan) -> None:
     routes = routes_of_table(any_plan, "network-public-rt")
-    assert [(r["inputs"]["destinationCidrBlock"], r["inputs"]["gatewayId"]) for r in routes] == [
-        ("0.0.0.0/0", "network-igw-id")
-    ]
+    destinations = sorted(
+        (r["inputs"].get("destinationCidrBlock") or r["inputs"]["destinationIpv6CidrBlock"], r["inputs"]["gatewayId"])
+        for r in routes
+    )
+    assert destinations == [("0.0.0.0/0", "network-igw-id"), ("::/0", "network-igw-id")]
     assert associations(any_plan, "network-public-rt") == {f"{s['name']}-id" for s in subnets(any_plan, "public")}
 
 
