@@ -9,7 +9,7 @@ from typing import Any
 from infra.cost.estimate import estimate
 from infra.cost.model import Estimate
 from infra.cost.price_table import load_price_table
-from infra.cost.usage import UsageLayer, Usage, parse_usage, tier_defaults
+from infra.cost.usage import Usage, UsageLayer, parse_usage, tier_defaults
 from infra.plan.document import Plan
 
 PRICES = load_price_table()

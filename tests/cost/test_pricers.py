@@ -90,7 +90,9 @@ def test_cluster_mode_replicas_per_shard() -> None:
 def atlas(size: str, nodes: int = 3, **flags: object) -> dict:
     spec = {"regionConfigs": [{"providerName": "AWS", "regionName": "US_EAST_1", "priority": 7,
                                 "electableSpecs": {"instanceSize": size, "nodeCount": nodes}}]}  # fmt: skip
-    return resource("mongodbatlas:index/advancedCluster:AdvancedCluster", f"atlas-{size}", {"replicationSpecs": [spec], **flags})
+    return resource(
+        "mongodbatlas:index/advancedCluster:AdvancedCluster", f"atlas-{size}", {"replicationSpecs": [spec], **flags}
+    )
 
 
 def test_atlas_clusters_by_size_and_hours() -> None:
@@ -155,9 +157,10 @@ def test_nat_gateways_elastic_ips_and_endpoints() -> None:
 
 def test_s3_storage_requests_and_cdn_fronted_egress() -> None:
     bucket = resource("aws:s3/bucket:Bucket", "files-uploads")
-    cdn = resource("aws:cloudfront/distribution:Distribution", "cdn", {
-        "priceClass": "PriceClass_200",
-        "origins": [{"domainName": "files-uploads-offline.s3.us-east-1.amazonaws.com", "originId": "uploads"}]})  # fmt: skip
+    origin = {"domainName": "files-uploads-offline.s3.us-east-1.amazonaws.com", "originId": "uploads"}
+    cdn = resource(
+        "aws:cloudfront/distribution:Distribution", "cdn", {"priceClass": "PriceClass_200", "origins": [origin]}
+    )
     usage = {
         "aws:s3/bucket:Bucket": {"storageGb": 1000, "putRequests": 1_000_000, "getRequests": 2_000_000,
                                  "internetEgressGb": 300},
@@ -224,7 +227,8 @@ def test_free_resources_are_listed_with_a_reason() -> None:
         resource("aws:ec2/routeTable:RouteTable", "rt"),
         resource("random:index/randomPassword:RandomPassword", "password"),
     )
-    assert not result.lines and not result.unpriced
+    assert not result.lines
+    assert not result.unpriced
     assert {f.resource for f in result.free} == {"vpc", "subnet", "sg", "role", "rt", "password"}
     assert all(f.reason for f in result.free)
 
