@@ -9,10 +9,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.compute_tier import build_compute_tier
-from infra.components.data_tier import build_data_tier, needs_certificate_provider
+from infra.components.compute.compute_tier import build_compute_tier
+from infra.components.compute.security_groups import BackendAccess
+from infra.components.data.data_tier import build_data_tier, needs_certificate_provider
 from infra.components.network import Network, NetworkArgs
-from infra.components.security_groups import BackendAccess
 from infra.config import StackConfig, load_stack_config
 from infra.config.model import ComputePlatform
 from infra.planning.tags import default_tags

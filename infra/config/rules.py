@@ -5,7 +5,7 @@ from __future__ import annotations
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
 from infra.config.model import CacheMode, NatStrategy, StackConfig, atlas_size_rank
-from infra.planning.atlas_sizing import ATLAS_CIDR
+from infra.planning.data.atlas_sizing import ATLAS_CIDR
 
 
 def _key(name: str) -> str:

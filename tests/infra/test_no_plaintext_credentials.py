@@ -17,7 +17,7 @@ import pytest
 from infra.plan.document import Plan
 from infra.plan.mocks import _offline_secret
 from infra.plan.recording import REDACTED
-from tests.infra.data_support import EXTERNAL_CACHE, EXTERNAL_REDIS_PASSWORD
+from tests.infra.data.data_support import EXTERNAL_CACHE, EXTERNAL_REDIS_PASSWORD
 from tests.infra.plans import STACKS, plan_of
 
 SHAPES = {**STACKS, "dev-external-cache": EXTERNAL_CACHE}

@@ -16,12 +16,12 @@ import pulumi
 import pulumi_mongodbatlas as atlas
 import pulumi_random as random
 
-from infra.components.database_alerts import create_alerts
-from infra.components.database_peering import PeeringArgs, create_peering
+from infra.components.data.database_alerts import create_alerts
+from infra.components.data.database_peering import PeeringArgs, create_peering
 from infra.config.model import AtlasInstanceSize, MongoVersion
-from infra.planning.atlas_regions import UnsupportedAtlasRegionError, atlas_region_name
-from infra.planning.atlas_sizing import atlas_cidr_for
-from infra.planning.connection_urls import mongo_url
+from infra.planning.data.atlas_regions import UnsupportedAtlasRegionError, atlas_region_name
+from infra.planning.data.atlas_sizing import atlas_cidr_for
+from infra.planning.data.connection_urls import mongo_url
 from infra.planning.naming import child_name
 from infra.planning.protection import protection_for
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from infra.plan.document import Plan
-from tests.infra.compute_support import EC2_STACKS, id_of, stack_plan, the
+from tests.infra.compute.compute_support import EC2_STACKS, id_of, stack_plan, the
 
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"

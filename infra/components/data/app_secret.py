@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra.planning.app_settings import app_settings_document
+from infra.planning.data.app_settings import app_settings_document
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import protection_for
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.planning.naming import child_name, name_tag
-from infra.planning.scaling import (
+from infra.planning.compute.scaling import (
     DEPLOY_ALARM_ERROR_PERCENT,
     DEPLOY_ALARM_PERIODS,
     cpu_target_percent,
     requests_per_target_per_minute,
 )
+from infra.planning.naming import child_name, name_tag
 
 
 @dataclass(frozen=True)

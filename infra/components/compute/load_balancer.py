@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.alb_access_logs import AccessLogBucketArgs, access_log_bucket
-from infra.components.certificate import validated_certificate
-from infra.planning.alb_logs import ACCESS_LOG_PREFIX
-from infra.planning.health_check import (
+from infra.components.compute.alb_access_logs import AccessLogBucketArgs, access_log_bucket
+from infra.components.compute.certificate import validated_certificate
+from infra.planning.compute.alb_logs import ACCESS_LOG_PREFIX
+from infra.planning.compute.health_check import (
     ALB_IDLE_TIMEOUT_SECONDS,
     DEREGISTRATION_DELAY_SECONDS,
     HEALTH_CHECK_INTERVAL_SECONDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_mongodbatlas as atlas
 
-from infra.planning.atlas_sizing import connection_alert_threshold
+from infra.planning.data.atlas_sizing import connection_alert_threshold
 from infra.planning.naming import child_name
 
 REPLICATION_LAG_SECONDS = 60  # a secondary this far behind could not take over without losing writes

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from infra.plan.document import Plan
-from tests.infra.data_support import app_settings_of, only, resource
+from tests.infra.data.data_support import app_settings_of, only, resource
 from tests.infra.plans import STACKS, plan_of
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"

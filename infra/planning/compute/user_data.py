@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from infra.planning.health_check import APP_PORT, STOP_TIMEOUT_SECONDS
-from infra.planning.instance_policy import CLOUDWATCH_AGENT_NAMESPACE
+from infra.planning.compute.health_check import APP_PORT, STOP_TIMEOUT_SECONDS
+from infra.planning.compute.instance_policy import CLOUDWATCH_AGENT_NAMESPACE
 
 CONTAINER_NAME = "contentry-api"
 UNIT_NAME = "contentry-api.service"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.planning.user_data import (
+from infra.planning.compute.user_data import (
     APP_ENV_FILE,
     CLOUDWATCH_AGENT_CONFIG,
     GUNICORN_COMMAND,
@@ -24,7 +24,7 @@ from infra.planning.user_data import (
     AppBoot,
     render_user_data,
 )
-from tests.infra.compute_support import (
+from tests.infra.compute.compute_support import (
     EC2_STACKS,
     cloud_config,
     exec_start,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.planning.alb_logs import alb_log_bucket_policy
+from infra.planning.compute.alb_logs import alb_log_bucket_policy
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import Protection
 

@@ -12,16 +12,16 @@ from hypothesis import strategies as st
 
 from app.core.config import Settings
 from infra.config.model import CacheEngine
-from infra.planning.app_settings import SECRET_KEYS, app_settings_document
-from infra.planning.atlas_sizing import (
+from infra.planning.data.app_settings import SECRET_KEYS, app_settings_document
+from infra.planning.data.atlas_sizing import (
     ATLAS_CIDR,
     MAX_CONNECTIONS_PER_NODE,
     atlas_cidr_for,
     connection_alert_threshold,
 )
-from infra.planning.bucket_policies import log_bucket_policy, uploads_bucket_policy
-from infra.planning.cache_engine import engine_settings, topology
-from infra.planning.connection_urls import mongo_url, redis_url
+from infra.planning.data.bucket_policies import log_bucket_policy, uploads_bucket_policy
+from infra.planning.data.cache_engine import engine_settings, topology
+from infra.planning.data.connection_urls import mongo_url, redis_url
 from infra.planning.protection import protection_for
 
 HOST = "contentry-prod-pri.ab1cd.mongodb.net"

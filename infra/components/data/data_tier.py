@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.app_secret import AppSecret, AppSecretArgs
-from infra.components.cache import Cache, CacheArgs
-from infra.components.database import Database, DatabaseArgs
-from infra.components.files import Files, FilesArgs
+from infra.components.data.app_secret import AppSecret, AppSecretArgs
+from infra.components.data.cache import Cache, CacheArgs
+from infra.components.data.database import Database, DatabaseArgs
+from infra.components.data.files import Files, FilesArgs
 from infra.components.network import Network
 from infra.config import StackConfig
 from infra.config.model import CacheMode

@@ -8,8 +8,8 @@ import pytest
 
 from app.core.config import Settings
 from infra.plan.document import Plan
-from infra.planning.app_settings import SECRET_KEYS
-from tests.infra.data_support import EXTERNAL_CACHE, SECRET_VERSION, app_settings_of, only
+from infra.planning.data.app_settings import SECRET_KEYS
+from tests.infra.data.data_support import EXTERNAL_CACHE, SECRET_VERSION, app_settings_of, only
 from tests.infra.plans import STACKS, plan_of
 
 SECRET = "aws:secretsmanager/secret:Secret"

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.cdn import CdnArgs, create_cdn
+from infra.components.data.cdn import CdnArgs, create_cdn
 from infra.config.model import CdnPriceClass
-from infra.planning.bucket_policies import log_bucket_policy, uploads_bucket_policy
+from infra.planning.data.bucket_policies import log_bucket_policy, uploads_bucket_policy
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import protection_for
 

@@ -16,8 +16,8 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from infra.config.model import CacheEngine
-from infra.planning.cache_engine import EVICTION_POLICY, REDIS_PORT, engine_settings, topology
-from infra.planning.connection_urls import redis_url
+from infra.planning.data.cache_engine import EVICTION_POLICY, REDIS_PORT, engine_settings, topology
+from infra.planning.data.connection_urls import redis_url
 from infra.planning.naming import child_name, name_tag
 
 # Days of daily snapshots kept in production: a cache rebuilds from MongoDB, but a warm restore after a bad

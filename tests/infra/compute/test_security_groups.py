@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.components.security_groups import (
+from infra.components.compute.security_groups import (
     BackendAccess,
     CidrEgress,
     WebSecurityGroups,
@@ -17,8 +17,8 @@ from infra.components.security_groups import (
 from infra.config.loader import RawConfig
 from infra.plan.document import Plan
 from infra.plan.engine import run_under_mocks
-from infra.planning.atlas_sizing import ATLAS_CIDR
-from tests.infra.compute_support import (
+from infra.planning.data.atlas_sizing import ATLAS_CIDR
+from tests.infra.compute.compute_support import (
     EC2_STACKS,
     EGRESS_RULE,
     EKS_STACKS,

@@ -8,18 +8,18 @@ import json
 import pytest
 
 from infra.config.model import ComputeSettings
-from infra.planning import health_check as timing
-from infra.planning.alb_logs import ACCESS_LOG_PREFIX, ELB_LOG_DELIVERY_SERVICE, alb_log_bucket_policy
-from infra.planning.ami import Architecture, al2023_ami_parameter, architecture_of
-from infra.planning.image import image_reference, is_digest, registry_host
-from infra.planning.instance_policy import (
+from infra.planning.compute import health_check as timing
+from infra.planning.compute.alb_logs import ACCESS_LOG_PREFIX, ELB_LOG_DELIVERY_SERVICE, alb_log_bucket_policy
+from infra.planning.compute.ami import Architecture, al2023_ami_parameter, architecture_of
+from infra.planning.compute.image import image_reference, is_digest, registry_host
+from infra.planning.compute.instance_policy import (
     ACTIONS_WITHOUT_RESOURCE_SCOPE,
     InstanceGrants,
     ec2_assume_role_policy,
     instance_policy_document,
 )
-from infra.planning.registry import IMAGES_KEPT, lifecycle_policy
-from infra.planning.scaling import (
+from infra.planning.compute.registry import IMAGES_KEPT, lifecycle_policy
+from infra.planning.compute.scaling import (
     BURSTABLE_CPU_TARGET_PERCENT,
     CPU_TARGET_PERCENT,
     REFRESH_CHECKPOINTS,

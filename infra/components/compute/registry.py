@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.planning.compute.registry import IMAGES_KEPT, lifecycle_policy
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import Protection
-from infra.planning.registry import IMAGES_KEPT, lifecycle_policy
 
 
 @dataclass(frozen=True)

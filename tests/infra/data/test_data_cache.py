@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.plan.document import Plan
-from tests.infra.data_support import EXTERNAL_CACHE, app_settings_of, only, resource
+from tests.infra.data.data_support import EXTERNAL_CACHE, app_settings_of, only, resource
 from tests.infra.plans import STACKS, plan_of
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"

@@ -12,9 +12,9 @@ import pytest
 
 from infra.plan.document import Plan
 from infra.plan.mocks import PlanMocks
-from infra.planning.ami import Architecture, al2023_ami_parameter
-from infra.planning.instance_policy import ACTIONS_WITHOUT_RESOURCE_SCOPE
-from tests.infra.compute_support import (
+from infra.planning.compute.ami import Architecture, al2023_ami_parameter
+from infra.planning.compute.instance_policy import ACTIONS_WITHOUT_RESOURCE_SCOPE
+from tests.infra.compute.compute_support import (
     AUTO_SCALING_GROUP,
     EC2_STACKS,
     EKS_STACKS,

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.fleet_scaling import TrafficMetrics, deploy_error_alarm, target_tracking_policies
-from infra.components.instance_role import instance_profile
-from infra.planning.ami import al2023_ami_parameter, architecture_of
-from infra.planning.health_check import HEALTH_CHECK_GRACE_PERIOD_SECONDS, INSTANCE_WARMUP_SECONDS
-from infra.planning.image import image_reference, registry_host
-from infra.planning.naming import child_name, name_tag
-from infra.planning.scaling import (
+from infra.components.compute.fleet_scaling import TrafficMetrics, deploy_error_alarm, target_tracking_policies
+from infra.components.compute.instance_role import instance_profile
+from infra.planning.compute.ami import al2023_ami_parameter, architecture_of
+from infra.planning.compute.health_check import HEALTH_CHECK_GRACE_PERIOD_SECONDS, INSTANCE_WARMUP_SECONDS
+from infra.planning.compute.image import image_reference, registry_host
+from infra.planning.compute.scaling import (
     REFRESH_CHECKPOINT_DELAY_SECONDS,
     REFRESH_CHECKPOINTS,
     REFRESH_MAX_HEALTHY_PERCENT,
@@ -30,7 +29,8 @@ from infra.planning.scaling import (
     FleetSize,
     is_burstable,
 )
-from infra.planning.user_data import AppBoot, render_user_data
+from infra.planning.compute.user_data import AppBoot, render_user_data
+from infra.planning.naming import child_name, name_tag
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
 

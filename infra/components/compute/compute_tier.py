@@ -12,16 +12,16 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.components.app_fleet import AppFleet, AppFleetArgs
-from infra.components.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
+from infra.components.compute.app_fleet import AppFleet, AppFleetArgs
+from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
+from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
+from infra.components.compute.security_groups import BackendAccess, CidrEgress, WebSecurityGroups, WebSecurityGroupsArgs
 from infra.components.network import Network
-from infra.components.registry import ImageRepository, ImageRepositoryArgs
-from infra.components.security_groups import BackendAccess, CidrEgress, WebSecurityGroups, WebSecurityGroupsArgs
 from infra.config import StackConfig
-from infra.planning.atlas_sizing import atlas_cidr_for
-from infra.planning.health_check import APP_PORT
+from infra.planning.compute.health_check import APP_PORT
+from infra.planning.compute.scaling import FleetSize
+from infra.planning.data.atlas_sizing import atlas_cidr_for
 from infra.planning.protection import protection_for
-from infra.planning.scaling import FleetSize
 from infra.planning.tags import default_tags
 
 HTTPS = 443

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from infra.planning.instance_policy import InstanceGrants, ec2_assume_role_policy, instance_policy_document
+from infra.planning.compute.instance_policy import InstanceGrants, ec2_assume_role_policy, instance_policy_document
 from infra.planning.naming import child_name, name_tag
 
 

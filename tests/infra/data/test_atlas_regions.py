@@ -9,8 +9,8 @@ import pytest
 
 from infra.config.model import aws_regions
 from infra.plan.document import build_plan
-from infra.planning.atlas_regions import ATLAS_AWS_REGIONS, UnsupportedAtlasRegionError, atlas_region_name
-from tests.infra.data_support import only
+from infra.planning.data.atlas_regions import ATLAS_AWS_REGIONS, UnsupportedAtlasRegionError, atlas_region_name
+from tests.infra.data.data_support import only
 from tests.infra.plans import REPO_ROOT, plan_of
 
 CLUSTER = "mongodbatlas:index/advancedCluster:AdvancedCluster"

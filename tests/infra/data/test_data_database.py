@@ -7,8 +7,8 @@ from ipaddress import IPv4Network
 import pytest
 
 from infra.plan.document import Plan
-from infra.planning.atlas_sizing import connection_alert_threshold
-from tests.infra.data_support import only, resource
+from infra.planning.data.atlas_sizing import connection_alert_threshold
+from tests.infra.data.data_support import only, resource
 from tests.infra.plans import STACKS, plan_of
 
 CLUSTER = "mongodbatlas:index/advancedCluster:AdvancedCluster"

@@ -1,0 +1,1 @@
+"""The data tier: MongoDB Atlas, the cache, files and CDN, and the app's secret."""

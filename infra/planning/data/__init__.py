@@ -1,0 +1,1 @@
+"""Pure functions of the data tier: Atlas regions and sizes, connection URLs, bucket policies, cache engine."""
