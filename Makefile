@@ -1,5 +1,5 @@
 # One way to set up, plan, lint and test: the same here, for a newcomer and in CI (.ci/run).
-#   make plan    set up the venv, then plan the default stack offline (tree + JSON in build/)
+#   make plan    set up the venv, then plan the default stack offline (tree + JSON in build/) and price it
 #   make test    set up the venv and the test servers' packages, then run every test
 SHELL := /bin/bash
 VENV ?= .venv
@@ -22,8 +22,10 @@ $(VENV)/.installed: $(REQUIREMENTS)
 system-deps:
 	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; }
 
+# The cost step prices the plan just written (no second run) and fails above the stack's monthlyBudgetUsd.
 plan: setup
 	$(PY) -m infra.cli plan --stack $(STACK) --json build/plan-$(STACK).json
+	$(PY) -m infra.cli cost --plan build/plan-$(STACK).json
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -79,11 +79,11 @@ def test_against_another_stack_in_json(tmp_path: Path) -> None:
 
 def test_a_saved_plan_alone_is_enough(tmp_path: Path) -> None:
     saved = tmp_path / "prod.json"
-    saved.write_text(plan_of("prod").to_json(), encoding="utf-8")
+    saved.write_text(plan_of("prod", ("monthlyBudgetUsd=1000",)).to_json(), encoding="utf-8")
     code, out, _ = cost("--plan", str(saved), "--format", "json")
     document = json.loads(out)
-    assert code == 3, "prod's budget travels in the plan's config section"
-    assert document["monthlyBudgetUsd"] == 1100
+    assert code == 3, "the budget the plan was made with travels in its config section"
+    assert document["monthlyBudgetUsd"] == 1000
 
 
 def test_markdown_and_csv() -> None:
@@ -120,3 +120,13 @@ def test_a_bad_usage_file_exits_2_naming_the_key(tmp_path: Path) -> None:
     assert code == 2
     assert "unknown usage key 'lcu'" in err
     assert "lcuPerHour" in err
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_each_stack_fits_its_budget_with_a_tight_margin(stack: str) -> None:
+    """The preset budget is a guard: the default shape passes, and a change that adds ~15% does not."""
+    code, out, err = cost("--stack", stack, "--format", "json")
+    document = json.loads(out)
+    total, budget = document["monthlyTotalUsd"], document["monthlyBudgetUsd"]
+    assert code == 0, f"{stack}: ${total} over its budget ${budget}: {err}"
+    assert total * 1.15 > budget, f"{stack}: budget ${budget} is so far above ${total} it would catch nothing"
