@@ -15,6 +15,7 @@ from infra.components.data.data_tier import build_data_tier, needs_certificate_p
 from infra.components.network import Network, NetworkArgs
 from infra.config import StackConfig, load_stack_config
 from infra.config.model import ComputePlatform
+from infra.planning.protection import protection_for
 from infra.planning.tags import default_tags
 
 
@@ -54,6 +55,7 @@ def build(config: StackConfig) -> None:
             az_count=config.network.az_count,
             nat_strategy=config.network.nat_strategy,
             flow_log_retention_days=config.network.flow_log_retention_days,
+            guard=protection_for(config.is_production),
         ),
         opts=with_aws,
     )

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from infra.config.model import NatStrategy
 from infra.planning.cidr import PlannedSubnet, SubnetTier, plan_subnets, public_ipv6_subnet
 from infra.planning.naming import child_name, name_tag
+from infra.planning.protection import Protection
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class NetworkArgs:
     az_count: int
     nat_strategy: NatStrategy
     flow_log_retention_days: int
+    guard: Protection
+    """Production keeps the flow logs (an audit trail) through a destroy or a rename."""
 
 
 class Network(pulumi.ComponentResource):
@@ -250,7 +253,9 @@ class Network(pulumi.ComponentResource):
             child_name(self._name, "flow-logs"),
             retention_in_days=self._args.flow_log_retention_days,
             tags=name_tag(self._args.name_prefix, "vpc-flow-logs"),
-            opts=child,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=self._args.guard.protect, retain_on_delete=self._args.guard.retain_on_delete
+            ),
         )
         role = aws.iam.Role(
             child_name(self._name, "flow-logs-role"),

@@ -180,3 +180,12 @@ def test_vpc_resolves_dns_for_endpoints_and_peering(any_plan: Plan) -> None:
     (vpc,) = any_plan.of_type("aws:ec2/vpc:Vpc")
     assert vpc["inputs"]["enableDnsSupport"] is True
     assert vpc["inputs"]["enableDnsHostnames"] is True
+
+
+def test_flow_logs_are_kept_through_a_destroy_in_production_only(prod_plan: Plan, dev_plan: Plan) -> None:
+    def flow_log_group(plan: Plan) -> dict[str, Any]:
+        return next(r for r in plan.of_type("aws:cloudwatch/logGroup:LogGroup") if r["name"] == "network-flow-logs")
+
+    assert flow_log_group(prod_plan)["options"]["protect"] is True
+    assert flow_log_group(prod_plan)["options"]["retainOnDelete"] is True
+    assert flow_log_group(dev_plan)["options"]["protect"] is False
