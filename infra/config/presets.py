@@ -2,12 +2,12 @@
 
 Why these values: tier A must carry 100K users with no single point of failure (three AZs, a NAT per AZ, a
 cache replica); tier B runs the same data tier under EKS; tier C is the budget shape for 10-20K users and for
-`dev`.
+`dev`. Instance families are Graviton (arm64), about 15% cheaper than their x86 peers at the same size
+(`../shared/facts/prices.md`): the app image is built for both architectures.
 
 `monthlyBudgetUsd` is a guard, not the finance target: about 10% above the tier's estimate at its documented
 usage, so `cost` fails (exit 3) on a change that grows the bill beyond the tier's planned shape. The targets
-(A $1,100, B $1,400, C $180) and what it would take to meet them are in docs/costs.md. Instance families are Graviton (arm64), about 15% cheaper than their x86 peers at the same size
-(`../shared/facts/prices.md`): the app image is built for both architectures.
+(A $1,100, B $1,400, C $180) and what it would take to meet them are in docs/costs.md.
 """
 
 from __future__ import annotations
