@@ -11,10 +11,12 @@ from functools import cache
 from typing import Any
 from unittest.mock import patch
 
+from infra.config.model import Tier
+from infra.config.presets import TIER_PRESETS
 from infra.plan.document import Plan, build_plan
 from infra.plan.mocks import PlanMocks
 from infra.plan.recording import SIG_KEY
-from tests.infra.plans import REPO_ROOT
+from tests.infra.plans import REPO_ROOT, STACKS, plan_of
 
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 
@@ -24,6 +26,19 @@ EXTERNAL_CACHE = (
     "dev",
     ("cacheMode=external", f"externalRedisUrl=rediss://default:{EXTERNAL_REDIS_PASSWORD}@redis.example.com:6380"),
 )
+
+
+def configured(stack_id: str, key: str) -> str:
+    """What `key` is in the shape `stack_id`: its override in STACKS, else its tier's preset.
+
+    Expected sizes come from the presets instead of being repeated in the tests, so a preset change (tier C's
+    cache node, say) moves the expectation with it while a component that ignores the config still fails.
+    """
+    stack, overrides = STACKS[stack_id]
+    overridden = dict(override.split("=", 1) for override in overrides)
+    if key in overridden:
+        return overridden[key]
+    return TIER_PRESETS[Tier(plan_of(stack, overrides).tier)][key]
 
 
 def resource(plan: Plan, name: str) -> dict[str, Any]:

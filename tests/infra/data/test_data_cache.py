@@ -5,28 +5,20 @@ from __future__ import annotations
 import pytest
 
 from infra.plan.document import Plan
-from tests.infra.data.data_support import EXTERNAL_CACHE, app_settings_of, only, resource
+from tests.infra.data.data_support import EXTERNAL_CACHE, app_settings_of, configured, only, resource
 from tests.infra.plans import STACKS, plan_of
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 CACHE_SG = "cache-sg"
 
-# stack id -> (node type, cache clusters): a replica in tiers A and B, and wherever cacheReplicas says so.
-SHAPES = {
-    "dev": ("cache.t4g.medium", 1),
-    "prod": ("cache.m6g.large", 2),
-    "dev-tier-B": ("cache.m6g.large", 2),
-    "prod-tier-B": ("cache.m6g.large", 2),
-    "prod-tier-C": ("cache.t4g.medium", 2),
-}
-
 
 @pytest.mark.parametrize("stack_id", sorted(STACKS))
 def test_node_type_and_replicas_per_tier(stack_id: str) -> None:
+    """The tier's preset node type and replica count (or the shape's override): a replica means failover."""
     group = only(plan_of(*STACKS[stack_id]), GROUP)["inputs"]
-    node_type, clusters = SHAPES[stack_id]
-    assert group["nodeType"] == node_type
-    assert group["numCacheClusters"] == clusters
+    clusters = 1 + int(configured(stack_id, "cacheReplicas"))
+    assert group["nodeType"] == configured(stack_id, "cacheNodeType"), stack_id
+    assert group["numCacheClusters"] == clusters, stack_id
     has_replica = clusters > 1
     assert group["automaticFailoverEnabled"] is has_replica, stack_id
     assert group["multiAzEnabled"] is has_replica, stack_id
