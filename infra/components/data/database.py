@@ -26,9 +26,10 @@ from infra.planning.naming import child_name
 from infra.planning.protection import protection_for
 
 APP_USER = "contentry-app"
-# With auto-scaling on, Atlas changes the instance size itself: without this, the next `pulumi up` would
-# scale the cluster back to the declared size (pulumi-mongodbatlas open issue; see shared/facts).
-AUTOSCALED_SIZE_PATH = "replicationSpecs[0].regionConfigs[0].electableSpecs.instanceSize"
+# Sunday (Atlas counts from Sunday = 1), 04:00, the app's quietest hour. Atlas reads `hour_of_day` in the
+# project's time zone (Project Settings, changeable only in the Atlas UI), not necessarily UTC.
+MAINTENANCE_DAY_OF_WEEK = 1
+MAINTENANCE_HOUR_OF_DAY = 4
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,8 @@ class Database(pulumi.ComponentResource):
         atlas.MaintenanceWindow(
             child_name(name, "maintenance"),
             project_id=project.id,
-            day_of_week=1,  # Sunday (Atlas counts from Sunday = 1), 04:00 UTC: the app's quietest hour
-            hour_of_day=4,
+            day_of_week=MAINTENANCE_DAY_OF_WEEK,
+            hour_of_day=MAINTENANCE_HOUR_OF_DAY,
             opts=child,
         )
         peering = create_peering(
@@ -107,6 +108,14 @@ class Database(pulumi.ComponentResource):
             cluster_type="REPLICASET",
             mongo_db_major_version=args.mongo_version,
             version_release_system="LTS",
+            # With auto-scaling on, Atlas changes the instance size itself. Without effective fields, the next
+            # `pulumi up` would size the cluster back to `instance_size` (pulumi/pulumi-mongodbatlas#241, open);
+            # the old workaround, ignore_changes on the size, also hid every deliberate change of it. With
+            # effective fields the declared specs stay as declared and Atlas's running size is reported apart
+            # ("Auto-Scaling with Effective Fields" in the AdvancedCluster docs). While auto-scaling stays on,
+            # Atlas keeps its running size and ignores a new `instance_size`: to resize, set the min and max
+            # sizes equal to the new size for one `up` (auto-scaling off: Atlas applies it), then restore them.
+            use_effective_fields=True,
             replication_specs=[
                 atlas.AdvancedClusterReplicationSpecArgs(
                     region_configs=[
@@ -137,7 +146,6 @@ class Database(pulumi.ComponentResource):
                 retain_on_delete=guard.retain_on_delete,
                 # Peering first: Atlas then places the cluster in our container and returns private strings.
                 depends_on=[peering.container, peering.accepter],
-                ignore_changes=[AUTOSCALED_SIZE_PATH] if args.autoscaling else None,
             ),
         )
         self.cluster_name = cluster.name
@@ -155,7 +163,7 @@ class Database(pulumi.ComponentResource):
             scopes=[atlas.DatabaseUserScopeArgs(name=cluster.name, type="CLUSTER")],
             opts=child,
         )
-        create_alerts(self, name, project.id, args.alert_email, args.instance_size)
+        create_alerts(self, name, project.id, args.alert_email)
 
         self.mongo_url = pulumi.Output.secret(
             pulumi.Output.all(cluster.connection_strings, user.username, password.result).apply(

@@ -5,17 +5,16 @@ from __future__ import annotations
 import pulumi
 import pulumi_mongodbatlas as atlas
 
-from infra.planning.data.atlas_sizing import connection_alert_threshold
 from infra.planning.naming import child_name
 
+# Of the running tier's connection limit, per node: alert while there is time to find the leak or scale.
+CONNECTIONS_PERCENT_OF_LIMIT = 80
 REPLICATION_LAG_SECONDS = 60  # a secondary this far behind could not take over without losing writes
 DISK_USED_PERCENT = 80  # room for compaction and an index build before the disk fills
 REPEAT_MINUTES = 60
 
 
-def create_alerts(
-    parent: pulumi.Resource, name: str, project_id: pulumi.Input[str], alert_email: str, instance_size: str
-) -> None:
+def create_alerts(parent: pulumi.Resource, name: str, project_id: pulumi.Input[str], alert_email: str) -> None:
     child = pulumi.ResourceOptions(parent=parent)
     notify = [
         atlas.AlertConfigurationNotificationArgs(
@@ -23,8 +22,9 @@ def create_alerts(
         )
     ]
     metric_alerts = {
-        # Per node, 80% of the configured tier's limit: auto-scaling up only raises the limit, so this is safe.
-        "connections": ("CONNECTIONS", connection_alert_threshold(instance_size), "RAW"),
+        # A percentage of the limit of the tier the node runs now (Atlas's "Connections % of configured limit",
+        # a host metric): a count derived from the declared size would drift as auto-scaling changes the tier.
+        "connections": ("CONNECTIONS_PERCENT", CONNECTIONS_PERCENT_OF_LIMIT, "RAW"),
         "replication-lag": ("OPLOG_SLAVE_LAG_MASTER_TIME", REPLICATION_LAG_SECONDS, "SECONDS"),
         "disk-used": ("DISK_PARTITION_SPACE_USED_DATA", DISK_USED_PERCENT, "RAW"),
     }

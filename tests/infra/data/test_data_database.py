@@ -7,24 +7,13 @@ from ipaddress import IPv4Network
 import pytest
 
 from infra.plan.document import Plan
-from infra.planning.data.atlas_sizing import connection_alert_threshold
-from tests.infra.data.data_support import only, resource
+from tests.infra.data.data_support import configured, only, resource
 from tests.infra.plans import STACKS, plan_of
 
 CLUSTER = "mongodbatlas:index/advancedCluster:AdvancedCluster"
 ACCESS_LIST = "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList"
 ALERT = "mongodbatlas:index/alertConfiguration:AlertConfiguration"
 BACKUP_SCHEDULE = "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule"
-INSTANCE_SIZE_PATH = "replicationSpecs[0].regionConfigs[0].electableSpecs.instanceSize"
-
-# stack id -> (size, min, max): tiers A and B run M30, tier C M10, each with its auto-scaling bounds.
-SIZES = {
-    "dev": ("M10", "M10", "M20"),
-    "prod": ("M30", "M30", "M50"),
-    "dev-tier-B": ("M30", "M30", "M50"),
-    "prod-tier-B": ("M30", "M30", "M50"),
-    "prod-tier-C": ("M10", "M10", "M20"),
-}
 
 
 def region_config(plan: Plan) -> dict:
@@ -41,10 +30,13 @@ def vpc_cidr(plan: Plan) -> str:
 def test_cluster_is_a_three_node_replica_set_sized_per_tier(stack_id: str) -> None:
     plan = plan_of(*STACKS[stack_id])
     cluster = only(plan, CLUSTER)["inputs"]
-    size, low, high = SIZES[stack_id]
+    size, low, high = (
+        configured(stack_id, key) for key in ("atlasInstanceSize", "atlasMinInstanceSize", "atlasMaxInstanceSize")
+    )
     assert cluster["clusterType"] == "REPLICASET"
     config = region_config(plan)
-    assert config["electableSpecs"] == {"instanceSize": size, "nodeCount": 3}, stack_id
+    nodes = int(configured(stack_id, "atlasNodeCount"))
+    assert config["electableSpecs"] == {"instanceSize": size, "nodeCount": nodes}, stack_id
     assert config["priority"] == 7
     scaling = config["autoScaling"]
     assert scaling["computeEnabled"] is True
@@ -57,11 +49,24 @@ def test_mongo_major_version_comes_from_config() -> None:
     assert only(plan_of("prod", ("mongoVersion=7.0",)), CLUSTER)["inputs"]["mongoDbMajorVersion"] == "7.0"
 
 
-def test_autoscaled_size_is_excluded_from_diffs_only_when_autoscaling() -> None:
-    assert only(plan_of("prod"), CLUSTER)["options"]["ignoreChanges"] == [INSTANCE_SIZE_PATH]
-    fixed = plan_of("prod", ("atlasMinInstanceSize=M30", "atlasMaxInstanceSize=M30"))
-    assert only(fixed, CLUSTER)["options"]["ignoreChanges"] == []
+def test_autoscaling_keeps_the_declared_specs_without_ignoring_changes(any_plan: Plan) -> None:
+    """Effective fields: Atlas's auto-scaled size is not undone by the next `up`, and no change is hidden.
+
+    An ignore_changes on the instance size would also swallow a deliberate resize (raising atlasInstanceSize
+    would never reach Atlas), so the cluster must not ignore any of its inputs.
+    """
+    cluster = only(any_plan, CLUSTER)
+    assert cluster["inputs"]["useEffectiveFields"] is True, cluster["urn"]
+    assert cluster["options"]["ignoreChanges"] == [], f"{cluster['urn']} hides changes to its inputs"
+
+
+def test_a_declared_resize_reaches_the_cluster() -> None:
+    """With auto-scaling off (min = max, the documented way to resize), Atlas applies the declared size."""
+    fixed = plan_of("prod", ("atlasInstanceSize=M40", "atlasMinInstanceSize=M40", "atlasMaxInstanceSize=M40"))
+    cluster = only(fixed, CLUSTER)
+    assert region_config(fixed)["electableSpecs"]["instanceSize"] == "M40"
     assert region_config(fixed)["autoScaling"]["computeEnabled"] is False
+    assert cluster["options"]["ignoreChanges"] == []
 
 
 def test_tls_and_server_side_javascript(any_plan: Plan) -> None:
@@ -157,10 +162,11 @@ def test_app_user_reads_and_writes_its_database_only(any_plan: Plan) -> None:
     assert password["special"] is False  # no character that needs quoting anywhere
 
 
-def test_maintenance_window_is_set(any_plan: Plan) -> None:
+def test_maintenance_window_is_sunday_at_four(any_plan: Plan) -> None:
+    """Sunday 04:00 in the Atlas project's time zone (Atlas counts days from Sunday = 1)."""
     window = only(any_plan, "mongodbatlas:index/maintenanceWindow:MaintenanceWindow")["inputs"]
-    assert 1 <= window["dayOfWeek"] <= 7
-    assert 0 <= window["hourOfDay"] <= 23
+    assert (window["dayOfWeek"], window["hourOfDay"]) == (1, 4)
+    assert window["projectId"] == "database-project-id"
 
 
 @pytest.mark.parametrize("stack_id", sorted(STACKS))
@@ -179,9 +185,11 @@ def test_alerts_cover_connections_lag_disk_and_host_down(stack_id: str) -> None:
             {"delayMin": 0, "emailAddress": "alerts@example.com", "intervalMin": 60, "typeName": "EMAIL"}
         ], name
     connections = alerts["database-alert-connections"]["metricThresholdConfig"]
-    assert connections["metricName"] == "CONNECTIONS"
+    # A percentage of the running tier's limit (Atlas host metric CONNECTIONS_PERCENT), so it holds as
+    # auto-scaling changes the tier; a count from the declared size would not.
+    assert (connections["metricName"], connections["units"]) == ("CONNECTIONS_PERCENT", "RAW")
     assert connections["operator"] == "GREATER_THAN"
-    assert connections["threshold"] == connection_alert_threshold(SIZES[stack_id][0])
+    assert connections["threshold"] == 80
     assert alerts["database-alert-replication-lag"]["metricThresholdConfig"]["metricName"] == (
         "OPLOG_SLAVE_LAG_MASTER_TIME"
     )
@@ -190,10 +198,11 @@ def test_alerts_cover_connections_lag_disk_and_host_down(stack_id: str) -> None:
     assert alerts["database-alert-host-down"]["eventType"] == "HOST_DOWN"
 
 
-def test_connection_alert_follows_the_configured_tier() -> None:
-    plan = plan_of("prod", ("atlasInstanceSize=M40", "atlasMaxInstanceSize=M60"))
-    connections = resource(plan, "database-alert-connections")["inputs"]["metricThresholdConfig"]
-    assert connections["threshold"] == 4_800
+def test_connection_alert_does_not_depend_on_the_declared_size() -> None:
+    """The declared size is only where the cluster starts; the alert must hold for whatever tier it runs."""
+    default = resource(plan_of("prod"), "database-alert-connections")["inputs"]
+    larger = plan_of("prod", ("atlasInstanceSize=M40", "atlasMaxInstanceSize=M60"))
+    assert resource(larger, "database-alert-connections")["inputs"] == default
 
 
 def test_cluster_name_is_exported(any_plan: Plan) -> None:

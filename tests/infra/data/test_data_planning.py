@@ -13,12 +13,7 @@ from hypothesis import strategies as st
 from app.core.config import Settings
 from infra.config.model import CacheEngine
 from infra.planning.data.app_settings import SECRET_KEYS, app_settings_document
-from infra.planning.data.atlas_sizing import (
-    ATLAS_CIDR,
-    MAX_CONNECTIONS_PER_NODE,
-    atlas_cidr_for,
-    connection_alert_threshold,
-)
+from infra.planning.data.atlas_sizing import ATLAS_CIDR, atlas_cidr_for
 from infra.planning.data.bucket_policies import log_bucket_policy, uploads_bucket_policy
 from infra.planning.data.cache_engine import engine_settings, topology
 from infra.planning.data.connection_urls import mongo_url, redis_url
@@ -76,24 +71,6 @@ def test_redis_url_is_what_the_app_accepts_and_refuses_bad_hosts() -> None:
     for host in ("", "a/b", "u@h"):
         with pytest.raises(ValueError, match="host name"):
             redis_url(host, 6379, "t")
-
-
-def test_connection_alert_is_80_percent_of_each_tiers_limit() -> None:
-    assert connection_alert_threshold("M10") == 1_200
-    assert connection_alert_threshold("M30") == 2_400
-    assert connection_alert_threshold("M50") == 12_800
-    for size, limit in MAX_CONNECTIONS_PER_NODE.items():
-        assert connection_alert_threshold(size) == int(limit * 0.8)
-    with pytest.raises(ValueError, match="M5"):
-        connection_alert_threshold("M5")
-
-
-def test_every_configurable_atlas_size_has_a_connection_limit() -> None:
-    from typing import get_args
-
-    from infra.config.model import AtlasInstanceSize
-
-    assert set(get_args(AtlasInstanceSize)) == set(MAX_CONNECTIONS_PER_NODE)
 
 
 def test_atlas_cidr_must_not_overlap_the_vpc() -> None:
