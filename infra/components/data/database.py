@@ -21,7 +21,7 @@ from infra.components.data.database_peering import PeeringArgs, create_peering
 from infra.config.model import AtlasInstanceSize, MongoVersion
 from infra.planning.data.atlas_regions import UnsupportedAtlasRegionError, atlas_region_name
 from infra.planning.data.atlas_sizing import atlas_cidr_for
-from infra.planning.data.connection_urls import mongo_url
+from infra.planning.data.connection_urls import mongo_url, peered_srv
 from infra.planning.naming import child_name
 from infra.planning.protection import protection_for
 
@@ -59,7 +59,7 @@ class Database(pulumi.ComponentResource):
     project_id: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
     mongo_url: pulumi.Output[str]
-    """Secret: mongodb+srv://<user>:<password>@<private SRV host>/<database>?retryWrites=true&w=majority."""
+    """Secret: mongodb+srv://<user>:<password>@<peered SRV host>/<database>?retryWrites=true&w=majority."""
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:database:Database", name, None, opts)
@@ -167,7 +167,7 @@ class Database(pulumi.ComponentResource):
 
         self.mongo_url = pulumi.Output.secret(
             pulumi.Output.all(cluster.connection_strings, user.username, password.result).apply(
-                lambda v: mongo_url(_private_srv(v[0]), v[1], v[2], args.database_name)
+                lambda v: mongo_url(_peered_srv(v[0]), v[1], v[2], args.database_name)
             )
         )
         self.register_outputs({"projectId": self.project_id, "clusterName": self.cluster_name})
@@ -227,16 +227,14 @@ class Database(pulumi.ComponentResource):
         )
 
 
-def _private_srv(connection_strings: object) -> str:
-    """The peering-aware SRV string; Atlas returns it once a peering connection exists in the region."""
+def _peered_srv(connection_strings: object) -> str:
     # A typed object from a direct .apply(), a plain dict (snake_case keys) through Output.all().
-    if isinstance(connection_strings, dict):
-        value = connection_strings.get("private_srv")
-    else:
-        value = getattr(connection_strings, "private_srv", None)
-    if not value:
-        raise pulumi.RunError(
-            "Atlas returned no private (peering) connection string for the cluster yet; the peering connection"
-            " may still be pending. Run `pulumi up` again once it is active."
-        )
-    return str(value)
+    def field(key: str) -> str | None:
+        if isinstance(connection_strings, dict):
+            return connection_strings.get(key)
+        return getattr(connection_strings, key, None)
+
+    try:
+        return peered_srv(field("private_srv"), field("standard_srv"))
+    except ValueError as error:
+        raise pulumi.RunError(str(error)) from error

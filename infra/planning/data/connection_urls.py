@@ -27,6 +27,22 @@ def mongo_url(srv_address: str, username: str, password: str, database: str) -> 
     return f"mongodb+srv://{_credential(username)}:{_credential(password)}@{host}/{database}?{MONGO_OPTIONS}"
 
 
+def peered_srv(private_srv: str | None, standard_srv: str | None) -> str:
+    """The SRV string the app should use over the VPC peering: the peering one, else the standard one.
+
+    Atlas returns the peering ("private") string once it has registered the peering, which may lag the
+    first `up`. On AWS the standard string is a safe stand-in: from inside a peered VPC with DNS support and
+    DNS hostnames on (the network turns both on), its host names resolve to the nodes' private addresses
+    (Atlas docs: "Set Up a Network Peering Connection" and "FAQ: Connection String Options"); the private one
+    is what custom DNS setups need. And the project's IP access list admits the VPC only, so a name that
+    resolved publicly would be refused, not reached over the internet.
+    """
+    for candidate in (private_srv, standard_srv):
+        if candidate:
+            return candidate
+    raise ValueError("Atlas returned no SRV connection string for the cluster yet; run `pulumi up` again")
+
+
 def redis_url(host: str, port: int, auth_token: str, *, tls: bool = True, database: int = 0) -> str:
     """`rediss://:<token>@host:port/0`: ElastiCache's AUTH token is the default user's password, no user name."""
     if not host or "/" in host or "@" in host:

@@ -7,6 +7,7 @@ read capture the SecretVersion's input as the mock engine receives it, before re
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from unittest.mock import patch
@@ -62,13 +63,24 @@ def unwrap(value: Any) -> Any:
 @cache
 def app_settings_of(stack: str, overrides: tuple[str, ...] = ()) -> dict[str, str]:
     """The JSON object the app's secret will hold, as the program builds it for `stack`."""
+    return app_settings_when(stack, overrides)
+
+
+def app_settings_when(
+    stack: str,
+    overrides: tuple[str, ...] = (),
+    provider_state: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, str]:
+    """The app's settings when the providers answer differently: `provider_state(type, state)` edits what the
+    mock engine returns for each resource (a cloud that has not filled in an output yet, say)."""
     captured: list[Any] = []
     original = PlanMocks.new_resource
 
     def spy(self: PlanMocks, args: Any) -> Any:
         if args.typ == SECRET_VERSION:
             captured.append(unwrap(args.inputs["secretString"]))
-        return original(self, args)
+        resource_id, state = original(self, args)
+        return resource_id, provider_state(args.typ, state) if provider_state else state
 
     with patch.object(PlanMocks, "new_resource", spy):
         build_plan(stack, overrides, REPO_ROOT)

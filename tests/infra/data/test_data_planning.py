@@ -16,7 +16,7 @@ from infra.planning.data.app_settings import SECRET_KEYS, app_settings_document
 from infra.planning.data.atlas_sizing import ATLAS_CIDR, atlas_cidr_for
 from infra.planning.data.bucket_policies import log_bucket_policy, uploads_bucket_policy
 from infra.planning.data.cache_engine import engine_settings, topology
-from infra.planning.data.connection_urls import mongo_url, redis_url
+from infra.planning.data.connection_urls import mongo_url, peered_srv, redis_url
 from infra.planning.protection import protection_for
 
 HOST = "contentry-prod-pri.ab1cd.mongodb.net"
@@ -71,6 +71,17 @@ def test_redis_url_is_what_the_app_accepts_and_refuses_bad_hosts() -> None:
     for host in ("", "a/b", "u@h"):
         with pytest.raises(ValueError, match="host name"):
             redis_url(host, 6379, "t")
+
+
+def test_peered_srv_prefers_the_peering_string_and_falls_back_to_the_standard_one() -> None:
+    private, standard = f"mongodb+srv://{HOST}", "mongodb+srv://contentry-prod.ab1cd.mongodb.net"
+    assert peered_srv(private, standard) == private
+    # The first `up` may finish before Atlas lists the peering string: the standard one resolves privately
+    # inside the peered VPC, so the app still gets a working MONGO_URL instead of a failed deployment.
+    assert peered_srv(None, standard) == standard
+    assert peered_srv("", standard) == standard
+    with pytest.raises(ValueError, match="no SRV connection string"):
+        peered_srv(None, None)
 
 
 def test_atlas_cidr_must_not_overlap_the_vpc() -> None:

@@ -9,10 +9,11 @@ import pytest
 from app.core.config import Settings
 from infra.plan.document import Plan
 from infra.planning.data.app_settings import SECRET_KEYS
-from tests.infra.data.data_support import EXTERNAL_CACHE, SECRET_VERSION, app_settings_of, only
+from tests.infra.data.data_support import EXTERNAL_CACHE, SECRET_VERSION, app_settings_of, app_settings_when, only
 from tests.infra.plans import STACKS, plan_of
 
 SECRET = "aws:secretsmanager/secret:Secret"
+CLUSTER = "mongodbatlas:index/advancedCluster:AdvancedCluster"
 SHAPES = {**STACKS, "dev-external-cache": EXTERNAL_CACHE}
 
 
@@ -62,6 +63,20 @@ def test_mongo_url_reaches_the_cluster_privately_as_the_app_user() -> None:
     assert len(unquote(parts.password or "")) == 40
     assert parts.path == "/contentry"
     assert "w=majority" in parts.query
+
+
+def test_mongo_url_falls_back_to_the_standard_srv_before_atlas_lists_the_peering_one() -> None:
+    """A first `up` may finish before Atlas returns the peering string: deploy with the standard SRV name
+    (private addresses inside the peered VPC) instead of failing the whole update."""
+
+    def without_peering_string(type_token: str, state: dict) -> dict:
+        if type_token == CLUSTER:
+            strings = {k: v for k, v in state["connectionStrings"].items() if k not in ("private", "privateSrv")}
+            return {**state, "connectionStrings": strings}
+        return state
+
+    url = app_settings_when("prod", (), without_peering_string)["MONGO_URL"]
+    assert urlsplit(url).hostname == "contentry-prod.offln.mongodb.net"
 
 
 def test_generated_app_secrets_are_long(any_plan: Plan) -> None:
