@@ -68,7 +68,7 @@ class Files(pulumi.ComponentResource):
             rule={"object_ownership": "BucketOwnerPreferred"},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self._private_and_encrypted(logs, "logs")
+        logs_block = self._private_and_encrypted(logs, "logs")
         aws.s3.BucketLifecycleConfiguration(
             child_name(name, "logs-lifecycle"),
             bucket=logs.id,
@@ -106,20 +106,23 @@ class Files(pulumi.ComponentResource):
         self._uploads_lifecycle(uploads)
         self._cors(uploads)
         account_id = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
-        aws.s3.BucketLogging(
-            child_name(name, "uploads-access-logs"),
-            bucket=uploads.id,
-            target_bucket=logs.id,
-            target_prefix=S3_ACCESS_LOG_PREFIX,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.s3.BucketPolicy(
+        logs_policy = aws.s3.BucketPolicy(
             child_name(name, "logs-policy"),
             bucket=logs.id,
             policy=pulumi.Output.all(logs.arn, uploads.arn).apply(
                 lambda arns: log_bucket_policy(arns[0], arns[1], account_id, S3_ACCESS_LOG_PREFIX)
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # A policy with a service principal is refused while the public access block is being created.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs_block]),
+        )
+        aws.s3.BucketLogging(
+            child_name(name, "uploads-access-logs"),
+            bucket=uploads.id,
+            target_bucket=logs.id,
+            target_prefix=S3_ACCESS_LOG_PREFIX,
+            # S3 refuses to turn logging on (InvalidTargetBucketForLogging) until the target grants the logging
+            # service, which only the policy above does (ACL grants to the log-delivery group are not used).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs_policy]),
         )
 
         distribution_arn: pulumi.Output[str] | None = None

@@ -49,6 +49,26 @@ def test_bucket_policies_deny_plain_http(any_plan: Plan, bucket: str) -> None:
     assert not any(s["Effect"] == "Allow" and s.get("Principal") == "*" for s in policy["Statement"]), bucket
 
 
+def test_bucket_policies_wait_for_their_public_access_block(any_plan: Plan) -> None:
+    """S3 refuses a policy with a service principal while the bucket's public access block is being set."""
+    ours = {f"{bucket}-id" for bucket in BUCKETS}
+    policies = [p for p in any_plan.of_type("aws:s3/bucketPolicy:BucketPolicy") if p["inputs"]["bucket"] in ours]
+    assert len(policies) == len(BUCKETS)
+    for policy in policies:
+        block = next(
+            b
+            for b in any_plan.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+            if b["inputs"]["bucket"] == policy["inputs"]["bucket"]
+        )
+        assert block["urn"] in policy["options"]["dependsOn"], f"{policy['urn']} races {block['urn']}"
+
+
+def test_access_logging_is_turned_on_after_the_log_bucket_admits_it(any_plan: Plan) -> None:
+    """S3 refuses to log into a bucket whose policy does not yet grant the logging service."""
+    (logging,) = any_plan.of_type("aws:s3/bucketLogging:BucketLogging")
+    assert resource(any_plan, "files-logs-policy")["urn"] in logging["options"]["dependsOn"], logging["urn"]
+
+
 def test_uploads_are_versioned_with_a_lifecycle(any_plan: Plan) -> None:
     versioning = attached(any_plan, "aws:s3/bucketVersioning:BucketVersioning", "files-uploads")
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
