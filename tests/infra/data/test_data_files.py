@@ -81,6 +81,10 @@ def test_uploads_are_versioned_with_a_lifecycle(any_plan: Plan) -> None:
     assert all(rule["status"] == "Enabled" for rule in rules.values())
     assert rules["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"]["daysAfterInitiation"] <= 7
     assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"]["noncurrentDays"] >= 1
+    # Delete markers left alone once their versions expire are removed too (S3 keeps them otherwise); the
+    # flag must stand without `days` or `date`, which S3 refuses beside it.
+    assert rules["remove-expired-delete-markers"]["expiration"] == {"expiredObjectDeleteMarker": True}
+    assert rules["remove-expired-delete-markers"]["filter"] == {}
     (transition,) = rules["infrequent-access-after-30-days"]["transitions"]
     assert transition == {"days": 30, "storageClass": "STANDARD_IA"}
 
