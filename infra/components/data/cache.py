@@ -100,6 +100,11 @@ class Cache(pulumi.ComponentResource):
             maintenance_window="sun:05:00-sun:06:00",
             snapshot_retention_limit=PRODUCTION_SNAPSHOT_DAYS if args.is_production else 0,
             snapshot_window="03:00-04:00",
+            # Automatic snapshots are deleted with their group; a replacement (a change ElastiCache cannot make
+            # in place) would take a week of warm restores with it. Snapshot names are unique per region: if an
+            # earlier final snapshot still has this name, the delete fails and keeps the old group until that
+            # snapshot is copied or removed, rather than dropping the data.
+            final_snapshot_identifier=f"{args.name_prefix}-cache-final" if args.is_production else None,
             # Production changes wait for the maintenance window instead of restarting nodes mid-day.
             apply_immediately=not args.is_production,
             tags=name_tag(args.name_prefix, "cache"),

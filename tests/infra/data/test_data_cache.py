@@ -87,6 +87,17 @@ def test_snapshots_are_kept_in_production_only() -> None:
         assert group["applyImmediately"] is not expected, stack_id
 
 
+def test_production_keeps_a_final_snapshot_when_the_group_is_deleted_or_replaced() -> None:
+    """Automatic snapshots go with their replication group: only a final snapshot survives a replacement."""
+    for stack_id in sorted(STACKS):
+        plan = plan_of(*STACKS[stack_id])
+        final = only(plan, GROUP)["inputs"].get("finalSnapshotIdentifier")
+        if stack_id.startswith("prod"):
+            assert final == f"contentry-{plan.stack}-cache-final", stack_id
+        else:
+            assert final is None, f"{stack_id}: dev is torn down and rebuilt, its cache rebuilds from MongoDB"
+
+
 def test_endpoint_is_exported_and_the_secret_holds_a_tls_url_with_the_token() -> None:
     plan = plan_of("prod")
     assert plan.outputs["cacheEndpoint"] == "master.cache-redis.offln.us-1.cache.amazonaws.com"
