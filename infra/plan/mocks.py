@@ -169,9 +169,44 @@ def _ssm_parameter(args: dict[str, Any], region: str) -> dict[str, Any]:
     }
 
 
-def _elb_service_account(_: dict[str, Any], region: str) -> dict[str, Any]:
-    # us-east-1's Elastic Load Balancing account as AWS documents it; other regions get the same stand-in.
-    return {"arn": "arn:aws:iam::127311923021:root", "id": "127311923021", "region": region}
+# The provider's own table behind aws.elb.getServiceAccount (AWS's regional ELB log-delivery accounts); the
+# provider fails for any other region ("unsupported AWS Region"), and so does the offline plan.
+_ELB_ACCOUNTS = {
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331",
+    "ap-south-1": "718504428378",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-southeast-3": "589379963580",
+    "ca-central-1": "985666609251",
+    "cn-north-1": "638102146993",
+    "cn-northwest-1": "037604701340",
+    "eu-central-1": "054676820928",
+    "eu-north-1": "897822967062",
+    "eu-south-1": "635631232127",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-west-3": "009996457667",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-gov-east-1": "190560391635",
+    "us-gov-west-1": "048591011584",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+}
+
+
+def _elb_service_account(args: dict[str, Any], region: str) -> dict[str, Any]:
+    region = str(args.get("region") or region)
+    account = _ELB_ACCOUNTS.get(region)
+    if account is None:
+        raise UnmockedInvokeError(f"aws.elb.getServiceAccount: unsupported AWS Region: {region}")
+    return {"arn": f"arn:aws:iam::{account}:root", "id": account, "region": region}
 
 
 def _instance_type(args: dict[str, Any], _: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.planning.compute.alb_logs import alb_log_bucket_policy
+from infra.planning.compute.alb_logs import alb_log_bucket_policy, uses_legacy_elb_account
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import Protection
 
@@ -19,6 +19,8 @@ ABORT_INCOMPLETE_UPLOADS_DAYS = 1
 @dataclass(frozen=True)
 class AccessLogBucketArgs:
     name_prefix: str
+    region: str
+    """Decides who delivers the logs: a regional ELB account (older regions) or the service principal."""
     retention_days: int
     guard: Protection
     """Production keeps the logs (an audit trail) through a mistaken destroy; development may empty them."""
@@ -42,7 +44,7 @@ def access_log_bucket(parent: pulumi.Resource, name: str, args: AccessLogBucketA
             parent=parent, protect=args.guard.protect, retain_on_delete=args.guard.retain_on_delete
         ),
     )
-    aws.s3.BucketPublicAccessBlock(
+    public_access_block = aws.s3.BucketPublicAccessBlock(
         child_name(name, "logs-public-access"),
         bucket=bucket.id,
         block_public_acls=True,
@@ -86,15 +88,23 @@ def access_log_bucket(parent: pulumi.Resource, name: str, args: AccessLogBucketA
         opts=child,
     )
     account = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=parent))
-    elb_account = aws.elb.get_service_account(opts=pulumi.InvokeOptions(parent=parent))
+    # Only the legacy regions have an ELB account: elsewhere the lookup fails, and the service principal writes.
+    elb_account_arn = (
+        aws.elb.get_service_account(opts=pulumi.InvokeOptions(parent=parent)).arn
+        if uses_legacy_elb_account(args.region)
+        else None
+    )
     policy = aws.s3.BucketPolicy(
         child_name(name, "logs-policy"),
         bucket=bucket.id,
         policy=bucket.arn.apply(
             lambda arn: alb_log_bucket_policy(
-                bucket_arn=arn, account_id=account.account_id, elb_account_arn=elb_account.arn
+                bucket_arn=arn, account_id=account.account_id, elb_account_arn=elb_account_arn
             )
         ),
-        opts=child,
+        # Put at the same time as the public access block, the policy fails with OperationAborted ("a
+        # conflicting conditional operation is in progress", pulumi/pulumi-aws#1570): the block first, and
+        # the policy is then checked against it.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[public_access_block]),
     )
     return AccessLogBucket(bucket=bucket, policy=policy)

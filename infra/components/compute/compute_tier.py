@@ -94,6 +94,7 @@ def build_compute_tier(
         "load-balancer",
         LoadBalancerArgs(
             name_prefix=name_prefix,
+            region=config.region,
             vpc_id=network.vpc_id,
             public_subnet_ids=network.public_subnet_ids,
             security_group_id=security_groups.load_balancer_security_group_id,

@@ -45,6 +45,7 @@ def listener_ports(*, https: bool) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class LoadBalancerArgs:
     name_prefix: str
+    region: str
     vpc_id: pulumi.Input[str]
     public_subnet_ids: Sequence[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
@@ -80,6 +81,7 @@ class LoadBalancer(pulumi.ComponentResource):
             name,
             AccessLogBucketArgs(
                 name_prefix=args.name_prefix,
+                region=args.region,
                 retention_days=args.access_log_retention_days,
                 guard=args.guard,
             ),
@@ -199,11 +201,16 @@ class LoadBalancer(pulumi.ComponentResource):
         return https
 
     def _alias_record(self, alb: aws.lb.LoadBalancer) -> None:
-        aws.route53.Record(
-            child_name(self._name, "alias"),
-            zone_id=self._args.hosted_zone_id,
-            name=self._args.domain,
-            type="A",
-            aliases=[aws.route53.RecordAliasArgs(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True)],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        # The ALB is dual-stack: an A alias for IPv4 clients and an AAAA alias for IPv6 ones, or they never
+        # learn its IPv6 addresses.
+        for record_type, suffix in (("A", "alias"), ("AAAA", "alias-aaaa")):
+            aws.route53.Record(
+                child_name(self._name, suffix),
+                zone_id=self._args.hosted_zone_id,
+                name=self._args.domain,
+                type=record_type,
+                aliases=[
+                    aws.route53.RecordAliasArgs(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True)
+                ],
+                opts=pulumi.ResourceOptions(parent=self),
+            )

@@ -82,10 +82,36 @@ def test_access_logs_go_to_a_private_encrypted_expiring_bucket(ec2_plan: Plan) -
     assert lifecycle["expiration"]["days"] == (365 if ec2_plan.tier == "A" else 30)
     policy = json.loads(for_bucket("aws:s3/bucketPolicy:BucketPolicy")["policy"])
     assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in policy["Statement"])
-    policy_urn = the(ec2_plan, "aws:s3/bucketPolicy:BucketPolicy", "load-balancer-logs-policy")["urn"]
-    assert policy_urn in alb(ec2_plan)["options"]["dependsOn"], "AWS checks write access when logs are turned on"
+    policy_resource = the(ec2_plan, "aws:s3/bucketPolicy:BucketPolicy", "load-balancer-logs-policy")
+    assert policy_resource["urn"] in alb(ec2_plan)["options"]["dependsOn"], "AWS checks write access first"
+    block_urn = the(
+        ec2_plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "load-balancer-logs-public-access"
+    )["urn"]
+    # Put together, the two fail with OperationAborted (a conflicting operation on the bucket).
+    assert block_urn in policy_resource["options"]["dependsOn"], "the policy must wait for the public access block"
     production = ec2_plan.stack == "prod"
     assert bucket["inputs"]["forceDestroy"] is not production
+
+
+def log_writers(plan: Plan) -> list[dict[str, Any]]:
+    policy = json.loads(the(plan, "aws:s3/bucketPolicy:BucketPolicy", "load-balancer-logs-policy")["inputs"]["policy"])
+    return [s["Principal"] for s in policy["Statement"] if s["Effect"] == "Allow"]
+
+
+def test_a_region_older_than_august_2022_lets_its_elb_account_and_the_service_write_the_logs() -> None:
+    # us-east-1's Elastic Load Balancing account, as AWS documents it.
+    assert log_writers(stack_plan("dev")) == [
+        {"AWS": "arn:aws:iam::127311923021:root"},
+        {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+    ]
+
+
+@pytest.mark.parametrize("region", ["eu-central-2", "ap-southeast-4", "il-central-1"])
+def test_a_newer_region_plans_and_lets_only_the_log_delivery_service_write(region: str) -> None:
+    """Those regions have no ELB account: the provider's lookup fails there, so the plan would not build."""
+    plan = stack_plan("dev", (f"aws:region={region}",))
+    assert plan.outputs["region"] == region
+    assert log_writers(plan) == [{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}]
 
 
 @pytest.mark.parametrize("stack_id", ["prod", "prod-tier-C"])
@@ -121,13 +147,20 @@ def test_the_certificate_is_dns_validated_in_the_configured_zone(stack_id: str) 
 
 
 @pytest.mark.parametrize("stack_id", ["prod", "prod-tier-C"])
-def test_the_domain_points_at_the_alb(stack_id: str) -> None:
+def test_the_domain_points_at_the_alb_over_ipv4_and_ipv6(stack_id: str) -> None:
     plan = stack_plan(stack_id)
-    alias = the(plan, "aws:route53/record:Record", "load-balancer-alias")["inputs"]
-    assert (alias["name"], alias["type"], alias["zoneId"]) == ("api.example.com", "A", "Z0OFFLINEPLANZONE")
-    (target,) = alias["aliases"]
-    assert target["name"] == plan.outputs["albDnsName"]
-    assert target["evaluateTargetHealth"] is True
+    aliases = [
+        r["inputs"] for r in plan.of_type("aws:route53/record:Record") if r["name"].startswith("load-balancer-alias")
+    ]
+    # The ALB is dual-stack: without the AAAA alias IPv6 clients never learn its IPv6 addresses.
+    assert sorted(alias["type"] for alias in aliases) == ["A", "AAAA"]
+    alb_inputs = alb(plan)["inputs"]
+    assert alb_inputs["ipAddressType"] == "dualstack"
+    for alias in aliases:
+        assert (alias["name"], alias["zoneId"]) == ("api.example.com", "Z0OFFLINEPLANZONE")
+        (target,) = alias["aliases"]
+        assert target["name"] == plan.outputs["albDnsName"]
+        assert target["evaluateTargetHealth"] is True
     assert plan.outputs["url"] == "https://api.example.com"
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import json
 
+import botocore.session
 import pytest
 
 from infra.config.model import ComputeSettings
 from infra.planning.compute import health_check as timing
-from infra.planning.compute.alb_logs import ACCESS_LOG_PREFIX, ELB_LOG_DELIVERY_SERVICE, alb_log_bucket_policy
+from infra.planning.compute.alb_logs import (
+    ACCESS_LOG_PREFIX,
+    ELB_LOG_DELIVERY_SERVICE,
+    LEGACY_ELB_ACCOUNT_REGIONS,
+    alb_log_bucket_policy,
+    uses_legacy_elb_account,
+)
 from infra.planning.compute.ami import Architecture, al2023_ami_parameter, architecture_of
 from infra.planning.compute.image import image_reference, is_digest, registry_host
 from infra.planning.compute.instance_policy import (
@@ -191,3 +198,44 @@ def test_alb_log_bucket_accepts_only_elb_log_delivery_over_tls() -> None:
     for allow in allows:
         assert allow["Action"] == "s3:PutObject"
         assert allow["Resource"] == f"arn:aws:s3:::logs/{ACCESS_LOG_PREFIX}/AWSLogs/123456789012/*"
+
+
+def test_outside_the_legacy_regions_only_the_log_delivery_service_may_write() -> None:
+    policy = json.loads(
+        alb_log_bucket_policy(bucket_arn="arn:aws:s3:::logs", account_id="123456789012", elb_account_arn=None)
+    )
+    allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert [a["Principal"] for a in allows] == [{"Service": ELB_LOG_DELIVERY_SERVICE}]
+    assert not any("AWS" in statement["Principal"] for statement in policy["Statement"]), "no account principal"
+
+
+@pytest.mark.parametrize(
+    ("region", "legacy"),
+    [
+        ("us-east-1", True),
+        ("eu-west-1", True),
+        ("ap-southeast-3", True),  # Jakarta (December 2021): still an ELB account
+        ("eu-central-2", False),  # Zurich, November 2022
+        ("eu-south-2", False),
+        ("ap-south-2", False),
+        ("ap-southeast-4", False),
+        ("me-central-1", False),
+        ("il-central-1", False),
+        ("ca-west-1", False),
+        ("mx-central-1", False),
+    ],
+)
+def test_only_regions_older_than_august_2022_deliver_logs_as_an_elb_account(region: str, legacy: bool) -> None:
+    assert uses_legacy_elb_account(region) is legacy
+
+
+def test_every_legacy_log_region_is_a_region_elastic_load_balancing_knows() -> None:
+    """A misspelt region in the list would silently fall back to the service principal alone."""
+    session = botocore.session.get_session()
+    known = {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("elbv2", partition_name=partition)
+    }
+    assert known >= LEGACY_ELB_ACCOUNT_REGIONS, sorted(LEGACY_ELB_ACCOUNT_REGIONS - known)
+
