@@ -15,6 +15,7 @@ from enum import StrEnum
 from functools import cache
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -303,7 +304,33 @@ class CacheSettings(BaseModel):
         if url and not url.startswith(("redis://", "rediss://")):
             # Never echo the value: it carries a password.
             raise ValueError("must start with redis:// or rediss:// (the value is not shown: it is a secret)")
+        if url and _redis_port(url) is None:
+            raise ValueError("its port is not a number from 1 to 65535 (the value is not shown: it is a secret)")
         return value
+
+    @property
+    def external_port(self) -> int | None:
+        """The external Redis's TCP port, the one part of `externalRedisUrl` that is not secret (the app's
+        security group opens egress to it); None without an external URL."""
+        url = self.external_url.get_secret_value()
+        return _redis_port(url) if url else None
+
+
+DEFAULT_REDIS_PORT = 6379
+"""What Redis clients (redis-py, the app's) connect to when the URL names no port, with or without TLS."""
+
+
+def _redis_port(url: str) -> int | None:
+    """The URL's port, DEFAULT_REDIS_PORT when it names none, None when it is not a valid port. Never raises
+    with the URL in the message (urllib's errors quote the port text, and a malformed URL may misplace the
+    password there)."""
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        return None
+    if port is None:
+        return DEFAULT_REDIS_PORT
+    return port if 1 <= port <= 65535 else None
 
 
 class FilesSettings(BaseModel):

@@ -17,7 +17,7 @@ from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArg
 from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
 from infra.components.compute.security_groups import BackendAccess, CidrEgress, WebSecurityGroups, WebSecurityGroupsArgs
 from infra.components.network import Network
-from infra.config import StackConfig
+from infra.config import CacheMode, StackConfig
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.compute.scaling import FleetSize
 from infra.planning.data.atlas_sizing import atlas_cidr_for
@@ -40,6 +40,31 @@ class ComputeTier:
 def app_egress(config: StackConfig) -> list[CidrEgress]:
     """Where the app connects outside the VPC's security groups. DNS, NTP and the instance metadata service
     are link-local and need no rule."""
+    return [*_aws_and_atlas_egress(config), *_external_redis_egress(config)]
+
+
+def _external_redis_egress(config: StackConfig) -> list[CidrEgress]:
+    """With cacheMode external the app reaches a Redis outside the VPC, through the NAT: its port, to any
+    address. Its host name is in the secret URL, and hosted Redis services move their addresses behind a
+    stable name, so an address rule would break on their next failover; the port alone is not secret.
+    TLS and the Redis password still authenticate the server and the app."""
+    port = config.cache.external_port
+    if config.cache.mode is not CacheMode.EXTERNAL or port is None:
+        return []
+    if port == HTTPS:
+        return []  # the HTTPS rule already opens it; EC2 refuses a duplicate rule
+    return [
+        CidrEgress(
+            name="external-redis",
+            cidr_ipv4="0.0.0.0/0",
+            from_port=port,
+            to_port=port,
+            description=f"The external Redis (cacheMode external) on port {port}, through the NAT",
+        )
+    ]
+
+
+def _aws_and_atlas_egress(config: StackConfig) -> list[CidrEgress]:
     return [
         CidrEgress(
             name="https",

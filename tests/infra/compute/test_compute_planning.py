@@ -7,8 +7,9 @@ import json
 
 import botocore.session
 import pytest
+from pydantic import ValidationError
 
-from infra.config.model import ComputeSettings
+from infra.config.model import CacheSettings, ComputeSettings
 from infra.planning.compute import health_check as timing
 from infra.planning.compute.alb_logs import (
     ACCESS_LOG_PREFIX,
@@ -239,3 +240,30 @@ def test_every_legacy_log_region_is_a_region_elastic_load_balancing_knows() -> N
     }
     assert known >= LEGACY_ELB_ACCOUNT_REGIONS, sorted(LEGACY_ELB_ACCOUNT_REGIONS - known)
 
+
+def cache_settings(url: str) -> CacheSettings:
+    return CacheSettings.model_validate(
+        {"mode": "external", "node_type": "cache.t4g.small", "replicas": 0, "external_url": url}
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "port"),
+    [
+        ("rediss://default:offline-placeholder@redis.example.com:6380", 6380),
+        ("rediss://:pw@redis.example.com", 6379),  # no port: what Redis clients use, with TLS too
+        ("redis://redis.example.com:12000/0", 12000),
+        ("", None),
+    ],
+)
+def test_the_external_redis_port_is_read_from_the_url(url: str, port: int | None) -> None:
+    assert cache_settings(url).external_port == port
+
+
+@pytest.mark.parametrize("port_text", ["0", "70000", "abc"])
+def test_an_external_redis_url_with_a_bad_port_is_refused_without_echoing_it(port_text: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        cache_settings(f"rediss://default:hunter2@redis.example.com:{port_text}")
+    (error,) = caught.value.errors()
+    assert "port is not a number from 1 to 65535" in error["msg"]
+    assert "hunter2" not in error["msg"]

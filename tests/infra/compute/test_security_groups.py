@@ -3,6 +3,7 @@ app only from the load balancer; every backend only from the app. Through the pl
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -147,6 +148,39 @@ def test_the_app_reaches_only_https_atlas_and_its_backends(stack_id: str) -> Non
         (str(ATLAS_CIDR), (27015, 27017)),
         (cache_group, (6379, 6379)),
     }
+
+
+# cacheMode external, as an operator sets it (`--set` marks the URL secret, as `pulumi config set --secret`).
+EXTERNAL_REDIS = ("cacheMode=external", "externalRedisUrl=rediss://default:offline-placeholder@redis.example.com:6380")
+
+
+def app_egress(plan: Plan) -> set[tuple[str, tuple[int, int]]]:
+    return {
+        (r["inputs"].get("cidrIpv4") or r["inputs"].get("referencedSecurityGroupId"), ports(r))
+        for r in rules(plan, EGRESS_RULE, APP_SG)
+    }
+
+
+@pytest.mark.parametrize("stack_id", ["dev", "prod-tier-C"])
+def test_with_an_external_redis_the_app_reaches_its_port_and_no_cache_group(stack_id: str) -> None:
+    plan = stack_plan(stack_id, EXTERNAL_REDIS)
+    assert not plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert app_egress(plan) == {
+        ("0.0.0.0/0", (443, 443)),
+        (str(ATLAS_CIDR), (27015, 27017)),
+        ("0.0.0.0/0", (6380, 6380)),  # the URL's port, outside the VPC: through the NAT
+    }
+    (rule,) = [r for r in rules(plan, EGRESS_RULE, APP_SG) if ports(r) == (6380, 6380)]
+    assert rule["inputs"]["ipProtocol"] == "tcp"
+    assert "offline-placeholder" not in json.dumps(plan.resources), "only the port leaves the secret URL"
+
+
+@pytest.mark.parametrize(
+    ("url", "port"), [("redis://:pw@redis.example.com", 6379), ("rediss://:pw@r.example.com:12000/0", 12000)]
+)
+def test_the_external_redis_rule_follows_the_urls_port(url: str, port: int) -> None:
+    plan = stack_plan("dev", ("cacheMode=external", f"externalRedisUrl={url}"))
+    assert ("0.0.0.0/0", (port, port)) in app_egress(plan)
 
 
 def test_backend_names_are_slugs() -> None:
