@@ -291,6 +291,7 @@ _COMPUTED: dict[str, Callable[[str, dict[str, Any], str], dict[str, Any]]] = {
     },
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
-    "aws:ec2/launchTemplate:LaunchTemplate": lambda _, __, ___: {"latestVersion": 1, "defaultVersion": 1},
+    # Not 1: a version number that flows through (the group, the rollout) must be told from a hard-coded "1".
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda _, __, ___: {"latestVersion": 7, "defaultVersion": 7},
     "aws:autoscaling/group:Group": lambda name, _, __: {"name": f"{name}-{_short_hash(name, 7)}"},
 }

@@ -21,6 +21,7 @@ STATEFUL_TYPES = {
     "aws:s3/bucket:Bucket",
     "aws:secretsmanager/secret:Secret",
     "aws:ecr/repository:Repository",
+    "aws:cloudwatch/logGroup:LogGroup",  # the app's logs and the VPC flow logs: an audit trail
 }
 # What must exist, at least, for the rule to mean anything.
 MUST_BE_PROTECTED = {
@@ -29,8 +30,9 @@ MUST_BE_PROTECTED = {
     "database-backup-schedule",
     "files-uploads",
     "app-secret-secret",
+    "network-flow-logs",
 }
-MUST_BE_PROTECTED_ON_EC2 = {"load-balancer-logs", "registry-repository"}
+MUST_BE_PROTECTED_ON_EC2 = {"load-balancer-logs", "registry-repository", "app-fleet-logs"}
 PRODUCTION = sorted(k for k, (stack, _) in STACKS.items() if stack == "prod")
 DEVELOPMENT = sorted(k for k, (stack, _) in STACKS.items() if stack == "dev")
 

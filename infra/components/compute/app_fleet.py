@@ -1,10 +1,15 @@
 """The app fleet: a launch template and an Auto Scaling group in the private subnets, registered with the
 load balancer's target group, scaled on CPU and on requests per target, deployed by rolling instance refresh.
 
-Every change to the launch template (a new image tag, new user data, a new AMI) makes a new template version;
-the group points at that version number (never `$Latest`, which would keep instance refresh from firing), so
-the change rolls through the fleet: half the fleet first, a pause while the deploy alarm watches real traffic,
-then the rest, rolled back automatically if the refresh fails or the alarm fires.
+Every change to the launch template (a new image tag, new user data, a new AMI) makes a new template version
+(a number, never `$Latest`: AWS cannot roll back to that). `pulumi up` rolls it through the fleet with an
+instance refresh whose desired configuration is that version (fleet_rollout.py): half the fleet first, a
+pause while the deploy alarms watch real traffic, then the rest. If the refresh fails or an alarm fires, AWS
+rolls the fleet back to the version the group ran before, and `pulumi up` fails saying so.
+
+The group is created on the template's version of the day and then leaves its launch template to the rollout:
+were Pulumi to update it, the group would already be on the new version when the refresh starts, and a
+rollback would "return" to it (infra/planning/compute/rollout.py has the story).
 """
 
 from __future__ import annotations
@@ -16,21 +21,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.compute.fleet_scaling import TrafficMetrics, deploy_error_alarm, target_tracking_policies
+from infra.components.compute.fleet_rollout import roll_out_launch_template
+from infra.components.compute.fleet_scaling import (
+    TrafficMetrics,
+    deploy_error_alarm,
+    deploy_unhealthy_alarm,
+    target_tracking_policies,
+)
 from infra.components.compute.instance_role import instance_profile
 from infra.planning.compute.ami import al2023_ami_parameter, architecture_of
 from infra.planning.compute.health_check import HEALTH_CHECK_GRACE_PERIOD_SECONDS, INSTANCE_WARMUP_SECONDS
 from infra.planning.compute.image import image_reference, registry_host
-from infra.planning.compute.scaling import (
-    REFRESH_CHECKPOINT_DELAY_SECONDS,
-    REFRESH_CHECKPOINTS,
-    REFRESH_MAX_HEALTHY_PERCENT,
-    REFRESH_MIN_HEALTHY_PERCENT,
-    FleetSize,
-    is_burstable,
-)
+from infra.planning.compute.scaling import FleetSize, is_burstable
 from infra.planning.compute.user_data import AppBoot, render_user_data
 from infra.planning.naming import child_name, name_tag
+from infra.planning.protection import Protection
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
 
@@ -52,6 +57,8 @@ class AppFleetArgs:
     app_secret_arn: pulumi.Input[str]
     files_bucket_arn: pulumi.Input[str]
     log_retention_days: int
+    guard: Protection
+    """Production keeps the app's logs (an audit trail) through a mistaken destroy, as it keeps the ALB's."""
     target_group_arn: pulumi.Input[str]
     target_group_arn_suffix: pulumi.Input[str]
     load_balancer_arn_suffix: pulumi.Input[str]
@@ -65,20 +72,20 @@ class AppFleet(pulumi.ComponentResource):
     auto_scaling_group_name: pulumi.Output[str]
     launch_template_id: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
-    deploy_alarm_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: AppFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:app_fleet:AppFleet", name, None, opts)
         self._name = name
         self._args = args
-        child = pulumi.ResourceOptions(parent=self)
 
         log_group = aws.cloudwatch.LogGroup(
             child_name(name, "logs"),
             name=f"/{args.name_prefix}/api",
             retention_in_days=args.log_retention_days,
             tags=name_tag(args.name_prefix, "api-logs"),
-            opts=child,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.guard.protect, retain_on_delete=args.guard.retain_on_delete
+            ),
         )
         profile = instance_profile(
             self,
@@ -94,14 +101,17 @@ class AppFleet(pulumi.ComponentResource):
             load_balancer_arn_suffix=args.load_balancer_arn_suffix,
             target_group_arn_suffix=args.target_group_arn_suffix,
         )
-        deploy_alarm = deploy_error_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic)
+        deploy_alarms = [
+            deploy_error_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic),
+            deploy_unhealthy_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic),
+        ]
         group = aws.autoscaling.Group(
             child_name(name, "asg"),
             vpc_zone_identifiers=list(args.subnet_ids),
             min_size=args.size.min_size,
             desired_capacity=args.size.desired_size,
             max_size=args.size.max_size,
-            # The exact version number: `$Latest` would never trigger an instance refresh.
+            # The exact version number of the day of creation; later versions arrive through the rollout below.
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
@@ -110,21 +120,6 @@ class AppFleet(pulumi.ComponentResource):
             health_check_type="ELB",
             health_check_grace_period=HEALTH_CHECK_GRACE_PERIOD_SECONDS,
             default_instance_warmup=INSTANCE_WARMUP_SECONDS,
-            instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
-                strategy="Rolling",
-                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-                    min_healthy_percentage=REFRESH_MIN_HEALTHY_PERCENT,
-                    max_healthy_percentage=REFRESH_MAX_HEALTHY_PERCENT,
-                    checkpoint_percentages=list(REFRESH_CHECKPOINTS),
-                    checkpoint_delay=str(REFRESH_CHECKPOINT_DELAY_SECONDS),
-                    auto_rollback=True,
-                    alarm_specification=aws.autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationArgs(
-                        alarms=[deploy_alarm.name]
-                    ),
-                    scale_in_protected_instances="Refresh",
-                    standby_instances="Terminate",
-                ),
-            ),
             metrics_granularity="1Minute",
             # Group metrics at one-minute granularity are free; dashboards and alarms read them.
             enabled_metrics=[
@@ -143,15 +138,16 @@ class AppFleet(pulumi.ComponentResource):
                 parent=self,
                 depends_on=list(args.load_balancer_ready),
                 # Target tracking owns the desired capacity once the group exists; a deploy must not reset it.
-                ignore_changes=["desiredCapacity"],
+                # The rollout owns the launch template version: only a successful refresh moves the group.
+                ignore_changes=["desiredCapacity", "launchTemplate"],
             ),
         )
         target_tracking_policies(self, name, group=group, instance_type=args.instance_type, traffic=traffic)
+        roll_out_launch_template(self, name, region=args.region, group=group, template=template, alarms=deploy_alarms)
 
         self.auto_scaling_group_name = group.name
         self.launch_template_id = template.id
         self.log_group_name = log_group.name
-        self.deploy_alarm_name = deploy_alarm.name
         self.register_outputs(
             {
                 "autoScalingGroupName": self.auto_scaling_group_name,

@@ -149,6 +149,7 @@ def build_compute_tier(
             app_secret_arn=app_secret_arn,
             files_bucket_arn=files_bucket_arn,
             log_retention_days=config.network.flow_log_retention_days,
+            guard=guard,
             target_group_arn=load_balancer.target_group_arn,
             target_group_arn_suffix=load_balancer.target_group_arn_suffix,
             load_balancer_arn_suffix=load_balancer.arn_suffix,

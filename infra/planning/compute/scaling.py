@@ -27,9 +27,25 @@ REFRESH_CHECKPOINTS: Final = (50, 100)
 REFRESH_CHECKPOINT_DELAY_SECONDS: Final = 300
 
 DEPLOY_ALARM_ERROR_PERCENT: Final = 5.0
-"""More than this share of 5xx answers from the targets during a deploy fails it and rolls it back."""
+"""More than this share of 5xx answers during a deploy fails it and rolls it back: the app's own 5xx and the
+load balancer's (502 when a target drops the connection, 503 when no target is healthy)."""
 DEPLOY_ALARM_PERIODS: Final = 3
 """Consecutive one-minute periods above the threshold: one bad minute is noise, three are a bad release."""
+# The alarm's metric math over three one-minute ALB sums: `target_errors` (HTTPCode_Target_5XX_Count),
+# `elb_errors` (HTTPCode_ELB_5XX_Count) and `requests` (RequestCount). ALB metrics have no datapoint in a minute
+# without that event: FILL makes it a zero. A 503 for "no healthy target" never reached a target, so it is not
+# in RequestCount: the denominator adds the load balancer's 5xx (its 502s are then counted twice there, which
+# only lowers the rate a little).
+_ANSWERED = "(FILL(requests, 0) + FILL(elb_errors, 0))"
+DEPLOY_ERROR_RATE_EXPRESSION: Final = (
+    f"IF({_ANSWERED} > 0, 100 * (FILL(target_errors, 0) + FILL(elb_errors, 0)) / {_ANSWERED}, 0)"
+)
+"""The share of requests (%) answered 5xx by the app or by the load balancer in front of it."""
+DEPLOY_UNHEALTHY_MINUTES: Final = 10
+"""Minutes with an unhealthy target in every one of them that fail a deploy. A release whose container never
+starts answers no 5xx at all (the refresh keeps full capacity, so the old instances serve every request): only
+its targets' health shows it. A healthy deploy has a batch unhealthy for about 3 minutes while it boots
+(BOOT_SECONDS_ESTIMATE), and a replaced instance for under 5 (the grace period): 10 is neither."""
 
 _BURSTABLE = re.compile(r"^t\d+[a-z]*\.")
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import shlex
+from functools import cache
 from typing import Any
 
+import botocore.session
 import yaml
+from botocore.model import ServiceModel
 
 from infra.plan.document import Plan
 from tests.infra.plans import STACKS, plan_of
@@ -22,6 +25,12 @@ AUTO_SCALING_GROUP = "aws:autoscaling/group:Group"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+
+
+@cache
+def autoscaling_model() -> ServiceModel:
+    """The Auto Scaling API's model as botocore (and so the AWS CLI) ships it: what a request must look like."""
+    return botocore.session.get_session().get_service_model("autoscaling")
 
 
 def stack_plan(stack_id: str, extra: tuple[str, ...] = ()) -> Plan:

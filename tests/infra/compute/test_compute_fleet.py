@@ -1,6 +1,6 @@
 """The app fleet through the plan of every EC2 stack: the image repository, the launch template (AMI,
-IMDSv2, encrypted gp3, no SSH key), the instance role, the Auto Scaling group (sizes, ELB health, rolling
-refresh with rollback, never `$Latest`) and its scaling policies."""
+IMDSv2, encrypted gp3, no SSH key), the instance role, the Auto Scaling group (sizes, ELB health, never
+`$Latest`), the rollout of each template version with rollback, the deploy alarms and the scaling policies."""
 
 from __future__ import annotations
 
@@ -9,23 +9,28 @@ from typing import Any
 
 import pulumi.runtime
 import pytest
+from botocore.validate import validate_parameters
 
 from infra.plan.document import Plan
 from infra.plan.mocks import PlanMocks
 from infra.planning.compute.ami import Architecture, al2023_ami_parameter
 from infra.planning.compute.instance_policy import ACTIONS_WITHOUT_RESOURCE_SCOPE
+from infra.planning.compute.rollout import ROLLOUT_SCRIPT
 from tests.infra.compute.compute_support import (
     AUTO_SCALING_GROUP,
     EC2_STACKS,
     EKS_STACKS,
     FLEET_SIZES,
     LAUNCH_TEMPLATE,
+    autoscaling_model,
     id_of,
     stack_plan,
     the,
 )
 
 INSTANCE_TYPES = {"A": "c7g.xlarge", "C": "t4g.large"}  # Graviton presets (prices.md: ~15% below x86)
+ROLLOUT = "command:local:Command"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def ami_for(region: str, architecture: Architecture) -> str:
@@ -43,6 +48,17 @@ def ami_for(region: str, architecture: Architecture) -> str:
 @pytest.fixture(params=sorted(EC2_STACKS))
 def ec2_plan(request: pytest.FixtureRequest) -> Plan:
     return stack_plan(request.param)
+
+
+def latest_template_version() -> int:
+    """The version number the offline engine gives a launch template: not 1, so that a version hard-coded as
+    "1" anywhere downstream cannot pass for the template's own."""
+    _, state = PlanMocks("us-east-1").new_resource(
+        pulumi.runtime.MockResourceArgs(typ=LAUNCH_TEMPLATE, name="t", inputs={}, provider="", resource_id="")
+    )
+    version = state["latestVersion"]
+    assert version != 1, "the offline launch template version must be distinctive"
+    return version
 
 
 def template(plan: Plan) -> dict[str, Any]:
@@ -164,10 +180,10 @@ def test_the_group_uses_elb_health_checks_with_a_grace_period(ec2_plan: Plan) ->
     assert f":targetgroup/{ec2_plan.outputs['targetGroupName']}/" in inputs["targetGroupArns"][0]
 
 
-def test_the_group_runs_the_templates_latest_version_number(ec2_plan: Plan) -> None:
+def test_the_group_starts_on_the_templates_latest_version_number(ec2_plan: Plan) -> None:
     launch_template = group(ec2_plan)["inputs"]["launchTemplate"]
     assert launch_template["id"] == id_of(the(ec2_plan, LAUNCH_TEMPLATE))
-    assert launch_template["version"] == "1"  # the template's latestVersion as the offline engine reports it
+    assert launch_template["version"] == str(latest_template_version())
     assert template(ec2_plan)["updateDefaultVersion"] is True
 
 
@@ -178,29 +194,125 @@ def test_nothing_references_latest_or_default_versions(any_plan: Plan) -> None:
         assert "$Default" not in text, resource["urn"]
 
 
-def test_instance_refresh_rolls_with_checkpoints_and_rolls_back(ec2_plan: Plan) -> None:
-    refresh = group(ec2_plan)["inputs"]["instanceRefresh"]
-    assert refresh["strategy"] == "Rolling"
-    preferences = refresh["preferences"]
-    assert preferences["minHealthyPercentage"] >= 90
-    assert preferences["maxHealthyPercentage"] > preferences["minHealthyPercentage"]
-    assert preferences["checkpointPercentages"][-1] == 100
-    assert len(preferences["checkpointPercentages"]) >= 2
-    assert preferences["autoRollback"] is True
-    alarm = the(ec2_plan, "aws:cloudwatch/metricAlarm:MetricAlarm", "app-fleet-deploy-errors")
-    assert preferences["alarmSpecification"]["alarms"] == [alarm["inputs"]["name"]]
+def test_the_provider_never_moves_the_group_to_a_new_template_version(ec2_plan: Plan) -> None:
+    """The provider's instance_refresh updates the group before refreshing it, so AWS's rollback would return
+    to the new version (terraform-provider-aws#34189): the group leaves its template to the rollout."""
+    asg = group(ec2_plan)
+    assert "instanceRefresh" not in asg["inputs"], "a provider-driven refresh cannot roll back"
+    assert "launchTemplate" in asg["options"]["ignoreChanges"], "only a successful refresh may move the group"
 
 
-def test_the_deploy_alarm_watches_the_targets_5xx_share(ec2_plan: Plan) -> None:
-    alarm = the(ec2_plan, "aws:cloudwatch/metricAlarm:MetricAlarm", "app-fleet-deploy-errors")["inputs"]
-    queries = {q["id"]: q for q in alarm["metricQueries"]}
-    assert queries["errors"]["metric"]["metricName"] == "HTTPCode_Target_5XX_Count"
-    assert queries["requests"]["metric"]["metricName"] == "RequestCount"
-    dimensions = queries["errors"]["metric"]["dimensions"]
-    assert dimensions["TargetGroup"].startswith("targetgroup/")
-    assert dimensions["LoadBalancer"].startswith("app/")
-    assert [q["id"] for q in alarm["metricQueries"] if q.get("returnData")] == ["error_rate"]
-    assert alarm["treatMissingData"] == "notBreaching"
+def rollout(plan: Plan) -> dict[str, Any]:
+    return the(plan, ROLLOUT, "app-fleet-rollout")
+
+
+def refresh_request(plan: Plan) -> dict[str, Any]:
+    return json.loads(rollout(plan)["inputs"]["environment"]["REFRESH_REQUEST"])
+
+
+def test_each_template_version_is_rolled_out_as_the_refreshs_desired_configuration(ec2_plan: Plan) -> None:
+    command = rollout(ec2_plan)
+    assert command["inputs"]["create"] == command["inputs"]["update"] == ROLLOUT_SCRIPT
+    template_resource = the(ec2_plan, LAUNCH_TEMPLATE)
+    version = latest_template_version()
+    assert command["inputs"]["triggers"] == [id_of(template_resource), version], "a new version runs the rollout"
+    request = refresh_request(ec2_plan)
+    assert request["DesiredConfiguration"] == {
+        "LaunchTemplate": {"LaunchTemplateId": id_of(template_resource), "Version": str(version)}
+    }
+    assert request["AutoScalingGroupName"] == ec2_plan.outputs["autoScalingGroupName"]
+    environment = command["inputs"]["environment"]
+    assert environment["AUTO_SCALING_GROUP"] == ec2_plan.outputs["autoScalingGroupName"]
+    assert environment["LAUNCH_TEMPLATE_VERSION"] == str(version)
+    assert environment["AWS_REGION_NAME"] == ec2_plan.outputs["region"]
+    # Started only once the group and the alarms it names exist.
+    assert {group(ec2_plan)["urn"], *(a["urn"] for a in deploy_alarms(ec2_plan))} <= set(
+        command["options"]["dependsOn"]
+    )
+
+
+def test_the_rollout_keeps_capacity_pauses_halfway_and_rolls_back_on_either_alarm(ec2_plan: Plan) -> None:
+    request = refresh_request(ec2_plan)
+    assert request["Strategy"] == "Rolling"
+    preferences = request["Preferences"]
+    assert preferences["MinHealthyPercentage"] >= 90
+    assert preferences["MaxHealthyPercentage"] > preferences["MinHealthyPercentage"]
+    assert preferences["CheckpointPercentages"][-1] == 100
+    assert len(preferences["CheckpointPercentages"]) >= 2
+    assert preferences["CheckpointDelay"] > 0
+    assert preferences["AutoRollback"] is True
+    assert preferences["SkipMatching"] is True
+    assert sorted(preferences["AlarmSpecification"]["Alarms"]) == sorted(
+        a["inputs"]["name"] for a in deploy_alarms(ec2_plan)
+    )
+    # What the AWS CLI will send, checked against the API's own model: a misspelt key fails here, not at deploy.
+    validate_parameters(request, autoscaling_model().operation_model("StartInstanceRefresh").input_shape)
+
+
+def deploy_alarms(plan: Plan) -> list[dict[str, Any]]:
+    alarms = [the(plan, ALARM, name) for name in ("app-fleet-deploy-errors", "app-fleet-deploy-unhealthy")]
+    assert len({a["inputs"]["name"] for a in alarms}) == 2
+    return alarms
+
+
+class Series(float):
+    """A metric value for evaluating the alarm's metric math: division by zero gives NaN, as in CloudWatch
+    (Python would raise while evaluating the branch IF does not take)."""
+
+    def __truediv__(self, other: float) -> float:
+        return float("nan") if other == 0 else float(self) / other
+
+    def __mul__(self, other: float) -> Series:
+        return Series(float(self) * other)
+
+    __rmul__ = __mul__
+
+    def __add__(self, other: float) -> Series:
+        return Series(float(self) + other)
+
+
+def error_rate(alarm: dict[str, Any], metrics: dict[str, float | None]) -> float:
+    """The alarm's expression evaluated on one minute's sums, by metric name (None: no datapoint)."""
+    queries = alarm["inputs"]["metricQueries"]
+    (expression,) = [q["expression"] for q in queries if q.get("returnData")]
+    values = {q["id"]: metrics.get(q["metric"]["metricName"]) for q in queries if "metric" in q}
+    functions = {
+        "IF": lambda condition, then, otherwise: then if condition else otherwise,
+        "FILL": lambda value, default: Series(default if value is None else value),
+    }
+    return eval(expression, {"__builtins__": {}}, {**functions, **values})  # noqa: S307 (our own plan's text)
+
+
+def test_the_deploy_alarm_counts_5xx_from_the_app_and_from_the_load_balancer(ec2_plan: Plan) -> None:
+    alarm = the(ec2_plan, ALARM, "app-fleet-deploy-errors")
+    queries = {q["id"]: q for q in alarm["inputs"]["metricQueries"]}
+    metrics = {q["metric"]["metricName"]: q["metric"] for q in queries.values() if "metric" in q}
+    assert set(metrics) == {"HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count", "RequestCount"}
+    for name, metric in metrics.items():
+        assert metric["dimensions"]["LoadBalancer"].startswith("app/"), name
+        assert (metric["stat"], metric["period"]) == ("Sum", 60), name
+    assert metrics["RequestCount"]["dimensions"]["TargetGroup"].startswith("targetgroup/")
+    assert [q["id"] for q in queries.values() if q.get("returnData")] == ["error_rate"]
+    assert alarm["inputs"]["threshold"] == 5
+    assert alarm["inputs"]["treatMissingData"] == "notBreaching"
+    # A release whose targets all answer 502/503 has no target 5xx and no request reaching a target.
+    assert error_rate(alarm, {"HTTPCode_ELB_5XX_Count": 40, "RequestCount": None}) == 100
+    assert error_rate(alarm, {"HTTPCode_Target_5XX_Count": 30, "RequestCount": 100}) == 30
+    assert error_rate(alarm, {"RequestCount": 1000}) == 0
+    assert error_rate(alarm, {}) == 0, "a minute without traffic is not an error"
+
+
+def test_targets_that_never_become_healthy_fail_the_deploy(ec2_plan: Plan) -> None:
+    alarm = the(ec2_plan, ALARM, "app-fleet-deploy-unhealthy")["inputs"]
+    assert (alarm["namespace"], alarm["metricName"]) == ("AWS/ApplicationELB", "UnHealthyHostCount")
+    assert alarm["dimensions"]["TargetGroup"].startswith("targetgroup/")
+    assert alarm["dimensions"]["LoadBalancer"].startswith("app/")
+    assert (alarm["statistic"], alarm["period"], alarm["threshold"]) == ("Minimum", 60, 0)
+    # Longer than a healthy batch is unhealthy while it boots (the grace period bounds that), or it would roll
+    # back every deploy.
+    minutes = alarm["evaluationPeriods"]
+    assert alarm["datapointsToAlarm"] == minutes
+    assert minutes * 60 > group(ec2_plan)["inputs"]["healthCheckGracePeriod"]
 
 
 def test_target_capacity_is_owned_by_scaling_not_by_deploys(ec2_plan: Plan) -> None:
@@ -233,10 +345,14 @@ def test_target_tracking_on_cpu_and_on_requests_per_target(ec2_plan: Plan) -> No
     assert (cpu, requests["targetValue"]) == (expected_cpu, expected_requests)
 
 
-def test_the_app_log_group_is_retained(ec2_plan: Plan) -> None:
-    log_group = the(ec2_plan, "aws:cloudwatch/logGroup:LogGroup", "app-fleet-logs")["inputs"]
-    assert log_group["name"] == ec2_plan.outputs["appLogGroup"] == f"/contentry-{ec2_plan.stack}/api"
-    assert log_group["retentionInDays"] == (365 if ec2_plan.tier == "A" else 30)
+def test_the_app_log_group_is_retained_and_kept_in_production(ec2_plan: Plan) -> None:
+    log_group = the(ec2_plan, "aws:cloudwatch/logGroup:LogGroup", "app-fleet-logs")
+    inputs = log_group["inputs"]
+    assert inputs["name"] == ec2_plan.outputs["appLogGroup"] == f"/contentry-{ec2_plan.stack}/api"
+    assert inputs["retentionInDays"] == (365 if ec2_plan.tier == "A" else 30)
+    production = ec2_plan.outputs["environment"] == "production"
+    assert log_group["options"]["protect"] is production
+    assert log_group["options"]["retainOnDelete"] is production
 
 
 @pytest.mark.parametrize("stack_id", EKS_STACKS)
@@ -244,4 +360,5 @@ def test_tier_b_gets_no_ec2_fleet(stack_id: str) -> None:
     plan = stack_plan(stack_id)
     assert not plan.of_type(AUTO_SCALING_GROUP)
     assert not plan.of_type(LAUNCH_TEMPLATE)
+    assert not plan.of_type(ROLLOUT)
     assert "autoScalingGroupName" not in plan.outputs
