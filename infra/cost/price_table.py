@@ -4,7 +4,7 @@ region, source and date. Nothing here rounds: rounding is for display only (`inf
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -45,6 +45,8 @@ class _SourceEntry(BaseModel):
     url: str
     date: dt.date
     date_meaning: str = Field(alias="dateMeaning")
+    read: dt.date | None = None
+    confidence: str = ""
     note: str = ""
 
 
@@ -56,9 +58,11 @@ class _PriceEntry(BaseModel):
     printed: str
     figure: Decimal
     per: Decimal
+    factor: Decimal = Decimal(1)
+    derived_by: str | None = Field(default=None, alias="derivedBy")
     note: str = ""
 
-    @field_validator("usd", "figure", "per", mode="before")
+    @field_validator("usd", "figure", "per", "factor", mode="before")
     @classmethod
     def _exact(cls, value: object) -> Decimal:
         return _decimal(value)
@@ -101,8 +105,14 @@ class Source:
     url: str
     date: dt.date
     date_meaning: str
-    """generated, effective, read (the day this table read a source that prints no date), ..."""
+    """When the source's figures were produced: generated (a generated file or a regenerated test output),
+    effective (the day a price took effect), published-or-read (a page that prints no date: the day it was read,
+    the latest its figures can be)."""
     note: str
+    read: dt.date | None = None
+    """The day this table read the source, when it differs from `date`."""
+    confidence: str = ""
+    """Empty for a first-party or generated source; otherwise why a price from it deserves less trust."""
 
 
 @dataclass(frozen=True)
@@ -115,9 +125,13 @@ class Price:
     printed: str
     """The source's own text, verbatim."""
     figure: Decimal
-    """The number in `printed`: `usd * per` must equal it to its last printed digit."""
+    """The number in `printed`: `usd * per` must equal `figure * factor` to the figure's last printed digit."""
     per: Decimal
     note: str
+    factor: Decimal = Decimal(1)
+    """1 for a price the source prints; otherwise the price is derived from the printed figure (Valkey nodes: 0.8
+    x the Redis OSS node the source prints), and `derived_by` names the source that states the factor."""
+    derived_by: Source | None = None
 
     def age_days(self, today: dt.date) -> int:
         return (today - self.source.date).days
@@ -159,20 +173,25 @@ class PriceTable:
     def allowance(self, key: str) -> Allowance:
         return self.allowances[key]
 
-    def stale(self, today: dt.date) -> list[Price]:
-        """Prices whose source is older than `max_age_days`: re-read before trusting the estimate."""
-        return [p for p in self.prices.values() if p.age_days(today) > self.max_age_days]
+    def stale(self, today: dt.date, keys: Iterable[str] | None = None) -> list[Price]:
+        """Prices (of `keys`, else all) whose figures are older than `max_age_days`: re-read their sources before
+        trusting an estimate that uses them."""
+        chosen = self.prices.values() if keys is None else [self.prices[k] for k in dict.fromkeys(keys)]
+        return [p for p in chosen if p.age_days(today) > self.max_age_days]
 
-    def stale_warning(self, today: dt.date) -> str | None:
-        old = self.stale(today)
+    def stale_warning(self, today: dt.date, keys: Iterable[str] | None = None) -> str | None:
+        """The warning for the prices an estimate used (`keys`), or for the whole table when `keys` is None."""
+        considered = len(self.prices) if keys is None else len(set(keys))
+        old = self.stale(today, keys)
         if not old:
             return None
         by_source: dict[str, int] = {}
         for price in old:
             by_source[price.citation] = by_source.get(price.citation, 0) + 1
         listed = ", ".join(f"{count} from {citation}" for citation, count in sorted(by_source.items()))
+        which = "prices in the table" if keys is None else "prices this estimate used"
         return (
-            f"{len(old)} of {len(self.prices)} prices are older than {self.max_age_days} days ({listed}); "
+            f"{len(old)} of the {considered} {which} are older than {self.max_age_days} days ({listed}); "
             f"re-read their sources and update infra/cost/{PRICES_FILE}"
         )
 
@@ -183,12 +202,22 @@ def parse_price_table(document: Any, origin: str = PRICES_FILE) -> PriceTable:
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
         raise PriceTableError(f"{origin}: {problems}") from None
-    sources = {key: Source(key, s.title, s.url, s.date, s.date_meaning, s.note) for key, s in parsed.sources.items()}
+    sources = {
+        key: Source(key, s.title, s.url, s.date, s.date_meaning, s.note, s.read, s.confidence)
+        for key, s in parsed.sources.items()
+    }
 
     def source_of(entry_key: str, source_id: str) -> Source:
         if source_id not in sources:
             raise PriceTableError(f"{origin}: {entry_key}: unknown source '{source_id}'; known: {sorted(sources)}")
         return sources[source_id]
+
+    def derivation_of(entry_key: str, entry: _PriceEntry) -> Source | None:
+        if entry.factor == 1 and entry.derived_by is None:
+            return None
+        if entry.derived_by is None:
+            raise PriceTableError(f"{origin}: {entry_key}: factor {entry.factor} needs derivedBy (the source of it)")
+        return source_of(entry_key, entry.derived_by)
 
     prices = {
         key: Price(
@@ -201,6 +230,8 @@ def parse_price_table(document: Any, origin: str = PRICES_FILE) -> PriceTable:
             figure=p.figure,
             per=p.per,
             note=p.note,
+            factor=p.factor,
+            derived_by=derivation_of(key, p),
         )
         for key, p in parsed.prices.items()
     }
