@@ -2,6 +2,7 @@
 
 plan   run the real program offline under the mock engine; print the resource tree, write the JSON plan
 cost   price a stack's plan (or a saved plan) from the offline price table; diff it; guard the monthly budget
+       (exit 3 over budget, 4 when a budget is set but a baseline item is unpriced, 2 on bad input)
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from rich.console import Console
 
 EXIT_INPUT_ERROR = 2
 EXIT_OVER_BUDGET = 3
+EXIT_BUDGET_UNCHECKABLE = 4
+DEFAULT_STACK = "dev"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,12 +39,15 @@ def _parser() -> argparse.ArgumentParser:
 
     cost = commands.add_parser(
         "cost",
-        help="estimate a stack's monthly cost offline (exit 3 when over monthlyBudgetUsd)",
+        help="estimate a stack's monthly cost offline (exit 3 over monthlyBudgetUsd, 4 when it cannot be checked)",
         description="Price the stack's offline plan from the versioned price table (infra/cost/prices.yaml) and "
         "usage assumptions (the tier's defaults, usage/<stack>.yaml, then --usage). Exits 3 when the estimate "
-        "exceeds the stack's monthlyBudgetUsd, 2 on bad input.",
+        "exceeds the stack's monthlyBudgetUsd, 4 when a budget is set but a baseline item is unpriced (the total "
+        "is then only a lower bound), 2 on bad input.",
     )
-    cost.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    cost.add_argument(
+        "--stack", help=f"stack name: reads Pulumi.<stack>.yaml (default: {DEFAULT_STACK}); not with --plan"
+    )
     cost.add_argument(
         "--set",
         dest="overrides",
@@ -50,7 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a config key for this run only, for example --set tier=B (repeatable)",
     )
-    cost.add_argument("--plan", type=Path, metavar="PATH", help="price this saved plan (plan --json) instead")
+    cost.add_argument(
+        "--plan",
+        type=Path,
+        metavar="PATH",
+        help="price this saved plan (plan --json) instead of a stack; its own config applies, so not with --stack or "
+        "--set",
+    )
     cost.add_argument("--format", choices=("table", "markdown", "csv", "json"), default="table")
     cost.add_argument("--usage", type=Path, metavar="FILE", help="usage assumptions layered over the defaults")
     cost.add_argument(
@@ -81,11 +93,18 @@ def _plan(args: argparse.Namespace, out: Console) -> int:
 def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
     from infra.cost import render
     from infra.cost.diff import diff
+    from infra.cost.model import BudgetStatus
     from infra.cost.stacks import estimate_of, plan_of, read_plan_file
-    from infra.plan.project_files import find_project_root
+    from infra.plan.project_files import PlanInputError, find_project_root
 
+    if args.plan and (args.stack or args.overrides):
+        # A saved plan was made with its own stack and config; pricing it "as" another silently would mislead.
+        raise PlanInputError(
+            "--plan prices a saved plan as it was made: drop --stack/--set, or price the stack instead of the plan"
+        )
     root = args.project_dir or find_project_root()
-    plan = read_plan_file(args.plan) if args.plan else plan_of(args.stack, root, tuple(args.overrides))[0]
+    stack = args.stack or DEFAULT_STACK
+    plan = read_plan_file(args.plan) if args.plan else plan_of(stack, root, tuple(args.overrides))[0]
     estimate = estimate_of(plan, root, args.usage)
     change = None
     if args.against:
@@ -99,7 +118,8 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(render.to_markdown(estimate, change), end="", markup=False, highlight=False)
     else:
         render.print_table(estimate, out, change)
-    if estimate.over_budget:
+    status = estimate.budget_status
+    if status is BudgetStatus.OVER:
         assert estimate.budget is not None
         err.print(
             f"error: the estimate, {render.usd(estimate.total)} a month, exceeds stack {estimate.stack}'s budget of "
@@ -108,6 +128,16 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
             markup=False,
         )
         return EXIT_OVER_BUDGET
+    if status is BudgetStatus.UNKNOWN:
+        assert estimate.budget is not None
+        items = "; ".join(f"{u.resource} ({u.type}): {u.reason}" for u in estimate.unpriced_baseline)
+        err.print(
+            f"error: stack {estimate.stack}'s budget of {render.usd(estimate.budget)} (monthlyBudgetUsd) cannot be "
+            f"checked: the priced lines come to {render.usd(estimate.total)} a month, but these baseline items are "
+            f"unpriced: {items}. Add their prices to infra/cost/prices.yaml (or a pricer), or change the plan.",
+            markup=False,
+        )
+        return EXIT_BUDGET_UNCHECKABLE
     return 0
 
 

@@ -1,7 +1,9 @@
 """The estimator: a plan (the JSON contract) plus usage assumptions and the price table give an `Estimate`.
 
 Every resource ends in exactly one place: priced lines, free (with the reason), or unpriced (with the reason
-and a warning). Components (`custom: false`) and providers are not cloud resources and are skipped.
+and a warning). Components (`custom: false`) and providers are not cloud resources and are skipped. What the
+tier needs and the plan lacks (`infra.cost.needs`) is unpriced too, so the total never looks complete when it
+is not.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from infra.cost.model import Category, Estimate, Free, Line, Unpriced
+from infra.cost.model import Category, Estimate, Free, Kind, Line, Unpriced
+from infra.cost.needs import missing_needs
 from infra.cost.price_table import PriceTable, load_price_table
 from infra.cost.pricers import FREE_TYPES, PRICERS
 from infra.cost.pricers.platform import free_reason, outside_the_plan
@@ -56,7 +59,7 @@ class _Collector:
                 self.free.append(Free(resource.name, resource.type, bill.free_reason or "no charge as configured"))
             return
         if (reason := outside_the_plan(resource)) is not None:
-            self.unpriced.append(Unpriced(resource.name, resource.type, reason))
+            self.unpriced.append(Unpriced(resource.name, resource.type, reason, Kind.BASELINE))
         elif resource.type in FREE_TYPES:
             self.free.append(Free(resource.name, resource.type, FREE_TYPES[resource.type]))
         elif (reason := free_reason(resource)) is not None:
@@ -74,7 +77,13 @@ def _external_redis(config: Mapping[str, Any], context: PricingContext, collecto
     monthly = _decimal_or_none(cache.get(EXTERNAL_REDIS_KEY))
     if monthly is None:
         collector.unpriced.append(
-            Unpriced(resource.name, resource.type, f"cacheMode is external but the plan has no {EXTERNAL_REDIS_KEY}")
+            Unpriced(
+                resource.name,
+                resource.type,
+                f"cacheMode is external but the plan has no {EXTERNAL_REDIS_KEY}",
+                Kind.BASELINE,
+                Category.CACHE,
+            )
         )
         return
     if monthly == 0:
@@ -85,6 +94,37 @@ def _external_redis(config: Mapping[str, Any], context: PricingContext, collecto
     bill = Bill(resource, context, Category.CACHE)
     bill.add_declared("External Redis (declared in config)", monthly, EXTERNAL_REDIS_KEY)
     collector.lines += bill.lines
+
+
+def _unpriced_warnings(unpriced: list[Unpriced]) -> list[str]:
+    warnings = []
+    unknown = sorted({u.type for u in unpriced if u.reason == UNKNOWN_TYPE})
+    if unknown:
+        warnings.append(f"resource types the estimator does not know (unpriced, not $0): {', '.join(unknown)}")
+    baseline = [u for u in unpriced if u.kind is Kind.BASELINE]
+    if baseline:
+        names = ", ".join(dict.fromkeys(u.resource for u in baseline))
+        warnings.append(
+            f"{len(baseline)} baseline cost item(s) are unpriced ({names}): the total is a lower bound and a budget "
+            "cannot be checked; see `unpriced`"
+        )
+    usage = [u for u in unpriced if u.kind is Kind.USAGE]
+    if usage:
+        warnings.append(f"{len(usage)} usage-based cost item(s) are not in the total: see `unpriced`")
+    return warnings
+
+
+def _allowance_warning(context: PricingContext) -> str | None:
+    granted = context.allowances.granted
+    if not granted:
+        return None
+    listed = ", ".join(
+        f"{amount:,} {context.prices.allowance(key).unit} of {key}" for key, amount in sorted(granted.items())
+    )
+    return (
+        f"free allowances are per AWS account, and this estimate gives them all to this stack ({listed}); stacks "
+        "that share the account share them, so each one's real bill is higher"
+    )
 
 
 def estimate(
@@ -111,14 +151,15 @@ def estimate(
     for resource in view.resources:
         collector.price(resource, context)
     _external_redis(config, context, collector)
+    collector.unpriced += missing_needs(plan.tier, view)
 
-    unknown = sorted({u.type for u in collector.unpriced if u.reason == UNKNOWN_TYPE})
-    if unknown:
-        warnings.append(f"resource types the estimator does not know (unpriced, not $0): {', '.join(unknown)}")
-    if collector.unpriced:
-        warnings.append(f"{len(collector.unpriced)} cost item(s) are not in the total: see `unpriced`")
+    warnings += _unpriced_warnings(collector.unpriced)
     warnings += usage.unmatched_patterns()
-    stale = prices.stale_warning(today or dt.date.today())
+    if (shared := _allowance_warning(context)) is not None:
+        warnings.append(shared)
+    # Only the prices this estimate used: an old price of a resource type the plan lacks changes nothing here.
+    used = [line.price_key for line in collector.lines if line.price_key in prices.prices]
+    stale = prices.stale_warning(today or dt.date.today(), used)
     if stale:
         warnings.append(stale)
     return Estimate(

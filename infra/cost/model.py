@@ -24,12 +24,22 @@ class Category(StrEnum):
     CACHE = "Cache (Redis/Valkey)"
     LOAD_BALANCER = "Load balancer"
     NETWORK = "Network (NAT, public IPv4, endpoints)"
-    DATA_TRANSFER = "Data transfer to the internet"
+    DATA_TRANSFER = "Data transfer (internet, across AZs)"
     FILES = "File storage (S3, ECR)"
     CDN = "CDN (CloudFront)"
     SECURITY = "Security (WAF, KMS, secrets)"
     MONITORING = "Monitoring and logs"
     DNS = "DNS (Route 53)"
+
+
+class BudgetStatus(StrEnum):
+    NONE = "none"
+    """The stack sets no monthlyBudgetUsd."""
+    WITHIN = "within"
+    OVER = "over"
+    """The priced lines alone exceed the budget (unpriced items would only add to them)."""
+    UNKNOWN = "unknown"
+    """Below the budget, but a baseline item is unpriced: the real bill may be above it."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +68,17 @@ class Line:
 
 @dataclass(frozen=True)
 class Unpriced:
-    """A resource, or one cost component of it, the estimator cannot price: never counted as $0 silently."""
+    """A resource, or one cost component of it, the estimator cannot price: never counted as $0 silently.
+
+    `kind` says what the missing amount would be: a baseline amount (an instance type without a price, a resource
+    the tier needs that the plan lacks) makes the total a lower bound and the budget uncheckable; a usage-based
+    one (traffic Atlas bills per GB, backup storage) depends on usage the estimate cannot know anyway."""
 
     resource: str
     type: str
     reason: str
+    kind: Kind = Kind.BASELINE
+    category: Category | None = None
 
 
 @dataclass(frozen=True)
@@ -98,8 +114,21 @@ class Estimate:
         return sum((line.monthly for line in self.lines if line.kind is Kind.USAGE), Decimal(0))
 
     @property
+    def unpriced_baseline(self) -> tuple[Unpriced, ...]:
+        """Unpriced items that would be paid whatever the traffic: while any exists, the total is a lower bound."""
+        return tuple(item for item in self.unpriced if item.kind is Kind.BASELINE)
+
+    @property
     def over_budget(self) -> bool:
         return self.budget is not None and self.total > self.budget
+
+    @property
+    def budget_status(self) -> BudgetStatus:
+        if self.budget is None:
+            return BudgetStatus.NONE
+        if self.over_budget:
+            return BudgetStatus.OVER
+        return BudgetStatus.UNKNOWN if self.unpriced_baseline else BudgetStatus.WITHIN
 
     def by_resource(self) -> dict[str, Decimal]:
         """Monthly cost per resource name (every priced resource, in line order)."""

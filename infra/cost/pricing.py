@@ -76,14 +76,18 @@ class UsageMissingError(LookupError):
 @dataclass
 class AllowanceLedger:
     """Free monthly allowances are per account, not per resource: each is handed out once, first come (the
-    plan's URN order), so two load balancers never both get the same 100 GB."""
+    plan's URN order), so two load balancers never both get the same 100 GB. An estimate prices one stack, so
+    it gives that stack the whole allowance; `granted` records what it gave, to say so in the output."""
 
     remaining: dict[str, Decimal] = field(default_factory=dict)
+    granted: dict[str, Decimal] = field(default_factory=dict)
 
     def take(self, key: str, requested: Decimal, table: PriceTable) -> Decimal:
         left = self.remaining.setdefault(key, table.allowance(key).quantity)
         granted = min(left, max(requested, Decimal(0)))
         self.remaining[key] = left - granted
+        if granted:
+            self.granted[key] = self.granted.get(key, Decimal(0)) + granted
         return granted
 
 
@@ -122,9 +126,11 @@ class Bill:
         kind: Kind = Kind.BASELINE,
         category: Category | None = None,
     ) -> None:
+        if kind is Kind.USAGE and not quantity:
+            return  # no usage, no line: a "$0.00 for 0 GB" row says nothing and hides the lines that matter
         price = self.context.prices.find(price_key)
         if price is None:
-            self.missing(f"{component}: no price '{price_key}' in the price table (infra/cost/prices.yaml)")
+            self.missing(f"{component}: no price '{price_key}' in the price table (infra/cost/prices.yaml)", kind)
             return
         self.lines.append(
             Line(
@@ -166,15 +172,19 @@ class Bill:
         """The usage assumption `key` for this resource, or None (and an unpriced entry) when no file sets it."""
         value = self.context.usage_of(self.resource).get(key)
         if value is None:
-            self.missing(f"depends on usage: set '{key}' for {self.resource.type} in the stack's usage file")
+            self.missing(
+                f"depends on usage: set '{key}' for {self.resource.type} in the stack's usage file", Kind.USAGE
+            )
         return value
 
     def free(self, reason: str) -> None:
         """This resource, as configured, costs nothing itself (a gateway endpoint, a group member)."""
         self.free_reason = reason
 
-    def missing(self, reason: str) -> None:
-        self.unpriced.append(Unpriced(self.resource.name, self.resource.type, reason))
+    def missing(self, reason: str, kind: Kind = Kind.BASELINE) -> None:
+        """A cost the estimate cannot price: `kind` says whether it is paid whatever the traffic (then the total
+        is only a lower bound and a budget cannot be checked) or depends on usage."""
+        self.unpriced.append(Unpriced(self.resource.name, self.resource.type, reason, kind, self.category))
 
 
 PricerFunction = Callable[[Bill], None]

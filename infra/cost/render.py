@@ -1,24 +1,27 @@
 """An estimate (and optionally its diff) as a terminal table, Markdown, CSV or JSON. Rounding happens here and
-only here: amounts to the cent (half up), quantities as exact as they are."""
+only here. Each line is rounded to the cent so that the displayed lines add up exactly to the displayed total
+(the exact sum rounded once, half up): the cents the per-line rounding loses or gains go to the lines with the
+largest remainders. Quantities are shown exact up to four decimals."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from infra.cost.diff import CostDiff
-from infra.cost.model import Estimate, Line
+from infra.cost.model import BudgetStatus, Estimate, Kind, Line
 
 CENT = Decimal("0.01")
+QUANTITY_PLACES = Decimal("0.0001")
 FORMATS = ("table", "markdown", "csv", "json")
-CSV_COLUMNS = (
+CSV_COLUMNS: tuple[str, ...] = (
     "resource",
     "type",
     "component",
@@ -32,10 +35,39 @@ CSV_COLUMNS = (
     "sourceUrl",
     "sourceDate",
 )
+ROUNDING_NOTE = "lines are rounded to the cent so that they add up to the total (the exact sum, rounded once)"
 
 
 def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def reconciled(amounts: Sequence[Decimal], target: Decimal | None = None) -> list[Decimal]:
+    """Each amount to the cent such that they sum to `target` (default: the cent-rounded exact sum; it must be
+    within a cent per amount of it), the missing cents going to the largest remainders first, then to the
+    earlier amounts: the displayed lines then add up to the displayed total."""
+    floors = [amount.quantize(CENT, rounding=ROUND_FLOOR) for amount in amounts]
+    goal = cents(sum(amounts, Decimal(0))) if target is None else target
+    short = int((goal - sum(floors, Decimal(0))) / CENT)
+    if not 0 <= short <= len(amounts):
+        raise ValueError(f"cannot round {len(amounts)} amounts summing to {sum(amounts, Decimal(0))} to {goal}")
+    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(amounts[i] - floors[i]), i))
+    for index in by_remainder[:short]:
+        floors[index] += CENT
+    return floors
+
+
+def line_cents(estimate: Estimate) -> list[Decimal]:
+    """The displayed monthly amount of each line of `estimate`, in line order."""
+    return reconciled([line.monthly for line in estimate.lines])
+
+
+def displayed_split(estimate: Estimate) -> tuple[Decimal, Decimal, Decimal]:
+    """(total, baseline, usage-based) as displayed: sums of the displayed lines."""
+    shown = line_cents(estimate)
+    baseline = sum((c for c, line in zip(shown, estimate.lines, strict=True) if line.kind is Kind.BASELINE), CENT * 0)
+    total = sum(shown, CENT * 0)
+    return total, baseline, total - baseline
 
 
 def usd(amount: Decimal) -> str:
@@ -48,12 +80,19 @@ def signed_usd(amount: Decimal) -> str:
     return f"+${rounded:,}" if rounded >= 0 else f"-${-rounded:,}"
 
 
-def quantity(amount: Decimal) -> str:
-    """Exact, without trailing zeros, with thousands separators: 2,920 or 0.3 or 56."""
+def _shown_quantity(amount: Decimal) -> Decimal:
     normalized = amount.normalize()
-    if normalized == normalized.to_integral_value():
-        return f"{int(normalized):,}"
-    return f"{normalized:,f}"
+    if -normalized.as_tuple().exponent > 4:  # type: ignore[operator]
+        normalized = amount.quantize(QUANTITY_PLACES, rounding=ROUND_HALF_UP).normalize()
+    return normalized
+
+
+def quantity(amount: Decimal) -> str:
+    """Without trailing zeros, at most four decimals, with thousands separators: 2,920 or 0.3 or 2.9589."""
+    shown = _shown_quantity(amount)
+    if shown == shown.to_integral_value():
+        return f"{int(shown):,}"
+    return f"{shown:,f}"
 
 
 def unit_price(amount: Decimal) -> str:
@@ -70,15 +109,15 @@ def _number(amount: Decimal) -> int | float:
     return float(normalized)
 
 
-def line_record(line: Line) -> dict[str, Any]:
+def line_record(line: Line, shown: Decimal) -> dict[str, Any]:
     return {
         "resource": line.resource,
         "type": line.type,
         "component": line.component,
-        "quantity": _number(line.quantity),
+        "quantity": _number(_shown_quantity(line.quantity)),
         "unit": line.unit,
         "unitPriceUsd": _number(line.unit_price),
-        "monthlyUsd": _number(cents(line.monthly)),
+        "monthlyUsd": _number(shown),
         "kind": line.kind.value,
         "category": line.category.value,
         "source": line.source,
@@ -92,7 +131,8 @@ def diff_record(change: CostDiff) -> dict[str, Any]:
         "against": change.against,
         "beforeUsd": _number(cents(change.before)),
         "afterUsd": _number(cents(change.after)),
-        "changeUsd": _number(cents(change.change)),
+        "changeUsd": _number(cents(change.change)) if change.known else None,
+        "pricedChangeUsd": _number(cents(change.change)),
         "resources": [
             {
                 "resource": c.resource,
@@ -100,7 +140,8 @@ def diff_record(change: CostDiff) -> dict[str, Any]:
                 "change": c.marker,
                 "beforeUsd": _number(cents(c.before)),
                 "afterUsd": _number(cents(c.after)),
-                "changeUsd": _number(cents(c.change)),
+                "changeUsd": _number(cents(c.change)) if c.known else None,
+                "unpriced": list(c.unpriced),
             }
             for c in change.changes
         ],
@@ -108,19 +149,33 @@ def diff_record(change: CostDiff) -> dict[str, Any]:
 
 
 def estimate_record(estimate: Estimate, change: CostDiff | None = None) -> dict[str, Any]:
+    total, baseline, usage = displayed_split(estimate)
+    status = estimate.budget_status
     document: dict[str, Any] = {
         "stack": estimate.stack,
         "tier": estimate.tier,
         "currency": estimate.currency,
-        "monthlyTotalUsd": _number(cents(estimate.total)),
-        "baselineUsd": _number(cents(estimate.baseline)),
-        "usageUsd": _number(cents(estimate.usage)),
+        "monthlyTotalUsd": _number(total),
+        "baselineUsd": _number(baseline),
+        "usageUsd": _number(usage),
+        "complete": not estimate.unpriced_baseline,
         "monthlyBudgetUsd": None if estimate.budget is None else _number(estimate.budget),
-        "overBudget": estimate.over_budget,
+        # null when it cannot be told: below the budget, but a baseline item is unpriced.
+        "overBudget": None if status is BudgetStatus.UNKNOWN else estimate.over_budget,
+        "budgetStatus": status.value,
         "priceTableVersion": estimate.price_table_version,
         "usageFiles": list(estimate.usage_files),
-        "lines": [line_record(line) for line in estimate.lines],
-        "unpriced": [{"resource": u.resource, "type": u.type, "reason": u.reason} for u in estimate.unpriced],
+        "lines": [line_record(line, shown) for line, shown in zip(estimate.lines, line_cents(estimate), strict=True)],
+        "unpriced": [
+            {
+                "resource": u.resource,
+                "type": u.type,
+                "kind": u.kind.value,
+                "category": u.category.value if u.category else None,
+                "reason": u.reason,
+            }
+            for u in estimate.unpriced
+        ],
         "free": [{"resource": f.resource, "type": f.type, "reason": f.reason} for f in estimate.free],
         "warnings": list(estimate.warnings),
     }
@@ -134,40 +189,75 @@ def to_json(estimate: Estimate, change: CostDiff | None = None) -> str:
 
 
 def to_csv(estimate: Estimate) -> str:
-    """One row per cost line (no total row: a spreadsheet sums the column itself)."""
+    """One row per cost line, one per unpriced item (kind `unpriced`, no amount), then the total row (kind
+    `total`): sum the `baseline` and `usage` rows, not the whole column, to check it."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for line in estimate.lines:
+    for line, shown in zip(estimate.lines, line_cents(estimate), strict=True):
         # Text, not floats: a spreadsheet gets exactly the Decimal (and cents as cents).
-        record = line_record(line) | {
-            "quantity": f"{line.quantity.normalize():f}",
+        record = line_record(line, shown) | {
+            "quantity": f"{_shown_quantity(line.quantity):f}",
             "unitPriceUsd": f"{line.unit_price.normalize():f}",
-            "monthlyUsd": f"{cents(line.monthly):f}",
+            "monthlyUsd": f"{shown:f}",
         }
         writer.writerow({key: record[key] for key in CSV_COLUMNS})
+    empty = dict.fromkeys(CSV_COLUMNS, "")
+    for item in estimate.unpriced:
+        writer.writerow(
+            empty
+            | {
+                "resource": item.resource,
+                "type": item.type,
+                "component": f"{item.kind.value} cost not priced: {item.reason}",
+                "kind": "unpriced",
+                "category": item.category.value if item.category else "",
+            }
+        )
+    total = displayed_split(estimate)[0]
+    note = "" if not estimate.unpriced_baseline else "; a lower bound: baseline items are unpriced"
+    component = f"Monthly total ({ROUNDING_NOTE}{note})"
+    writer.writerow(empty | {"resource": "TOTAL", "component": component, "monthlyUsd": f"{total:f}", "kind": "total"})
     return buffer.getvalue()
 
 
 def diff_lines(change: CostDiff) -> list[str]:
-    """`~ name +$X ($A -> $B)` per changed resource, then the total."""
+    """`~ name +$X ($A -> $B)` per changed resource (`? name unknown (...)` when a part is unpriced), then the
+    total."""
     width = max((len(c.resource) for c in change.changes), default=0)
-    rows = [
-        f"{c.marker} {c.resource:<{width}}  {signed_usd(c.change)} ({usd(c.before)} -> {usd(c.after)})"
-        for c in change.changes
-    ]
-    rows.append(f"Monthly total: {signed_usd(change.change)} ({usd(change.before)} -> {usd(change.after)})")
+    rows = []
+    for c in change.changes:
+        if c.known:
+            rows.append(f"{c.marker} {c.resource:<{width}}  {signed_usd(c.change)} ({usd(c.before)} -> {usd(c.after)})")
+        else:
+            rows.append(
+                f"? {c.resource:<{width}}  unknown (priced parts {usd(c.before)} -> {usd(c.after)}; unpriced: "
+                f"{'; '.join(c.unpriced)})"
+            )
+    if change.known:
+        rows.append(f"Monthly total: {signed_usd(change.change)} ({usd(change.before)} -> {usd(change.after)})")
+    else:
+        rows.append(
+            f"Monthly total: unknown: priced lines {usd(change.before)} -> {usd(change.after)} "
+            f"({signed_usd(change.change)}), plus the unpriced parts of {len(change.unknown)} resource(s) marked ?"
+        )
     return rows
 
 
 def _summary(estimate: Estimate) -> list[str]:
-    rows = [
-        f"Monthly total: {usd(estimate.total)} (baseline {usd(estimate.baseline)}, usage-based {usd(estimate.usage)})"
-    ]
+    total, baseline, usage = displayed_split(estimate)
+    lower_bound = " at least" if estimate.unpriced_baseline else ""
+    rows = [f"Monthly total:{lower_bound} {usd(total)} (baseline {usd(baseline)}, usage-based {usd(usage)})"]
+    status = estimate.budget_status
     if estimate.budget is not None:
-        state = "over" if estimate.over_budget else "within"
-        rows.append(f"Budget: {usd(estimate.budget)} a month (monthlyBudgetUsd): {state} budget")
+        budget = f"Budget: {usd(estimate.budget)} a month (monthlyBudgetUsd): "
+        if status is BudgetStatus.UNKNOWN:
+            names = ", ".join(dict.fromkeys(u.resource for u in estimate.unpriced_baseline))
+            rows.append(budget + f"cannot be checked: baseline items are unpriced ({names})")
+        else:
+            rows.append(budget + ("over budget" if status is BudgetStatus.OVER else "within budget"))
     rows.append(f"{len(estimate.free)} resources cost nothing themselves; {len(estimate.unpriced)} items unpriced")
+    rows.append(f"Rounding: {ROUNDING_NOTE}.")
     return rows
 
 
@@ -183,15 +273,17 @@ def to_markdown(estimate: Estimate, change: CostDiff | None = None) -> str:
         "|---|---|---:|---:|---:|---|---|",
     ]
     previous = None
-    for line in estimate.lines:
+    for line, shown in zip(estimate.lines, line_cents(estimate), strict=True):
         name = "" if line.resource == previous else f"`{line.resource}`"
         previous = line.resource
         out.append(
             f"| {name} | {_escape(line.component)} | {quantity(line.quantity)} {line.unit} | "
-            f"{unit_price(line.unit_price)} | {usd(line.monthly)} | {line.kind.value} | {line.source} |"
+            f"{unit_price(line.unit_price)} | {usd(shown)} | {line.kind.value} | {line.source} |"
         )
     out += ["", *(f"**{row}**" if i == 0 else row for i, row in enumerate(_summary(estimate)))]
-    out += _markdown_list("Not priced (not in the total)", (f"`{u.resource}`: {u.reason}" for u in estimate.unpriced))
+    out += _markdown_list(
+        "Not priced (not in the total)", (f"`{u.resource}` ({u.kind.value}): {u.reason}" for u in estimate.unpriced)
+    )
     out += _markdown_list("Warnings", estimate.warnings)
     if change is not None:
         out += ["", f"#### Change against {change.against}", "", "```diff", *diff_lines(change), "```"]
@@ -220,14 +312,14 @@ def print_table(estimate: Estimate, console: Console, change: CostDiff | None = 
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     previous = None
-    for line in estimate.lines:
+    for line, shown in zip(estimate.lines, line_cents(estimate), strict=True):
         table.add_row(
             "" if line.resource == previous else line.resource,
             line.component,
             quantity(line.quantity),
             line.unit,
             unit_price(line.unit_price),
-            usd(line.monthly),
+            usd(shown),
             line.kind.value,
             line.source,
         )
@@ -238,7 +330,7 @@ def print_table(estimate: Estimate, console: Console, change: CostDiff | None = 
     for row in _summary(estimate):
         console.print(row, markup=False)
     for item in estimate.unpriced:
-        console.print(f"not priced: {item.resource} ({item.type}): {item.reason}", markup=False)
+        console.print(f"not priced ({item.kind.value}): {item.resource} ({item.type}): {item.reason}", markup=False)
     for warning in estimate.warnings:
         console.print(f"warning: {warning}", markup=False)
     if change is not None:

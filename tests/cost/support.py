@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from infra.cost.estimate import estimate
-from infra.cost.model import Estimate
+from infra.cost.model import Estimate, Unpriced
+from infra.cost.needs import MISSING_PREFIX
 from infra.cost.price_table import load_price_table
 from infra.cost.usage import Usage, UsageLayer, parse_usage, tier_defaults
 from infra.plan.document import Plan
@@ -52,3 +53,9 @@ def monthly(result: Estimate, resource_name: str) -> Decimal:
 
 def components(result: Estimate, resource_name: str) -> dict[str, Decimal]:
     return {line.component: line.monthly for line in result.lines if line.resource == resource_name}
+
+
+def unpriced_resources(result: Estimate) -> list[Unpriced]:
+    """The unpriced items of the plan's own resources (without what the tier needs and a synthetic plan lacks:
+    tests/cost/test_needs.py covers those)."""
+    return [u for u in result.unpriced if not u.resource.startswith(MISSING_PREFIX)]

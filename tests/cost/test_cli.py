@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,13 @@ def test_json_has_the_contract_fields_and_adds_up() -> None:
         assert set(line) >= LINE_KEYS, line
         assert line["kind"] in ("baseline", "usage")
         assert line["source"], f"{line['resource']}: a line without a source"
-    total = sum(line["monthlyUsd"] for line in document["lines"])
-    assert abs(total - document["monthlyTotalUsd"]) < 0.01 * len(document["lines"])  # cents rounded per line
-    assert abs(document["baselineUsd"] + document["usageUsd"] - document["monthlyTotalUsd"]) <= 0.011
+    # The displayed lines add up to the displayed total, to the cent (and so do baseline and usage-based).
+    total = sum(Decimal(str(line["monthlyUsd"])) for line in document["lines"])
+    assert total == Decimal(str(document["monthlyTotalUsd"]))
+    assert Decimal(str(document["baselineUsd"])) + Decimal(str(document["usageUsd"])) == total
+    # Atlas backup storage and data transfer are unpriced usage: they never make the budget uncheckable.
+    assert {u["kind"] for u in document["unpriced"]} == {"usage"}
+    assert (document["budgetStatus"], document["overBudget"], document["complete"]) == ("within", False, True)
 
 
 def test_over_budget_exits_3_naming_the_estimate_the_budget_and_the_key() -> None:
@@ -96,6 +101,51 @@ def test_markdown_and_csv() -> None:
     assert rows
     assert rows[0]["monthlyUsd"].count(".") == 1
     assert len(rows[0]["monthlyUsd"].split(".")[1]) == 2
+    total = rows[-1]
+    assert (total["resource"], total["kind"]) == ("TOTAL", "total")
+    priced_rows = [r for r in rows if r["kind"] in ("baseline", "usage")]
+    assert sum(Decimal(r["monthlyUsd"]) for r in priced_rows) == Decimal(total["monthlyUsd"])
+
+
+UNPRICED_TYPE = ("--set", "computeInstanceType=c7g.12xlarge")
+
+
+def test_an_unpriced_baseline_item_makes_a_budget_uncheckable_exit_4_naming_it() -> None:
+    """The reviewer's case: an instance type without a price used to lower the total below the budget and pass."""
+    code, out, err = cost("--stack", "prod", *UNPRICED_TYPE, "--set", "monthlyBudgetUsd=1000", "--format", "json")
+    document = json.loads(out)
+    assert code == 4, err
+    assert document["monthlyTotalUsd"] < 1000
+    assert (document["overBudget"], document["budgetStatus"], document["complete"]) == (None, "unknown", False)
+    assert "budget of $1,000.00 (monthlyBudgetUsd) cannot be checked" in err
+    assert "app-fleet-asg" in err
+    assert "ec2.instance.c7g.12xlarge" in err
+    assert "Traceback" not in err
+
+
+def test_over_budget_wins_over_unpriced_items_when_the_priced_lines_alone_exceed_it() -> None:
+    code, _, err = cost("--stack", "prod", *UNPRICED_TYPE, "--set", "monthlyBudgetUsd=500", "--format", "json")
+    assert code == 3, err
+
+
+def test_against_marks_a_resource_with_unpriced_parts_unknown_not_a_saving(tmp_path: Path) -> None:
+    current = tmp_path / "current.json"
+    current.write_text(plan_of("prod").to_json(), encoding="utf-8")
+    code, out, err = cost("--stack", "prod", *UNPRICED_TYPE, "--against", str(current), *GENEROUS)
+    assert code == 4, err
+    assert re.search(r"\? app-fleet-asg\s+unknown \(priced parts \$433\.00 -> \$\d+\.\d\d; unpriced: 4 x c7g", out), out
+    assert "~ app-fleet-asg" not in out
+    assert "Monthly total: unknown" in out
+
+
+@pytest.mark.parametrize("extra", [["--stack", "prod"], ["--set", "tier=B"], ["--stack", "dev", "--set", "tier=B"]])
+def test_a_saved_plan_refuses_stack_and_set_with_exit_2(tmp_path: Path, extra: list[str]) -> None:
+    saved = tmp_path / "dev.json"
+    saved.write_text(plan_of("dev").to_json(), encoding="utf-8")
+    code, out, err = cost("--plan", str(saved), *extra)
+    assert code == 2
+    assert "--plan prices a saved plan as it was made: drop --stack/--set" in err
+    assert not out
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from infra.cost.estimate import EXTERNAL_REDIS_TYPE, UNKNOWN_TYPE
-from infra.cost.model import Kind
-from tests.cost.support import HOURS, components, monthly, priced, resource
+from infra.cost.model import Category, Kind
+from tests.cost.support import HOURS, components, monthly, priced, resource, unpriced_resources
 
 ASG, LT = "aws:autoscaling/group:Group", "aws:ec2/launchTemplate:LaunchTemplate"
 
@@ -42,7 +42,7 @@ def test_an_asg_without_a_findable_template_is_unpriced_not_zero() -> None:
     group = resource(ASG, "lonely-asg", {"desiredCapacity": 2, "launchTemplate": {"id": "x"}})
     result = priced(group)
     assert monthly(result, "lonely-asg") == 0
-    assert [u.resource for u in result.unpriced] == ["lonely-asg"]
+    assert [(u.resource, u.kind) for u in unpriced_resources(result)] == [("lonely-asg", Kind.BASELINE)]
 
 
 def test_gp3_iops_and_throughput_above_the_included_are_charged() -> None:
@@ -108,10 +108,24 @@ def test_atlas_five_nodes_scale_the_three_node_price() -> None:
 
 def test_atlas_backups_and_unknown_sizes_are_unpriced_with_the_reason() -> None:
     result = priced(atlas("M30", backupEnabled=True, pitEnabled=True), atlas("M40"))
-    reasons = [u.reason for u in result.unpriced]
-    assert any("cloud backup snapshot storage" in r for r in reasons)
-    assert any("point-in-time" in r for r in reasons)
-    assert any("atlas.aws.M40" in r for r in reasons), "an unsourced size is unpriced, never $0"
+    kinds = {u.reason: u.kind for u in unpriced_resources(result)}
+    backups = [
+        kind for reason, kind in kinds.items() if "cloud backup snapshot storage" in reason or "point-in" in reason
+    ]
+    assert backups == [Kind.USAGE, Kind.USAGE], "backup storage grows with the data: usage-based, not baseline"
+    sizes = [kind for reason, kind in kinds.items() if "atlas.aws.M40" in reason]
+    assert sizes == [Kind.BASELINE], "an unsourced size is unpriced (never $0), and it is a baseline cost"
+
+
+def test_an_unpriced_instance_type_is_a_baseline_gap_that_blocks_the_budget_check() -> None:
+    template = resource(LT, "big-lt", {"instanceType": "c7g.16xlarge"})
+    group = resource(ASG, "big-asg", {"desiredCapacity": 4, "launchTemplate": {"id": "big-lt-id"}})
+    config = {"aws:region": "us-east-1", "tier": "A", "monthlyBudgetUsd": "1000"}
+    result = priced(template, group, config=config)
+    assert [(u.resource, u.kind) for u in unpriced_resources(result)] == [("big-asg", Kind.BASELINE)]
+    assert result.total < result.budget  # type: ignore[operator]
+    assert not result.over_budget
+    assert result.budget_status.value == "unknown", "below the budget only because the instances are unpriced"
 
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
@@ -214,8 +228,11 @@ def test_waf_alarms_dns_secrets_keys_registry_and_logs() -> None:
     assert monthly(result, "secret") == Decimal("0.40") + 10 * Decimal("0.05")
     assert monthly(result, "key") == 1 + 10 * Decimal("0.03")
     assert monthly(result, "repo") == Decimal("0.50")
-    # 90 days kept: three months of 10 GB stored.
-    assert components(result, "logs") == {"Data ingested": Decimal("5.00"), "Storage (90 days kept)": Decimal("0.9")}
+    # 90 days kept, months of 730 hours: 10 GB x 90 x 24 / 730 stored.
+    assert components(result, "logs") == {
+        "Data ingested": Decimal("5.00"),
+        "Storage (90 days kept)": 10 * Decimal(90 * 24) / 730 * Decimal("0.03"),
+    }
 
 
 def test_free_resources_are_listed_with_a_reason() -> None:
@@ -228,28 +245,31 @@ def test_free_resources_are_listed_with_a_reason() -> None:
         resource("random:index/randomPassword:RandomPassword", "password"),
     )
     assert not result.lines
-    assert not result.unpriced
+    assert not unpriced_resources(result)
     assert {f.resource for f in result.free} == {"vpc", "subnet", "sg", "role", "rt", "password"}
     assert all(f.reason for f in result.free)
 
 
 def test_an_unknown_type_is_unpriced_with_a_warning_never_zero() -> None:
     result = priced(resource("aws:sagemaker/endpoint:Endpoint", "mystery"))
-    assert [(u.resource, u.reason) for u in result.unpriced] == [("mystery", UNKNOWN_TYPE)]
+    assert [(u.resource, u.reason, u.kind) for u in unpriced_resources(result)] == [
+        ("mystery", UNKNOWN_TYPE, Kind.BASELINE)
+    ]
     assert any("aws:sagemaker/endpoint:Endpoint" in w for w in result.warnings)
 
 
 def test_missing_usage_is_reported_as_depending_on_usage() -> None:
     result = priced(resource("aws:ec2/natGateway:NatGateway", "nat"))
     assert monthly(result, "nat") == Decimal("32.85")
-    assert any("depends on usage: set 'dataProcessedGb'" in u.reason for u in result.unpriced)
+    missing = [u for u in unpriced_resources(result) if "depends on usage: set 'dataProcessedGb'" in u.reason]
+    assert [u.kind for u in missing] == [Kind.USAGE], "missing usage leaves the baseline (and the budget) intact"
 
 
 def test_a_kubernetes_load_balancer_service_is_unpriced_because_aws_creates_it_outside_the_plan() -> None:
     service = resource("kubernetes:core/v1:Service", "web", {"spec": {"type": "LoadBalancer"}})
     deployment = resource("kubernetes:apps/v1:Deployment", "app")
     result = priced(service, deployment)
-    assert [u.resource for u in result.unpriced] == ["web"]
+    assert [u.resource for u in unpriced_resources(result)] == ["web"]
     assert [f.resource for f in result.free] == ["app"]
 
 
@@ -268,3 +288,106 @@ def test_baseline_and_usage_add_up_to_the_total() -> None:
                     usage={"aws:ec2/natGateway:NatGateway": {"dataProcessedGb": 10}})  # fmt: skip
     assert result.baseline + result.usage == result.total
     assert result.usage == 10 * Decimal("0.045")
+
+
+def test_target_tracking_policies_pay_for_the_alarms_they_create() -> None:
+    def policy(name: str, **config: object) -> dict:
+        return resource("aws:autoscaling/policy:Policy", name, {"policyType": "TargetTrackingScaling",
+                        "targetTrackingConfiguration": {"targetValue": 50, **config}})  # fmt: skip
+
+    step = resource("aws:autoscaling/policy:Policy", "step", {"policyType": "StepScaling"})
+    result = priced(policy("cpu"), policy("out-only", disableScaleIn=True), step)
+    # Scale-out and scale-in alarms: two standard alarms a month, which the plan never shows.
+    assert monthly(result, "cpu") == 2 * Decimal("0.10")
+    assert monthly(result, "out-only") == Decimal("0.10")
+    assert {line.category for line in result.lines} == {Category.MONITORING}
+    assert any(f.resource == "step" for f in result.free), "a step policy's alarms are declared (and priced) apart"
+
+
+def test_data_across_azs_to_the_cache_the_nat_and_atlas_is_priced_per_gb_each_way() -> None:
+    cache = resource("aws:elasticache/replicationGroup:ReplicationGroup", "cache",
+                     {"nodeType": "cache.t4g.small", "numCacheClusters": 1, "engine": "valkey"})  # fmt: skip
+    nat = resource("aws:ec2/natGateway:NatGateway", "nat")
+    accepter = resource("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter", "peering-accepter")
+    usage = {
+        "aws:elasticache/replicationGroup:ReplicationGroup": {"crossAzGb": 100},
+        "aws:ec2/natGateway:NatGateway": {"dataProcessedGb": 0, "crossAzGb": 10},
+        "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": {"crossAzGb": 50},
+    }
+    result = priced(cache, nat, accepter, usage=usage)
+    transfer = {line.resource: line for line in result.lines if line.category is Category.DATA_TRANSFER}
+    # Inside the account both ends pay $0.01 a GB (out of one AZ, into the other); across the peering to Atlas,
+    # this account pays its own end.
+    assert transfer["cache"].monthly == 100 * 2 * Decimal("0.01")
+    assert transfer["nat"].monthly == 10 * 2 * Decimal("0.01")
+    assert transfer["peering-accepter"].monthly == 50 * Decimal("0.01")
+    assert {line.kind for line in transfer.values()} == {Kind.USAGE}
+
+
+def test_atlas_peering_traffic_is_unpriced_usage_with_a_warning_not_free() -> None:
+    peering = resource("mongodbatlas:index/networkPeering:NetworkPeering", "atlas-peering")
+    result = priced(peering)
+    assert [(u.resource, u.kind) for u in unpriced_resources(result)] == [("atlas-peering", Kind.USAGE)]
+    assert not any(f.resource == "atlas-peering" for f in result.free)
+    assert any("atlas-peering: Atlas data transfer" in w for w in result.warnings)
+
+
+def test_cache_snapshots_beyond_the_free_one_are_billed_from_the_plans_retention() -> None:
+    def group(name: str, retention: int) -> dict:
+        return resource("aws:elasticache/replicationGroup:ReplicationGroup", name,
+                        {"nodeType": "cache.m6g.large", "numCacheClusters": 2, "engine": "valkey",
+                         "snapshotRetentionLimit": retention})  # fmt: skip
+
+    usage = {"aws:elasticache/replicationGroup:ReplicationGroup": {"snapshotSizeGb": 3}}
+    result = priced(group("weekly", 7), group("one", 1), group("none", 0), usage=usage)
+    backups = {line.resource: line.monthly for line in result.lines if line.price_key == "elasticache.backup-storage"}
+    assert backups == {"weekly": 6 * 3 * Decimal("0.085")}, "one snapshot is free; 0 or 1 kept costs nothing"
+
+
+def test_a_certificate_validation_record_is_free_not_a_zero_dollar_line() -> None:
+    validation = resource("aws:route53/record:Record", "cert-validation",
+                          {"type": "CNAME", "name": "_abc.api.example.com.",
+                           "records": ["_def.acm-validations.aws."]})  # fmt: skip
+    other = resource("aws:route53/record:Record", "txt", {"type": "TXT", "records": ["v=spf1 -all"]})
+    result = priced(validation, other, usage={"aws:route53/record:Record": {"queries": 2_000_000}})
+    assert any(f.resource == "cert-validation" for f in result.free)
+    assert not [line for line in result.lines if line.resource == "cert-validation"]
+    assert monthly(result, "txt") == 2 * Decimal("0.40")
+
+
+def test_standard_ia_storage_follows_the_buckets_lifecycle_rule() -> None:
+    bucket = resource("aws:s3/bucket:Bucket", "uploads")
+    lifecycle = resource("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "uploads-lifecycle",
+                         {"bucket": "uploads-id", "rules": [{"status": "Enabled", "filter": {},
+                          "transitions": [{"storageClass": "STANDARD_IA", "days": 30}]}]})  # fmt: skip
+    plain = resource("aws:s3/bucket:Bucket", "plain")
+    base = {"storageGb": 100, "putRequests": 0, "getRequests": 0, "internetEgressGb": 0}
+    usage = {"aws:s3/bucket:Bucket": {**base, "byName": {"uploads": {
+        "infrequentAccessStorageGb": 1000, "lifecycleTransitions": 30000, "infrequentAccessGetRequests": 30000,
+        "infrequentAccessRetrievalGb": 300}}}}  # fmt: skip
+    result = priced(bucket, lifecycle, plain, usage=usage)
+    assert components(result, "uploads") == {
+        "Storage (S3 Standard)": 100 * Decimal("0.023"),
+        "Storage (S3 Standard-IA)": 1000 * Decimal("0.0125"),
+        "Lifecycle transitions to Standard-IA": 30 * Decimal("0.01"),
+        "GET requests (Standard-IA)": 30 * Decimal("0.001"),
+        "Retrievals (Standard-IA)": 300 * Decimal("0.01"),
+    }
+    assert not [w for w in result.warnings if "STANDARD_IA" in w]
+    # The same usage without the rule, and the rule without the usage, contradict the plan: both are reported.
+    contradicting = priced(resource("aws:s3/bucket:Bucket", "uploads"), usage=usage)
+    assert any("no lifecycle rule of the bucket moves objects there" in w for w in contradicting.warnings)
+    unmodelled = priced(bucket, lifecycle, usage={"aws:s3/bucket:Bucket": base})
+    assert any("uploads: its lifecycle moves objects to STANDARD_IA after 30 days" in w for w in unmodelled.warnings)
+
+
+def test_a_local_command_is_free() -> None:
+    result = priced(resource("command:local:Command", "start-instance-refresh"))
+    assert [f.resource for f in result.free] == ["start-instance-refresh"]
+    assert not unpriced_resources(result)
+
+
+def test_log_storage_counts_months_of_730_hours() -> None:
+    logs = resource("aws:cloudwatch/logGroup:LogGroup", "logs", {"retentionInDays": 365})
+    lines = components(priced(logs, usage={"aws:cloudwatch/logGroup:LogGroup": {"ingestedGb": 20}}), "logs")
+    assert lines["Storage (365 days kept)"] == 20 * 12 * Decimal("0.03"), "365 days of 24 hours are 12 x 730 hours"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fnmatch
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from infra.cost.estimate import estimate
 from infra.cost.pricing import Resource
 from infra.cost.usage import UsageFileError, load_usage, parse_usage, read_usage_file, tier_defaults
+from tests.cost.support import PRICES, TODAY
+from tests.infra.plans import plan_of
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -44,7 +48,7 @@ def test_a_missing_stack_file_is_fine_but_a_missing_extra_file_is_an_error(tmp_p
 
 def test_by_name_patterns_override_the_type_defaults() -> None:
     usage = load_usage("A")
-    assert usage.of(res(BUCKET, "files-uploads"))["storageGb"] == 1000
+    assert usage.of(res(BUCKET, "files-uploads"))["storageGb"] == 415
     assert usage.of(res(BUCKET, "something-else"))["storageGb"] == 20
 
 
@@ -88,5 +92,35 @@ def test_patterns_that_match_nothing_are_reported() -> None:
     usage = load_usage("A")
     usage.of(res(BUCKET, "files-uploads"))
     unmatched = usage.unmatched_patterns()
-    assert any("'*log*' matches no resource" in u for u in unmatched)
+    assert any("'*files-logs*' matches no resource" in u for u in unmatched)
     assert not any("'*upload*'" in u for u in unmatched)
+
+
+TIER_STACKS = {"A": ("prod", ()), "B": ("prod", ("tier=B",)), "C": ("dev", ())}
+
+
+@pytest.mark.parametrize("tier", sorted(TIER_STACKS))
+def test_each_named_assumption_describes_exactly_one_resource_of_the_tiers_plan(tier: str) -> None:
+    """A pattern that matches two resources applies one description (and one retention) to both: the ALB's
+    access logs and the files' access logs are different buckets with their own numbers."""
+    stack, overrides = TIER_STACKS[tier]
+    resources = [Resource.of(r) for r in plan_of(stack, overrides).resources if r.get("custom")]
+    layer = tier_defaults(tier)
+    for type_token, patterns in layer.by_name.items():
+        for pattern in patterns:
+            matched = [r.name for r in resources if r.type == type_token and fnmatch.fnmatchcase(r.name, pattern)]
+            assert len(matched) == 1, f"tier-{tier}.yaml: {type_token} '{pattern}' matches {matched}"
+
+
+@pytest.mark.parametrize("tier", sorted(TIER_STACKS))
+def test_the_tiers_usage_agrees_with_the_plans_lifecycle_and_snapshot_settings(tier: str) -> None:
+    stack, overrides = TIER_STACKS[tier]
+    plan = plan_of(stack, overrides)
+    result = estimate(plan, load_usage(tier), PRICES, TODAY)
+    contradictions = [w for w in result.warnings if "STANDARD_IA" in w]
+    assert not contradictions, contradictions
+    for group in plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
+        kept = int(group["inputs"].get("snapshotRetentionLimit") or 0)
+        backups = [line for line in result.lines if line.resource == group["name"] and "Backup" in line.component]
+        assert bool(backups) == (kept > 1), f"{group['name']} keeps {kept} snapshots: {backups}"
+        assert all(line.quantity > 0 for line in backups), f"{group['name']}: snapshots priced at 0 GB"

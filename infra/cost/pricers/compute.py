@@ -109,6 +109,28 @@ def _ebs_volume(bill: Bill) -> None:
     _volume(bill, "volume", {"size": bill.resource.get("size"), "type": bill.resource.get("type") or "gp2"}, 1)
 
 
+def _scaling_policy(bill: Bill) -> None:
+    """A target tracking policy makes EC2 Auto Scaling create and manage CloudWatch alarms for it (one that scales
+    out, one that scales in unless scale-in is disabled): real alarms, billed like any other, that the plan never
+    shows. Step and simple policies use alarms the program declares itself (priced there); predictive scaling
+    uses none."""
+    policy = bill.resource
+    if policy.get("policyType") != "TargetTrackingScaling":
+        bill.free("the policy itself costs nothing; the alarms that trigger it are priced where they are declared")
+        return
+    alarms = 1 if policy.get("targetTrackingConfiguration", "disableScaleIn") is True else 2
+    # A metric math specification is billed per metric it reads; a predefined or single metric is one.
+    metrics = policy.get("targetTrackingConfiguration", "customizedMetricSpecification", "metrics", default=[])
+    per_alarm = max(1, len([m for m in metrics if isinstance(m, Mapping) and m.get("metricStat")]))
+    what = "scale-out alarm" if alarms == 1 else "scale-out and scale-in alarms"
+    bill.add(
+        f"CloudWatch {what} the policy creates ({alarms * per_alarm} alarm metric(s), not in the plan)",
+        Decimal(alarms * per_alarm),
+        "cloudwatch.alarm.standard",
+        category=Category.MONITORING,
+    )
+
+
 def _eks_cluster(bill: Bill) -> None:
     bill.add("EKS control plane (standard support)", bill.context.hours, "eks.cluster")
 
@@ -137,11 +159,11 @@ PRICERS = {
     "aws:ebs/volume:Volume": PricerSpec(_ebs_volume, Category.COMPUTE),
     "aws:eks/cluster:Cluster": PricerSpec(_eks_cluster, Category.COMPUTE),
     "aws:eks/nodeGroup:NodeGroup": PricerSpec(_eks_node_group, Category.COMPUTE),
+    "aws:autoscaling/policy:Policy": PricerSpec(_scaling_policy, Category.MONITORING),
 }
 
 FREE = {
     LAUNCH_TEMPLATE: "a template; its instances and volumes are priced on the Auto Scaling group or node group",
-    "aws:autoscaling/policy:Policy": "scaling policies cost nothing themselves",
     "aws:autoscaling/attachment:Attachment": "no charge",
     "aws:eks/addon:Addon": "the add-ons run on the priced nodes",
     "aws:eks/accessEntry:AccessEntry": "no charge",

@@ -7,11 +7,22 @@ from decimal import Decimal
 from typing import Any
 
 from infra.cost.model import Category, Kind
+from infra.cost.pricers.network import inter_az_transfer
 from infra.cost.pricing import Bill, PricerSpec, UsageKey, integer
 
 ATLAS_PRICED_NODES = 3  # Atlas prices a dedicated tier per hour for a 3-node replica set
 NODE_ROLES = (("electableSpecs", "electable"), ("readOnlySpecs", "read-only"), ("analyticsSpecs", "analytics"))
-CACHE_BACKUP = UsageKey("backupStorageGb", "GB-month", "Snapshot storage the cache keeps (0: a cache is rebuilt)")
+SNAPSHOT_SIZE = UsageKey(
+    "snapshotSizeGb",
+    "GB",
+    "Size of one snapshot (about the data the cache holds); the plan's snapshotRetentionLimit says how many are kept",
+)
+CACHE_CROSS_AZ = UsageKey(
+    "crossAzGb", "GB/month", "App <-> cache traffic that crosses AZs, plus replication to replicas in other AZs"
+)
+# ElastiCache keeps one snapshot per cluster without charge; the others are billed per GB-month (infracost's
+# elasticache model bills snapshot size x (retention - 1) the same way).
+FREE_SNAPSHOTS = 1
 
 
 def _region_configs(cluster: Bill) -> list[Mapping[str, Any]]:
@@ -59,10 +70,27 @@ def _atlas_cluster(bill: Bill) -> None:
                 f"{bill.resource.name}: compute auto-scaling may raise the tier up to "
                 f"{scaling.get('computeMaxInstanceSize', 'its maximum')}; the estimate prices the declared size"
             )
+    # Backup storage grows with the data and the snapshot schedule: usage-based, so an unknown price here leaves
+    # the baseline (and the budget check) intact.
     if bill.resource.get("backupEnabled") is True:
-        bill.missing("cloud backup snapshot storage: Atlas bills it per GB-month; no sourced price in the table")
+        bill.missing(
+            "cloud backup snapshot storage: Atlas bills it per GB-month; no sourced price in the table", Kind.USAGE
+        )
     if bill.resource.get("pitEnabled") is True:
-        bill.missing("continuous cloud backup (point-in-time restore): billed by Atlas; no sourced price")
+        bill.missing("continuous cloud backup (point-in-time restore): billed by Atlas; no sourced price", Kind.USAGE)
+
+
+def _atlas_peering(bill: Bill) -> None:
+    """The peering connection has no fee of its own, but Atlas bills the data its nodes send through it per GB
+    (and across AZs of the region): usage-based, and no sourced Atlas data transfer price is in the table."""
+    bill.missing(
+        "data transfer: Atlas bills what its nodes send through the peering per GB; no sourced Atlas data transfer "
+        "price in the table",
+        Kind.USAGE,
+    )
+    bill.context.warnings.append(
+        f"{bill.resource.name}: Atlas data transfer through the peering is billed per GB by Atlas and not estimated"
+    )
 
 
 def _cache_nodes(bill: Bill, node_type: str | None, engine: str, nodes: int, what: str) -> None:
@@ -88,10 +116,20 @@ def _replication_group(bill: Bill) -> None:
     replicas = nodes - shards
     what = f"{shards} primar{'ies' if shards != 1 else 'y'} + {replicas} replica{'s' if replicas != 1 else ''}"
     _cache_nodes(bill, group.get("nodeType"), group.get("engine") or "redis", nodes, what)
-    if integer(group.get("snapshotRetentionLimit")) > 0:
-        stored = bill.usage(CACHE_BACKUP.name)
-        if stored is not None:
-            bill.add("Backup storage", stored, "elasticache.backup-storage", kind=Kind.USAGE)
+    billed_snapshots = integer(group.get("snapshotRetentionLimit")) - FREE_SNAPSHOTS
+    if billed_snapshots > 0:
+        size = bill.usage(SNAPSHOT_SIZE.name)
+        if size is not None:
+            bill.add(
+                f"Backup storage ({billed_snapshots} of {billed_snapshots + FREE_SNAPSHOTS} daily snapshots; one "
+                "is free)",
+                size * billed_snapshots,
+                "elasticache.backup-storage",
+                kind=Kind.USAGE,
+            )
+    crossing = bill.usage(CACHE_CROSS_AZ.name)
+    if crossing is not None:
+        inter_az_transfer(bill, crossing, 2, "app to cache and replication")
 
 
 def _cache_cluster(bill: Bill) -> None:
@@ -105,8 +143,9 @@ def _cache_cluster(bill: Bill) -> None:
 
 PRICERS = {
     "mongodbatlas:index/advancedCluster:AdvancedCluster": PricerSpec(_atlas_cluster, Category.DATABASE),
+    "mongodbatlas:index/networkPeering:NetworkPeering": PricerSpec(_atlas_peering, Category.DATA_TRANSFER),
     "aws:elasticache/replicationGroup:ReplicationGroup": PricerSpec(
-        _replication_group, Category.CACHE, (CACHE_BACKUP,)
+        _replication_group, Category.CACHE, (SNAPSHOT_SIZE, CACHE_CROSS_AZ)
     ),
     "aws:elasticache/cluster:Cluster": PricerSpec(_cache_cluster, Category.CACHE),
 }
@@ -117,9 +156,6 @@ FREE = {
     "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList": "no charge",
     "mongodbatlas:index/databaseUser:DatabaseUser": "no charge",
     "mongodbatlas:index/networkContainer:NetworkContainer": "no charge",
-    "mongodbatlas:index/networkPeering:NetworkPeering": (
-        "no charge for the connection; Atlas bills data transfer per GB (not estimated)"
-    ),
     "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule": "snapshot storage is reported on the cluster",
     "mongodbatlas:index/maintenanceWindow:MaintenanceWindow": "no charge",
     "mongodbatlas:index/projectSettings:ProjectSettings": "no charge",

@@ -1,4 +1,5 @@
-"""Route 53 hosted zones and records (alias records to AWS resources answer queries at no charge)."""
+"""Route 53 hosted zones and records (alias records to AWS resources answer queries at no charge; a certificate's
+validation record is queried only when ACM issues or renews the certificate)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from infra.cost.model import Category, Kind
 from infra.cost.pricing import Bill, PricerSpec, UsageKey
 
 QUERIES = UsageKey("queries", "queries/month", "DNS queries to a non-alias record")
+ACM_VALIDATION_DOMAIN = ".acm-validations.aws"
+
+
+def _is_certificate_validation(bill: Bill) -> bool:
+    values = [str(v) for v in bill.resource.get("records", default=[])]
+    return bill.resource.get("type") == "CNAME" and any(ACM_VALIDATION_DOMAIN in v for v in values)
 
 
 def _zone(bill: Bill) -> None:
@@ -17,6 +24,9 @@ def _zone(bill: Bill) -> None:
 def _record(bill: Bill) -> None:
     if bill.resource.get("aliases", default=[]):
         bill.free("an alias record to an AWS resource: Route 53 does not charge for its queries")
+        return
+    if _is_certificate_validation(bill):
+        bill.free("ACM's validation record: queried only when the certificate is issued or renewed (cents a year)")
         return
     queries = bill.usage(QUERIES.name)
     if queries is not None:

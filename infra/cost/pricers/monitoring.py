@@ -13,7 +13,7 @@ INGESTED = UsageKey("ingestedGb", "GB/month", "Log data written to the group")
 STORED = UsageKey(
     "storedGb", "GB-month", "Log data kept; default: ingestedGb x the group's retention in months (uncompressed)"
 )
-DAYS_PER_MONTH = Decimal(30)
+HOURS_PER_DAY = Decimal(24)
 
 HIGH_RESOLUTION_BELOW_SECONDS = 60
 ANOMALY_BAND_METRICS = 3  # an anomaly detection alarm is billed as three metrics
@@ -54,8 +54,9 @@ def _log_group(bill: Bill) -> None:
     if explicit is not None:
         bill.add("Storage", explicit, "cloudwatch.logs.storage", kind=Kind.USAGE)
     elif retention:
-        # Steady state: the group holds `retention` days of ingestion (counted uncompressed: an upper bound).
-        months = Decimal(retention) / DAYS_PER_MONTH
+        # Steady state: the group holds `retention` days of ingestion (counted uncompressed: an upper bound). A month
+        # is the table's 730 hours, as for every other price, so 365 days are exactly 12 months.
+        months = Decimal(retention) * HOURS_PER_DAY / bill.context.hours
         bill.add(f"Storage ({retention} days kept)", ingested * months, "cloudwatch.logs.storage", kind=Kind.USAGE)
     else:
         bill.missing(f"storage: the group never expires its logs; set '{STORED.name}' in the stack's usage file")

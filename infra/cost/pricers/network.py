@@ -13,6 +13,26 @@ LB_LCU = UsageKey("lcuPerHour", "LCU", "Average load balancer capacity units per
 LB_EGRESS = UsageKey(
     "internetEgressGb", "GB/month", "Responses the load balancer sends to the internet (API traffic to users)"
 )
+NAT_CROSS_AZ = UsageKey(
+    "crossAzGb", "GB/month", "Traffic from instances in other AZs to this NAT gateway (a single NAT for several AZs)"
+)
+PEERING_CROSS_AZ = UsageKey(
+    "crossAzGb", "GB/month", "App <-> Atlas traffic through the peering that crosses AZs (this account's side)"
+)
+
+
+def inter_az_transfer(bill: Bill, gigabytes: Decimal, directions: int, what: str) -> None:
+    """Data between AZs of the region: $0.01 a GB out of one AZ and $0.01 into the other. Both ends in this
+    account pay both (`directions` 2); across a peering to another account (Atlas), this account pays its end."""
+    if not gigabytes:
+        return
+    bill.add(
+        f"Data across AZs ({what}; {'out and in' if directions == 2 else 'this account side'})",
+        gigabytes * directions,
+        "ec2.data-transfer.inter-az",
+        kind=Kind.USAGE,
+        category=Category.DATA_TRANSFER,
+    )
 
 
 def _public_ipv4(bill: Bill, count: int, what: str) -> None:
@@ -29,6 +49,17 @@ def _nat_gateway(bill: Bill) -> None:
     data = bill.usage(NAT_DATA.name)
     if data is not None:
         bill.add("Data processed", data, "vpc.nat.data", kind=Kind.USAGE)
+    crossing = bill.usage(NAT_CROSS_AZ.name)
+    if crossing is not None:
+        inter_az_transfer(bill, crossing, 2, "instances in other AZs to the NAT gateway")
+
+
+def _peering_accepter(bill: Bill) -> None:
+    """No hourly charge for a peering, but traffic through it that crosses AZs is billed like any inter-AZ data
+    (traffic that stays within one AZ is free)."""
+    crossing = bill.usage(PEERING_CROSS_AZ.name)
+    if crossing is not None:
+        inter_az_transfer(bill, crossing, 1, "through the peering")
 
 
 def _eip(bill: Bill) -> None:
@@ -78,7 +109,10 @@ def _load_balancer(bill: Bill) -> None:
 
 
 PRICERS = {
-    "aws:ec2/natGateway:NatGateway": PricerSpec(_nat_gateway, Category.NETWORK, (NAT_DATA,)),
+    "aws:ec2/natGateway:NatGateway": PricerSpec(_nat_gateway, Category.NETWORK, (NAT_DATA, NAT_CROSS_AZ)),
+    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": PricerSpec(
+        _peering_accepter, Category.DATA_TRANSFER, (PEERING_CROSS_AZ,)
+    ),
     "aws:ec2/eip:Eip": PricerSpec(_eip, Category.NETWORK),
     "aws:ec2/vpcEndpoint:VpcEndpoint": PricerSpec(_vpc_endpoint, Category.NETWORK, (ENDPOINT_DATA,)),
     "aws:lb/loadBalancer:LoadBalancer": PricerSpec(_load_balancer, Category.LOAD_BALANCER, (LB_LCU, LB_EGRESS)),
@@ -101,7 +135,6 @@ FREE = {
     "aws:ec2/networkAcl:NetworkAcl": _NO_CHARGE,
     "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": _NO_CHARGE,
     "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation": _NO_CHARGE,
-    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": "no hourly charge (data across AZs is)",
     "aws:ec2/flowLog:FlowLog": "billed as log ingestion and storage on its CloudWatch log group",
     "aws:lb/targetGroup:TargetGroup": "part of the load balancer's price",
     "aws:lb/listener:Listener": "part of the load balancer's price",

@@ -1,0 +1,78 @@
+"""What each tier needs and its plan may lack: never priced at $0, always an explicit unpriced baseline item, so
+that the CLI, the golden files and the finance report give one answer per tier."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from infra.cost.model import BudgetStatus, Category, Kind
+from infra.cost.needs import MISSING_PREFIX, TIER_NEEDS
+from infra.cost.render import cents
+from infra.cost.report import TIERS, _result
+from infra.cost.stacks import estimate_of
+from tests.cost.goldens import GOLDEN_STACKS, golden_path
+from tests.cost.support import PRICES, TODAY, priced, resource
+from tests.infra.plans import REPO_ROOT, plan_of
+from tests.infra.test_plan_contract import run_cli
+
+REQUIRED = (Category.COMPUTE, Category.LOAD_BALANCER)
+TIER_STACKS = {"A": ("prod", ()), "B": ("prod", ("tier=B",)), "C": ("dev", ())}
+
+
+@pytest.mark.parametrize("tier", sorted(TIER_STACKS))
+def test_every_tier_has_a_compute_and_a_load_balancer_line_or_an_explicit_unpriced_entry(tier: str) -> None:
+    stack, overrides = TIER_STACKS[tier]
+    result = estimate_of(plan_of(stack, overrides), REPO_ROOT, None, PRICES, TODAY)
+    for category in REQUIRED:
+        lines = [line for line in result.lines if line.category is category and line.kind is Kind.BASELINE]
+        gaps = [u for u in result.unpriced if u.category is category and u.kind is Kind.BASELINE]
+        assert lines or gaps, f"tier {tier}: no {category.value} line and no unpriced entry for it"
+
+
+@pytest.mark.parametrize("tier", sorted(TIER_NEEDS))
+def test_a_plan_without_what_its_tier_needs_lists_each_need_as_an_unpriced_baseline_item(tier: str) -> None:
+    config = {"aws:region": "us-east-1", "tier": tier, "monthlyBudgetUsd": "100"}
+    result = priced(resource("aws:ec2/natGateway:NatGateway", "nat"), tier=tier, config=config)
+    missing = [u for u in result.unpriced if u.resource.startswith(MISSING_PREFIX)]
+    assert [u.type for u in missing] == [need.types[0] for need in TIER_NEEDS[tier]]
+    assert {u.kind for u in missing} == {Kind.BASELINE}
+    assert {u.category for u in missing} >= set(REQUIRED)
+    assert result.total < 100
+    assert result.budget_status is BudgetStatus.UNKNOWN, "a $33 NAT gateway alone must not pass a $100 budget"
+    assert any("the total is a lower bound and a budget cannot be checked" in w for w in result.warnings)
+
+
+def test_a_need_is_met_by_any_resource_of_its_types() -> None:
+    group = resource("aws:autoscaling/group:Group", "fleet", {"desiredCapacity": 1})
+    alb = resource("aws:lb/loadBalancer:LoadBalancer", "alb", {"subnets": ["a"]})
+    result = priced(group, alb, tier="C")
+    assert not [u for u in result.unpriced if u.resource.startswith(MISSING_PREFIX)]
+
+
+def test_tier_b_gives_one_answer_in_the_cli_the_golden_file_and_the_report() -> None:
+    stack, overrides = GOLDEN_STACKS["prod-tier-B"]
+    assert (stack, overrides) == ("prod", ("tier=B",))
+    golden = json.loads(golden_path("prod-tier-B").read_text(encoding="utf-8"))
+    cli = run_cli("cost", "--stack", stack, *(a for o in overrides for a in ("--set", o)), "--format", "json")
+    printed = json.loads(cli.stdout)
+    assert cli.returncode == 4, "a budget that cannot be checked is not a pass"
+    assert "cannot be checked" in cli.stderr
+    assert "(not in the plan) an EKS control plane" in cli.stderr
+    for document in (golden, printed):
+        assert document["budgetStatus"] == "unknown"
+        assert document["overBudget"] is None
+        assert document["complete"] is False
+        gaps = {u["category"] for u in document["unpriced"] if u["kind"] == "baseline"}
+        assert gaps == {Category.COMPUTE.value, Category.LOAD_BALANCER.value}
+    assert printed["monthlyTotalUsd"] == golden["monthlyTotalUsd"]
+    spec = next(s for s in TIERS if s.tier == "B")
+    report = _result(spec, REPO_ROOT, PRICES, TODAY)
+    assert cents(report.estimate.total) == Decimal(str(golden["monthlyTotalUsd"])), (
+        "the report's reproducible tier B figure is what the CLI prints"
+    )
+    assert report.modeled is not None
+    modeled_lines = sum(line.monthly for line in report.modeled.lines if line.resource.startswith("modeled-"))
+    assert report.modeled.total == report.estimate.total + modeled_lines
