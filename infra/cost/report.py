@@ -11,20 +11,31 @@ import datetime as dt
 import sys
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from infra.cost.model import Category, Estimate, Line
 from infra.cost.price_table import PriceTable, load_price_table
-from infra.cost.render import cents, quantity, unit_price, usd
+from infra.cost.render import ROUNDING_NOTE, displayed_split, line_cents, quantity, reconciled, unit_price, usd
 from infra.cost.stacks import estimate_of
 from infra.plan.document import Plan, build_plan
 from infra.plan.engine import config_error_or_none
 
 REGENERATE = "make cost-docs"
 REPORT_PATH = Path("docs") / "costs.md"
+
+
+@dataclass(frozen=True)
+class SeedCover:
+    """What one of the seed's rows paid for: the lines whose price key starts with one of `prefixes`, up to
+    `quantity` units of them in all (None: all of them). The rest of a line is what the seed left out."""
+
+    prefixes: tuple[str, ...]
+    quantity: Decimal | None = None
+    what: str = ""
+    """What the covered quantity is, for the text on what was left out ("one node")."""
 
 
 @dataclass(frozen=True)
@@ -37,9 +48,17 @@ class TierSpec:
     seed_total: Decimal
     seed_rows: tuple[tuple[str, str, str], ...]
     """The seed's own table: (service, specs, monthly cost), verbatim."""
-    seed_covers: tuple[str, ...]
-    """Price keys (prefixes) of what the seed's rows paid for; everything else is what they left out."""
+    seed_covers: tuple[SeedCover, ...]
+    """What the seed's rows paid for; everything else is what they left out."""
 
+
+_FLEET = SeedCover(("ec2.instance.",))
+_ATLAS = SeedCover(("atlas.aws.",))
+_S3_STORAGE = SeedCover(("s3.standard.storage", "s3.standard-ia.storage"))
+_CLOUDFRONT = SeedCover(("cloudfront.",))
+# The seed priced one cache node (tier A's "cache.t3.medium $50" is 730 hours of one node; tier B's "Memorystore
+# Redis 5GB" one instance): the replica the architecture adds for failover is what it left out.
+_ONE_CACHE_NODE = SeedCover(("elasticache.redis.", "elasticache.valkey."), Decimal(730), "one node")
 
 TIERS = (
     TierSpec(
@@ -56,7 +75,7 @@ TIERS = (
             ("Application LB", "", "$20"),
             ("S3 + CloudFront", "1TB storage", "$75"),
         ),
-        ("ec2.instance.", "atlas.aws.", "elasticache.", "elb.application.hour", "s3.standard.storage", "cloudfront."),
+        (_FLEET, _ATLAS, _ONE_CACHE_NODE, SeedCover(("elb.application.hour",)), _S3_STORAGE, _CLOUDFRONT),
     ),
     TierSpec(
         "B",
@@ -71,7 +90,7 @@ TIERS = (
             ("Memorystore Redis", "5GB", "$150"),
             ("Cloud Storage + CDN", "1TB", "$75"),
         ),
-        ("ec2.instance.", "atlas.aws.", "elasticache.", "s3.standard.storage", "cloudfront."),
+        (_FLEET, _ATLAS, _ONE_CACHE_NODE, _S3_STORAGE, _CLOUDFRONT),
     ),
     TierSpec(
         "C",
@@ -86,7 +105,7 @@ TIERS = (
             ("2x EC2 t3.large", "API servers", "$120"),
             ("S3", "100GB", "$3"),
         ),
-        ("ec2.instance.", "atlas.aws.", "s3.standard.storage"),
+        (_FLEET, _ATLAS, _S3_STORAGE),
     ),
 )
 
@@ -130,15 +149,20 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
     ),
 }
 
+MODELED_PREFIX = "modeled-"
 MODELED_NOTE = (
-    "Tier B's EKS cluster, node group and load balancer are not in the program yet (issue: EKS compute); until "
-    "they are, the estimate prices a modeled control plane, node group (computeInstanceType x computeDesiredSize, "
-    "EKS's default 20 GB disk) and internet-facing ALB from the stack's config, marked *modeled*."
+    "Tier B's EKS cluster, node group and load balancer are not in the program yet, so `cost` lists them as "
+    "unpriced and its total is a lower bound. The *modeled* figure adds three resources to tier B's plan, built "
+    "from the stack's own config: an EKS control plane, a managed node group of computeDesiredSize x "
+    "computeInstanceType nodes with EKS's default 20 GB gp2 disk, and an internet-facing ALB in every AZ; they "
+    "are priced by the same pricers, price table and tier B usage defaults as everything else (the ALB's "
+    "capacity units and internet egress included)."
 )
 
 
 def _modeled_eks(plan: Plan) -> Plan:
-    """Tier B without its EKS resources: add the ones the architecture fixes, from the plan's own config."""
+    """Tier B with the EKS resources the architecture fixes and the program does not build yet, from the plan's
+    own config; any other plan unchanged."""
     if plan.tier != "B" or any(r["type"] == "aws:eks/cluster:Cluster" for r in plan.resources):
         return plan
     compute = plan.config.get("compute", {})
@@ -150,10 +174,10 @@ def _modeled_eks(plan: Plan) -> Plan:
                 "provider": "", "inputs": inputs, "options": {}}  # fmt: skip
 
     modeled = [
-        resource("aws:eks/cluster:Cluster", "modeled-eks-cluster", {}),
+        resource("aws:eks/cluster:Cluster", f"{MODELED_PREFIX}eks-cluster", {}),
         resource(
             "aws:eks/nodeGroup:NodeGroup",
-            "modeled-eks-nodes",
+            f"{MODELED_PREFIX}eks-nodes",
             {
                 "instanceTypes": [compute.get("computeInstanceType")],
                 "scalingConfig": {"desiredSize": compute.get("computeDesiredSize")},
@@ -161,10 +185,12 @@ def _modeled_eks(plan: Plan) -> Plan:
         ),
         resource(
             "aws:lb/loadBalancer:LoadBalancer",
-            "modeled-eks-alb",
+            f"{MODELED_PREFIX}eks-alb",
             {"loadBalancerType": "application", "subnets": [f"public-{i}" for i in range(zones)]},
         ),
     ]
+    # Appended last, so they are priced last: the free allowances go to the plan's own resources first and every
+    # line of the plan's estimate stays as `cost` prints it.
     return Plan(plan.project, plan.stack, plan.tier, [*plan.resources, *modeled], plan.outputs, plan.config)
 
 
@@ -172,26 +198,71 @@ def _modeled_eks(plan: Plan) -> Plan:
 class TierResult:
     spec: TierSpec
     estimate: Estimate
-    modeled: bool
+    """What `cost` prints for the tier's stack: the reproducible figure."""
+    modeled: Estimate | None = None
+    """Tier B with its not-yet-built EKS resources modeled in; None for the tiers whose plan is complete."""
+
+    @property
+    def shown(self) -> Estimate:
+        """The estimate the comparisons use: the modeled one where there is one (clearly labelled)."""
+        return self.modeled or self.estimate
+
+    @property
+    def label(self) -> str:
+        return f"Tier {self.spec.tier}" + (" (modeled EKS)" if self.modeled else "")
+
+    @property
+    def command(self) -> str:
+        sets = "".join(f" --set {o}" for o in self.spec.overrides)
+        return f"python -m infra.cli cost --stack {self.spec.stack}{sets}"
 
 
 def _estimate(spec: TierSpec, root: Path, prices: PriceTable, today: dt.date, extra: tuple[str, ...] = ()) -> Estimate:
+    """The tier's estimate with `extra` config changes, modeled where the plan lacks what the tier needs."""
     plan = _modeled_eks(build_plan(spec.stack, (*spec.overrides, *extra), root))
     return estimate_of(plan, root, None, prices, today)
 
 
-def _specs(lines: list[Line]) -> str:
-    """What a group of lines buys: its baseline components (the resources), else its usage components."""
-    chosen = [line for line in lines if line.kind.value == "baseline"] or lines
-    names = (line.component.split(" (after ")[0] for line in sorted(chosen, key=lambda item: -item.monthly))
-    return "; ".join(f"{n} x {c}" if n > 1 else c for c, n in Counter(names).items())
+def _result(spec: TierSpec, root: Path, prices: PriceTable, today: dt.date) -> TierResult:
+    plan = build_plan(spec.stack, spec.overrides, root)
+    printed = estimate_of(plan, root, None, prices, today)
+    modeled_plan = _modeled_eks(plan)
+    if modeled_plan is plan:
+        return TierResult(spec, printed)
+    modeled = estimate_of(modeled_plan, root, None, prices, today)
+    added = sum((line.monthly for line in _modeled_lines(modeled)), Decimal(0))
+    if modeled.total != printed.total + added:
+        # The report says "modeled = what `cost` prints + the modeled lines": never print it when it is not so.
+        raise AssertionError(f"tier {spec.tier}: modeled {modeled.total} != {printed.total} + modeled lines {added}")
+    return TierResult(spec, printed, modeled)
+
+
+def _modeled_lines(estimate: Estimate) -> list[Line]:
+    return [line for line in estimate.lines if line.resource.startswith(MODELED_PREFIX)]
+
+
+def _shown_lines(estimate: Estimate) -> list[tuple[Line, Decimal]]:
+    """Each line with its displayed amount (the cents add up to the displayed total)."""
+    return list(zip(estimate.lines, line_cents(estimate), strict=True))
+
+
+def _specs(lines: list[tuple[Line, Decimal]]) -> str:
+    """What a group of lines buys, every component (baseline and usage-based) with its amount, largest first."""
+    groups: dict[str, list[Decimal]] = {}
+    for line, shown in lines:
+        name = line.component.split(" (after ")[0]
+        name = f"{name} [modeled]" if line.resource.startswith(MODELED_PREFIX) else name
+        groups.setdefault(name, []).append(shown)
+    ordered = sorted(groups.items(), key=lambda item: -sum(item[1]))
+    return "; ".join(f"{f'{len(v)} x ' if len(v) > 1 else ''}{name} {usd(sum(v, Decimal(0)))}" for name, v in ordered)
 
 
 def _category_rows(estimate: Estimate) -> dict[Category, tuple[str, Decimal]]:
+    shown = _shown_lines(estimate)
     rows = {}
-    for category, amount in estimate.by_category().items():
-        lines = [line for line in estimate.lines if line.category is category]
-        rows[category] = (_specs(lines), amount)
+    for category in estimate.by_category():
+        lines = [(line, amount) for line, amount in shown if line.category is category]
+        rows[category] = (_specs(lines), sum((amount for _, amount in lines), Decimal(0)))
     return rows
 
 
@@ -200,9 +271,9 @@ def _md(text: str) -> str:
 
 
 def _side_by_side(results: list[TierResult]) -> list[str]:
-    header = "| Service | " + " | ".join(f"Tier {r.spec.tier}: specs | Tier {r.spec.tier}: monthly" for r in results)
+    header = "| Service | " + " | ".join(f"{r.label}: specs | {r.label}: monthly" for r in results)
     out = [header + " |", "|---|" + "---|---:|" * len(results)]
-    per_tier = [_category_rows(r.estimate) for r in results]
+    per_tier = [_category_rows(r.shown) for r in results]
     for category in Category:
         if not any(category in rows for rows in per_tier):
             continue
@@ -211,78 +282,143 @@ def _side_by_side(results: list[TierResult]) -> list[str]:
             specs, amount = rows.get(category, ("", None))
             cells.append(f"{_md(specs)} | {usd(amount) if amount is not None else '-'}")
         out.append(f"| {category.value} | " + " | ".join(cells) + " |")
-    totals = " | ".join(f" | **{usd(r.estimate.total)}**" for r in results)
+    totals = " | ".join(f" | **{usd(displayed_split(r.shown)[0])}**" for r in results)
     out.append(f"| **Total** | {totals} |")
     out.append("| Seed's figure | " + " | ".join(f" | ~{usd(r.spec.seed_total)}" for r in results) + " |")
     out.append("| Target | " + " | ".join(f" | at most {usd(r.spec.target)}" for r in results) + " |")
     return out
 
 
+def _unpriced_list(estimate: Estimate) -> list[str]:
+    if not estimate.unpriced:
+        return []
+    out = ["Not priced (not in the total):", ""]
+    out += [f"- `{u.resource}` ({u.kind.value}): {_md(u.reason)}" for u in estimate.unpriced]
+    return [*out, ""]
+
+
 def _tier_detail(result: TierResult) -> list[str]:
-    estimate = result.estimate
+    """The tier's categories (modeled where the tier has a model), then every line exactly as `cost` prints it,
+    what it leaves unpriced, and the modeled lines apart."""
+    shown, printed = result.shown, result.estimate
+    total, baseline, usage = displayed_split(shown)
     out = [
-        f"### {result.spec.label}",
+        f"### {result.spec.label}" + (" (modeled EKS)" if result.modeled else ""),
         "",
         "| Service | Specs | Monthly Cost | Sources |",
         "|---------|-------|--------------|---------|",
     ]
-    for category, (specs, amount) in _category_rows(estimate).items():
-        sources = sorted({line.source for line in estimate.lines if line.category is category})
+    for category, (specs, amount) in _category_rows(shown).items():
+        sources = sorted({line.source for line in shown.lines if line.category is category})
         out.append(f"| {category.value} | {_md(specs)} | {usd(amount)} | {', '.join(sources)} |")
-    out.append(f"| **Total** | baseline {usd(estimate.baseline)} + usage-based {usd(estimate.usage)} | "
-               f"**{usd(estimate.total)}/mo** | |")  # fmt: skip
-    out += ["", "<details><summary>Every line, with its unit price and source</summary>", ""]
-    out += [
-        "| Resource | Component | Quantity | Unit price | Monthly | Kind | Source |",
-        "|---|---|---:|---:|---:|---|---|",
-    ]
-    for line in estimate.lines:
-        source = f"[{line.source}]({line.source_url})" if line.source_url else line.source
-        out.append(
-            f"| `{line.resource}` | {_md(line.component)} | {quantity(line.quantity)} {line.unit} | "
-            f"{unit_price(line.unit_price)} | {usd(line.monthly)} | {line.kind.value} | {source} |"
-        )
+    out.append(f"| **Total** | baseline {usd(baseline)} + usage-based {usd(usage)} | **{usd(total)}/mo** | |")
+    out += ["", f"<details><summary>Every line of `{result.command}`, with its unit price and source</summary>", ""]
+    out += _line_table(_shown_lines(printed), link=True)
     out += ["", "</details>", ""]
-    if estimate.unpriced:
-        out += ["Not priced (not in the total):", ""]
-        out += [f"- `{u.resource}`: {_md(u.reason)}" for u in estimate.unpriced]
-        out.append("")
+    out += _unpriced_list(printed)
     if result.modeled:
-        out += [f"*Modeled*: {MODELED_NOTE}", ""]
+        out += _modeled_section(result)
     return out
 
 
+def _line_table(lines: list[tuple[Line, Decimal]], *, link: bool) -> list[str]:
+    out = [
+        "| Resource | Component | Quantity | Unit price | Monthly | Kind | Source |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for line, shown in lines:
+        source = f"[{line.source}]({line.source_url})" if link and line.source_url else line.source
+        out.append(
+            f"| `{line.resource}` | {_md(line.component)} | {quantity(line.quantity)} {line.unit} | "
+            f"{unit_price(line.unit_price)} | {usd(shown)} | {line.kind.value} | {source} |"
+        )
+    return out
+
+
+def _modeled_section(result: TierResult) -> list[str]:
+    assert result.modeled is not None
+    printed_total, modeled_total = displayed_split(result.estimate)[0], displayed_split(result.modeled)[0]
+    lines = _modeled_lines(result.modeled)
+    # Rounded so that the printed total plus these lines is the modeled total, to the cent, as displayed.
+    shown = reconciled([line.monthly for line in lines], modeled_total - printed_total)
+    return [
+        f"*Modeled*: {MODELED_NOTE}",
+        "",
+        f"The modeled figure, {usd(modeled_total)}, is the {usd(printed_total)} that `{result.command}` prints "
+        f"plus these lines for the unpriced baseline items above ({usd(modeled_total - printed_total)} in all):",
+        "",
+        *_line_table(list(zip(lines, shown, strict=True)), link=False),
+        "",
+    ]
+
+
+def _left_out_lines(spec: TierSpec, estimate: Estimate) -> list[tuple[Line, Decimal, str]]:
+    """(line, amount the seed left out, why) for every line the seed's rows did not fully pay for."""
+    remaining = {index: cover.quantity for index, cover in enumerate(spec.seed_covers)}
+    left = []
+    for line in estimate.lines:
+        index = next((i for i, c in enumerate(spec.seed_covers) if line.price_key.startswith(c.prefixes)), None)
+        if index is None:
+            left.append((line, line.monthly, ""))
+            continue
+        cover, budget = spec.seed_covers[index], remaining[index]
+        if budget is None:
+            continue
+        covered = min(budget, line.quantity)
+        remaining[index] = budget - covered
+        if covered < line.quantity:
+            beyond = line.quantity - covered
+            why = f"{quantity(beyond)} of {quantity(line.quantity)} {line.unit} beyond the seed's {cover.what}"
+            left.append((line, beyond * line.unit_price, why))
+    return left
+
+
 def _left_out(result: TierResult) -> list[str]:
-    spec, estimate = result.spec, result.estimate
-    left = [line for line in estimate.lines if not line.price_key.startswith(spec.seed_covers)]
-    by_category: dict[Category, list[Line]] = {}
-    for line in left:
-        by_category.setdefault(line.category, []).append(line)
-    total = sum((line.monthly for line in left), Decimal(0))
-    out = [f"**Tier {spec.tier}**: the seed's rows left out {usd(total)} a month:", ""]
-    for category, lines in by_category.items():
-        amount = sum((line.monthly for line in lines), Decimal(0))
-        out.append(f"- {category.value}, {usd(amount)}: {_md(_specs(lines))}")
+    spec, estimate = result.spec, result.shown
+    left = _left_out_lines(spec, estimate)
+    shown = reconciled([amount for _, amount, _ in left])
+    by_category: dict[Category, list[tuple[Line, Decimal]]] = {}
+    why_of: dict[int, str] = {}
+    for (line, _, why), amount in zip(left, shown, strict=True):
+        by_category.setdefault(line.category, []).append((line, amount))
+        if why:
+            why_of[id(line)] = why
+    out = [f"**{result.label}**: the seed's rows left out {usd(sum(shown, Decimal(0)))} a month:", ""]
+    for category in Category:
+        items = by_category.get(category)
+        if not items:
+            continue
+        amount = sum((a for _, a in items), Decimal(0))
+        relabelled = [(_with_why(line, why_of.get(id(line))), a) for line, a in items]
+        out.append(f"- {category.value}, {usd(amount)}: {_md(_specs(relabelled))}")
     return [*out, ""]
+
+
+def _with_why(line: Line, why: str | None) -> Line:
+    """The line, its component naming the part the seed paid for when it paid for part of it."""
+    if not why:
+        return line
+    return replace(line, component=f"{line.component.split(' (after ')[0]} ({why})")
 
 
 def _chart(results: list[TierResult]) -> list[str]:
     out = []
     for result in results:
-        out += ["```mermaid", f"pie showData title Tier {result.spec.tier}: {usd(result.estimate.total)} a month"]
-        for category, amount in result.estimate.by_category().items():
-            if cents(amount) > 0:
-                out.append(f'    "{category.value}" : {cents(amount)}')
+        total = displayed_split(result.shown)[0]
+        out += ["```mermaid", f"pie showData title {result.label}: {usd(total)} a month"]
+        for category, (_, amount) in _category_rows(result.shown).items():
+            if amount > 0:
+                out.append(f'    "{category.value}" : {amount}')
         out += ["```", ""]
     return out
 
 
 def _levers(result: TierResult, root: Path, prices: PriceTable, today: dt.date) -> list[str]:
-    spec, total = result.spec, result.estimate.total
+    spec, total = result.spec, result.shown.total
     if total <= spec.target:
-        return [f"**Tier {spec.tier}** meets its target: {usd(total)} <= {usd(spec.target)}.", ""]
+        return [f"**{result.label}** meets its target: {usd(total)} <= {usd(spec.target)}.", ""]
     out = [
-        f"**Tier {spec.tier}** is {usd(total - spec.target)} over its target ({usd(total)} against "
+        f"**{result.label}** is {usd(total - spec.target)} over its target ({usd(total)} against "
         f"{usd(spec.target)}). Each lever below is the estimate re-run with one config change:",
         "",
         "| Config change | Monthly | Saves | Trade-off |",
@@ -292,7 +428,7 @@ def _levers(result: TierResult, root: Path, prices: PriceTable, today: dt.date) 
     dropped = Decimal(0)
     for lever in LEVERS[spec.tier]:
         if lever.without is not None:
-            saved = result.estimate.by_category().get(lever.without, Decimal(0))
+            saved = result.shown.by_category().get(lever.without, Decimal(0))
             dropped += saved
             out.append(
                 f"| {_md(lever.trade_off)} | {usd(total - saved)} | {usd(saved)} | no {lever.without.value} line |"
@@ -325,26 +461,70 @@ def _levers(result: TierResult, root: Path, prices: PriceTable, today: dt.date) 
 
 
 def _sources(prices: PriceTable, today: dt.date) -> list[str]:
-    out = ["| Source | Date | Prices | Older than " + f"{prices.max_age_days} days |", "|---|---|---:|---|"]
+    out = [
+        f"| Source | Figures dated | Read | Prices | Confidence | Older than {prices.max_age_days} days |",
+        "|---|---|---|---:|---|---|",
+    ]
     counts = Counter(price.source.id for price in prices.prices.values())
+    derived = Counter(price.derived_by.id for price in prices.prices.values() if price.derived_by)
     for source in prices.sources.values():
         old = (today - source.date).days > prices.max_age_days
+        used = counts.get(source.id, 0)
+        count = f"{used}" + (f" (+{derived[source.id]} derived from it)" if derived.get(source.id) else "")
+        read = source.read.isoformat() if source.read else ""
         out.append(
-            f"| [{_md(source.title)}]({source.url}) | {source.date.isoformat()} ({source.date_meaning}) | "
-            f"{counts.get(source.id, 0)} | {'yes: re-read it' if old and counts.get(source.id) else ''} |"
+            f"| [{_md(source.title)}]({source.url}) | {source.date.isoformat()} ({source.date_meaning}) | {read} | "
+            f"{count} | {_md(source.confidence) or '-'} | "
+            f"{'yes: re-read it' if old and used else ''} |"
         )
     return out
+
+
+def _totals(results: list[TierResult]) -> list[str]:
+    out = [
+        "| Tier | Command (prints this row) | Monthly estimate | Baseline | Usage-based | Not in the total | Target | "
+        "Met | Seed's figure |",
+        "|---|---|---:|---:|---:|---|---:|---|---:|",
+    ]
+    for r in results:
+        for estimate, label, command in _total_rows(r):
+            total, baseline, usage = displayed_split(estimate)
+            gaps = estimate.unpriced_baseline
+            missing = ", ".join(dict.fromkeys(u.resource.removeprefix("(not in the plan) ") for u in gaps))
+            if gaps:
+                figure, met = f"**at least {usd(total)}**", "unknown: baseline items unpriced"
+            else:
+                figure = f"**{usd(total)}**"
+                met = "yes" if total <= r.spec.target else f"no, {usd(total - r.spec.target)} over"
+            usage_gaps = len(estimate.unpriced) - len(gaps)
+            not_in = "; ".join(
+                part
+                for part in (
+                    f"baseline: {missing}" if missing else "",
+                    f"{usage_gaps} usage-based item(s)" if usage_gaps else "",
+                )
+                if part
+            )
+            out.append(
+                f"| {label} | {command} | {figure} | {usd(baseline)} | {usd(usage)} | {not_in or '-'} | "
+                f"{usd(r.spec.target)} | {met} | ~{usd(r.spec.seed_total)} |"
+            )
+    return out
+
+
+def _total_rows(result: TierResult) -> list[tuple[Estimate, str, str]]:
+    rows = [(result.estimate, f"Tier {result.spec.tier}", f"`{result.command}`")]
+    if result.modeled is not None:
+        rows.append((result.modeled, f"Tier {result.spec.tier}, modeled EKS", "the row above + the modeled EKS lines"))
+    return rows
 
 
 def render_report(root: Path, prices: PriceTable | None = None) -> str:
     prices = prices or load_price_table()
     # The report is dated by the price table's version, not the day it runs, so it changes only with the code.
     today = dt.date.fromisoformat(prices.version)
-    results = []
-    for spec in TIERS:
-        plan = build_plan(spec.stack, spec.overrides, root)
-        modeled = _modeled_eks(plan) is not plan
-        results.append(TierResult(spec, _estimate(spec, root, prices, today), modeled))
+    results = [_result(spec, root, prices, today) for spec in TIERS]
+    medium = [s for s in prices.sources.values() if s.confidence.startswith("medium")]
     out = [
         "# What each tier costs a month",
         "",
@@ -353,26 +533,38 @@ def render_report(root: Path, prices: PriceTable | None = None) -> str:
         "generates. -->",
         "",
         f"On-demand prices in {prices.region}, {prices.hours_per_month} hours a month, price table version "
-        f"{prices.version} (`infra/cost/prices.yaml`, every price with its source and date). Usage-based items "
-        "(data transfer, requests, stored GB, load balancer capacity units) follow each tier's documented "
-        "assumptions in `infra/cost/usage/tier-*.yaml`; a stack overrides them in `usage/<stack>.yaml`. Amounts "
-        "are exact `Decimal` sums rounded to the cent for display. Reproduce any column with "
-        "`python -m infra.cli cost --stack prod` (or `--stack dev`, or `--stack prod --set tier=B`).",
+        f"{prices.version} (`infra/cost/prices.yaml`, every price with its source and the date of its figures). "
+        "Usage-based items (data transfer, requests, stored GB, load balancer capacity units) follow each tier's "
+        "documented assumptions in `infra/cost/usage/tier-*.yaml`; a stack overrides them in `usage/<stack>.yaml`. "
+        f"Amounts are exact `Decimal` sums; for display, {ROUNDING_NOTE}.",
         "",
+        "Every figure below is what `python -m infra.cli cost` prints for the command in the Totals table, except "
+        "the rows and columns labelled *modeled EKS*: tier B's plan lacks its EKS compute and load balancer, "
+        "which `cost` lists as unpriced (its total is then only a lower bound and a budget cannot be checked: "
+        "exit 4); the modeled figure is that printed total plus the modeled lines listed under tier B below.",
+        "",
+        "Free allowances (CloudFront's 1 TB and 10 M requests, 100 GB of internet egress a month) are per AWS "
+        "account: each stack's estimate gives them all to that stack. Stacks that share an account share them, "
+        "so together they pay more than the sum of their estimates.",
+        "",
+        *(
+            line
+            for source in medium
+            for line in (
+                f"Prices from *{_md(source.title)}* (the ElastiCache node prices, Valkey's derived from them) are "
+                f"{_md(source.confidence)}. See the Sources table.",
+                "",
+            )
+        ),
         "## Totals against the targets",
         "",
-        "| Tier | Stack | Monthly estimate | Baseline | Usage-based | Target | Met | Seed's figure |",
-        "|---|---|---:|---:|---:|---:|---|---:|",
+        *_totals(results),
+        "",
+        "## The three tiers side by side (the seed's layout)",
+        "",
+        *_side_by_side(results),
+        "",
     ]
-    for r in results:
-        e, s = r.estimate, r.spec
-        met = "yes" if e.total <= s.target else f"no, {usd(e.total - s.target)} over"
-        stack = s.stack + (" " + " ".join(f"--set {o}" for o in s.overrides) if s.overrides else "")
-        out.append(
-            f"| {s.tier}{' (modeled EKS)' if r.modeled else ''} | `{stack}` | **{usd(e.total)}** | "
-            f"{usd(e.baseline)} | {usd(e.usage)} | {usd(s.target)} | {met} | ~{usd(s.seed_total)} |"
-        )
-    out += ["", "## The three tiers side by side (the seed's layout)", "", *_side_by_side(results), ""]
     out += ["## Cost by category", "", *_chart(results)]
     out += ["## Each tier, line by line", ""]
     for r in results:
@@ -381,9 +573,9 @@ def render_report(root: Path, prices: PriceTable | None = None) -> str:
         "## What the seed's tables left out",
         "",
         "The seed priced only the big rows below each option; at this table's prices, these are the costs its "
-        "rows did not contain (lines whose price is not one of the seed's rows: compute instances, the Atlas "
-        "cluster, the cache, the ALB's hours, S3 storage, CloudFront, as each option had them). Its own figures "
-        "also carry no region, no date and no free allowance, 'Atlas M10 1-node' does not exist (every dedicated "
+        "rows did not contain (what is not one of the seed's rows: compute instances, the Atlas cluster, one "
+        "cache node, the ALB's hours, S3 storage, CloudFront, as each option had them). Its own figures also "
+        "carry no region, no date and no free allowance, 'Atlas M10 1-node' does not exist (every dedicated "
         "cluster is a 3-node replica set), 'Redis Cloud free tier' is capped far below production traffic, and "
         "'1TB' does not say stored or delivered (here: stored).",
         "",
@@ -397,8 +589,9 @@ def render_report(root: Path, prices: PriceTable | None = None) -> str:
     for r in results:
         out += _levers(r, root, prices, today)
     out += ["## Sources", "", *_sources(prices, today), ""]
-    warnings = sorted({w for r in results for w in r.estimate.warnings})
-    out += ["## Warnings from the estimator", "", *(f"- {_md(w)}" for w in warnings), ""]
+    out += ["## Warnings from the estimator", ""]
+    for r in results:
+        out += [f"Tier {r.spec.tier} (`{r.command}`):", "", *(f"- {_md(w)}" for w in r.estimate.warnings), ""]
     return "\n".join(out)
 
 
