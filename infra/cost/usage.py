@@ -136,7 +136,8 @@ def parse_usage(document: Any, origin: str) -> UsageLayer:
     return UsageLayer(origin, types, by_name)
 
 
-def read_usage_file(path: Path) -> UsageLayer:
+def read_usage_file(path: Path, origin: str | None = None) -> UsageLayer:
+    """`origin` names the file in messages and in the estimate (default: the path as given)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -145,7 +146,7 @@ def read_usage_file(path: Path) -> UsageLayer:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise UsageFileError(f"{path} is not valid YAML: {error}") from None
-    return parse_usage(document, str(path))
+    return parse_usage(document, origin or str(path))
 
 
 def tier_defaults(tier: str) -> UsageLayer:
@@ -162,7 +163,9 @@ def load_usage(tier: str, stack_file: Path | None = None, extra_file: Path | Non
     """The tier's defaults, then the stack's file (if it exists), then `extra_file` (must exist)."""
     layers = [tier_defaults(tier)]
     if stack_file is not None and stack_file.is_file():
-        layers.append(read_usage_file(stack_file))
+        # Named from the project root, not by absolute path: the estimate (and its goldens) must not depend on
+        # where the checkout lives.
+        layers.append(read_usage_file(stack_file, origin=f"usage/{stack_file.name}"))
     if extra_file is not None:
         layers.append(read_usage_file(extra_file))
     return Usage(tuple(layers))

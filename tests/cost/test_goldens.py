@@ -10,7 +10,7 @@ import pytest
 
 from infra.cost.price_table import load_price_table
 from tests.cost.goldens import GOLDEN_STACKS, REGENERATE, generated, golden_of, golden_path
-from tests.infra.plans import plan_of
+from tests.infra.plans import REPO_ROOT, plan_of
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_STACKS))
@@ -41,3 +41,10 @@ def test_a_plan_change_shows_in_the_golden_output() -> None:
     asg = [line for line in after["lines"] if line["resource"] == "app-fleet-asg"]
     assert asg[0]["component"] == "5 x c7g.xlarge (Linux, on-demand)"
     assert after["monthlyTotalUsd"] > before["monthlyTotalUsd"]
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_STACKS))
+def test_the_golden_does_not_depend_on_where_the_checkout_lives(name: str) -> None:
+    # CI prices a fresh clone in another folder: an absolute path in the output would fail it there.
+    text = generated(name)
+    assert str(REPO_ROOT) not in text, f"{name}: the estimate names an absolute path"
