@@ -37,7 +37,8 @@ def test_a_stack_file_and_an_extra_file_override_key_by_key(tmp_path: Path) -> N
     usage = load_usage("A", stack, extra)
     values = usage.of(res(LB, "alb"))
     assert values == {"lcuPerHour": Decimal(5), "internetEgressGb": Decimal(1000)}
-    assert usage.origins == ("infra/cost/usage/tier-A.yaml", str(stack), str(extra))
+    # The stack's file is named as it sits in the project (usage/<stack>.yaml); --usage as the user typed it.
+    assert usage.origins == ("infra/cost/usage/tier-A.yaml", "usage/stack.yaml", str(extra))
 
 
 def test_a_missing_stack_file_is_fine_but_a_missing_extra_file_is_an_error(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.bucket_guards import block_public_access_and_encrypt
 from infra.planning.compute.alb_logs import alb_log_bucket_policy, uses_legacy_elb_account
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import Protection
@@ -44,31 +45,11 @@ def access_log_bucket(parent: pulumi.Resource, name: str, args: AccessLogBucketA
             parent=parent, protect=args.guard.protect, retain_on_delete=args.guard.retain_on_delete
         ),
     )
-    public_access_block = aws.s3.BucketPublicAccessBlock(
-        child_name(name, "logs-public-access"),
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=child,
-    )
+    public_access_block = block_public_access_and_encrypt(parent, child_name(name, "logs"), bucket)
     aws.s3.BucketOwnershipControls(
         child_name(name, "logs-ownership"),
         bucket=bucket.id,
         rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),  # ACLs off
-        opts=child,
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        child_name(name, "logs-encryption"),
-        bucket=bucket.id,
-        rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"  # SSE-KMS is refused by ALB log delivery
-                )
-            )
-        ],
         opts=child,
     )
     aws.s3.BucketLifecycleConfiguration(

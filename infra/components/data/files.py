@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.bucket_guards import block_public_access_and_encrypt
 from infra.components.data.cdn import CdnArgs, create_cdn
 from infra.config.model import CdnPriceClass
 from infra.planning.data.bucket_policies import log_bucket_policy, uploads_bucket_policy
@@ -68,7 +69,7 @@ class Files(pulumi.ComponentResource):
             rule={"object_ownership": "BucketOwnerPreferred"},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        logs_block = self._private_and_encrypted(logs, "logs")
+        logs_block = block_public_access_and_encrypt(self, child_name(name, "logs"), logs)
         aws.s3.BucketLifecycleConfiguration(
             child_name(name, "logs-lifecycle"),
             bucket=logs.id,
@@ -96,7 +97,7 @@ class Files(pulumi.ComponentResource):
             rule={"object_ownership": "BucketOwnerEnforced"},  # ACLs off: the policy alone decides access
             opts=pulumi.ResourceOptions(parent=self),
         )
-        uploads_block = self._private_and_encrypted(uploads, "uploads")
+        uploads_block = block_public_access_and_encrypt(self, child_name(name, "uploads"), uploads)
         aws.s3.BucketVersioning(
             child_name(name, "uploads-versioning"),
             bucket=uploads.id,
@@ -163,26 +164,6 @@ class Files(pulumi.ComponentResource):
         self.register_outputs(
             {"bucketName": self.bucket_name, "bucketArn": self.bucket_arn, "cdnDomain": self.cdn_domain}
         )
-
-    def _private_and_encrypted(self, bucket: aws.s3.Bucket, label: str) -> aws.s3.BucketPublicAccessBlock:
-        child = pulumi.ResourceOptions(parent=self)
-        block = aws.s3.BucketPublicAccessBlock(
-            child_name(self._name, label, "public-access-block"),
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        # SSE-S3: CloudFront's origin access control and S3 log delivery read and write it without KMS grants.
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            child_name(self._name, label, "encryption"),
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=child,
-        )
-        return block
 
     def _uploads_lifecycle(self, uploads: aws.s3.Bucket) -> None:
         aws.s3.BucketLifecycleConfiguration(

@@ -85,7 +85,7 @@ def test_access_logs_go_to_a_private_encrypted_expiring_bucket(ec2_plan: Plan) -
     policy_resource = the(ec2_plan, "aws:s3/bucketPolicy:BucketPolicy", "load-balancer-logs-policy")
     assert policy_resource["urn"] in alb(ec2_plan)["options"]["dependsOn"], "AWS checks write access first"
     block_urn = the(
-        ec2_plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "load-balancer-logs-public-access"
+        ec2_plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "load-balancer-logs-public-access-block"
     )["urn"]
     # Put together, the two fail with OperationAborted (a conflicting operation on the bucket).
     assert block_urn in policy_resource["options"]["dependsOn"], "the policy must wait for the public access block"
