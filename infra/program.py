@@ -54,7 +54,7 @@ def build(config: StackConfig) -> None:
             vpc_cidr=config.network.vpc_cidr,
             az_count=config.network.az_count,
             nat_strategy=config.network.nat_strategy,
-            flow_log_retention_days=config.network.flow_log_retention_days,
+            flow_log_retention_days=config.log_retention_days,
             guard=protection_for(config.is_production),
         ),
         opts=with_aws,

@@ -144,11 +144,6 @@ class NetworkSettings(BaseModel):
         "`one-per-az` (highly available) or `single` (cheaper, one point of failure; refused in production).",
         tier_preset=True,
     )
-    flow_log_retention_days: int = setting(
-        "flowLogRetentionDays",
-        "Days the VPC flow logs are kept in CloudWatch Logs (one of CloudWatch's retention periods).",
-        tier_preset=True,
-    )
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -158,14 +153,6 @@ class NetworkSettings(BaseModel):
         if not 16 <= cidr.prefixlen <= 21:
             raise ValueError(f"/{cidr.prefixlen} is outside /16 to /21, the sizes the subnet plan supports")
         return cidr
-
-    @field_validator("flow_log_retention_days")
-    @classmethod
-    def _cloudwatch_retention(cls, days: int) -> int:
-        if days not in LOG_RETENTION_DAYS:
-            allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
-            raise ValueError(f"{days} is not a CloudWatch Logs retention period; allowed: {allowed}")
-        return days
 
 
 class ComputeSettings(BaseModel):
@@ -381,6 +368,12 @@ class StackConfig(BaseModel):
     alert_email: str = setting(
         "alertEmail", "Where alarms and Atlas alerts are sent.", offline_value="alerts@example.com"
     )
+    log_retention_days: int = setting(
+        "logRetentionDays",
+        "Days every log is kept: VPC flow logs, the ALB's and CloudFront's access logs, the app's logs (one of"
+        " CloudWatch Logs' retention periods).",
+        tier_preset=True,
+    )
     monthly_budget_usd: Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=2)] = setting(
         "monthlyBudgetUsd", "Monthly budget in USD: the cost check fails above it.", tier_preset=True
     )
@@ -403,6 +396,14 @@ class StackConfig(BaseModel):
         if value and not _HOSTNAME.match(value):
             raise ValueError(f"'{value}' is not a host name (lowercase, for example api.contentry.ai)")
         return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
+            raise ValueError(f"{days} is not a CloudWatch Logs retention period; allowed: {allowed}")
+        return days
 
     @field_validator("hosted_zone_id")
     @classmethod

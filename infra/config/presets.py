@@ -24,7 +24,7 @@ TIER_PRESETS: Final = MappingProxyType(
             {
                 "azCount": "3",
                 "natStrategy": "one-per-az",
-                "flowLogRetentionDays": "365",
+                "logRetentionDays": "365",
                 "computeInstanceType": "c7g.xlarge",  # 4 vCPU, compute-optimized
                 "computeMinSize": "4",
                 "computeDesiredSize": "4",
@@ -45,7 +45,7 @@ TIER_PRESETS: Final = MappingProxyType(
             {
                 "azCount": "3",
                 "natStrategy": "one-per-az",
-                "flowLogRetentionDays": "365",
+                "logRetentionDays": "365",
                 "computeInstanceType": "m7g.xlarge",  # 4 vCPU / 16 GiB nodes
                 "computeMinSize": "6",
                 "computeDesiredSize": "6",
@@ -66,7 +66,7 @@ TIER_PRESETS: Final = MappingProxyType(
             {
                 "azCount": "2",
                 "natStrategy": "single",
-                "flowLogRetentionDays": "30",
+                "logRetentionDays": "30",
                 "computeInstanceType": "t4g.large",  # 2 vCPU / 8 GiB
                 "computeMinSize": "2",
                 "computeDesiredSize": "2",

@@ -127,14 +127,14 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
         ),
         Lever(("computeInstanceType=c6g.xlarge",), "Graviton2 instead of Graviton3: same 4 vCPU / 8 GiB, ~25% slower"),
         Lever(("cdnPriceClass=PriceClass_100",), "viewers in Asia Pacific served from European edges (more latency)"),
-        Lever(("flowLogRetentionDays=90",), "VPC flow logs kept 90 days instead of a year"),
+        Lever(("logRetentionDays=90",), "logs (flow, access, app) kept 90 days instead of a year"),
         Lever(("azCount=2",), "two AZs instead of three (NAT per AZ kept)"),
     ),
     "B": (
         Lever(("cacheNodeType=cache.t4g.medium",), "3 GiB burstable nodes: below the seed's 5 GB"),
         Lever(("computeInstanceType=m6g.xlarge",), "Graviton2 nodes: same 4 vCPU / 16 GiB, ~25% slower"),
         Lever(("cdnPriceClass=PriceClass_100",), "viewers in Asia Pacific served from European edges (more latency)"),
-        Lever(("flowLogRetentionDays=90",), "VPC flow logs kept 90 days instead of a year"),
+        Lever(("logRetentionDays=90",), "logs (flow, access, app) kept 90 days instead of a year"),
     ),
     "C": (
         Lever(("cdnEnabled=true",), "media through CloudFront: its 1 TB free a month replaces S3's internet egress"),
@@ -145,7 +145,7 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
             without=Category.CACHE,
         ),
         Lever(("computeInstanceType=t4g.medium",), "2 vCPU / 4 GiB instead of 8 GiB"),
-        Lever(("flowLogRetentionDays=7",), "VPC flow logs kept a week"),
+        Lever(("logRetentionDays=7",), "logs (flow, access, app) kept a week"),
     ),
 }
 

@@ -212,8 +212,8 @@ MALFORMED = [
     (
         "bad-retention",
         "dev",
-        {"contentry:flowLogRetentionDays": "10"},
-        "contentry:flowLogRetentionDays",
+        {"contentry:logRetentionDays": "10"},
+        "contentry:logRetentionDays",
         "365",
     ),
     (

@@ -91,7 +91,7 @@ def build_data_tier(
             hosted_zone_id=config.hosted_zone_id,
             cdn_enabled=config.files.cdn_enabled,
             cdn_price_class=config.files.cdn_price_class,
-            log_retention_days=config.network.flow_log_retention_days,
+            log_retention_days=config.log_retention_days,
             certificate_provider=certificate_provider,
         ),
         opts=opts,
