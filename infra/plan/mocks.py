@@ -25,7 +25,7 @@ _ZONE_LETTERS = {
 
 
 class UnmockedInvokeError(Exception):
-    pass
+    """The program called an invoke the offline plan has no answer for: an empty one would let it run on None."""
 
 
 def _service_of(type_token: str) -> str:

@@ -38,7 +38,7 @@ class PlannedSubnet:
 
 
 class CidrPlanError(ValueError):
-    pass
+    """A VPC range or AZ count the subnet layout cannot serve."""
 
 
 def plan_subnets(vpc_cidr: IPv4Network, az_count: int) -> list[PlannedSubnet]:

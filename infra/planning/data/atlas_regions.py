@@ -54,7 +54,7 @@ ATLAS_AWS_REGIONS: frozenset[str] = frozenset(
 
 
 class UnsupportedAtlasRegionError(ValueError):
-    pass
+    """An AWS region where Atlas runs no clusters: the message lists the regions it does."""
 
 
 def atlas_region_name(aws_region: str) -> str:
