@@ -1,0 +1,148 @@
+"""What a policy rule sees and says: one resource (type, name, camelCase inputs, protect, dependencies), the
+whole stack for the few properties that span resources, and the rule's own record for the registry.
+
+The same `Resource` is built from a plan resource (`python -m infra.cli check`) and from the Pulumi policy
+SDK's arguments (`pulumi preview --policy-pack policy`), so each rule is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+UNKNOWN = "[unknown]"
+"""A value known only once the resource exists (how the plan shows it; the policy SDK's sentinels map to it)."""
+SECRET = "[secret]"  # noqa: S105 (a marker, not a credential)
+"""How the plan shows a secret value (infra.plan.recording.REDACTED)."""
+
+
+class UnknownValueAt(Exception):
+    """A rule needed a value that is unknown until `pulumi up` creates what it depends on."""
+
+    def __init__(self, path: tuple[str | int, ...]) -> None:
+        self.path = path
+        super().__init__(f"{'.'.join(str(part) for part in path)} is unknown until the update")
+
+
+def get(node: Any, *path: str | int) -> Any:
+    """The value at `path` under `node` (dict keys, list indexes), None when absent. Raises `UnknownValueAt`
+    when the value, or an object on the way to it, is not known yet: a rule never guesses an unknown value."""
+    walked: tuple[str | int, ...] = ()
+    for part in path:
+        if node == UNKNOWN:
+            raise UnknownValueAt(walked)
+        walked = (*walked, part)
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and -len(node) <= part < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    if node == UNKNOWN:
+        raise UnknownValueAt(walked)
+    return node
+
+
+def items(node: Any, *path: str | int) -> list[Any]:
+    """The list at `path` (an absent list is empty; a single object counts as a one-item list)."""
+    value = get(node, *path)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def is_true(value: Any) -> bool:
+    """True, or "true": some providers type a boolean as a string (launch template `ebs.encrypted`)."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+@dataclass(frozen=True)
+class Resource:
+    urn: str
+    type: str
+    name: str
+    inputs: Mapping[str, Any]
+    """camelCase engine names; secrets are `[secret]` in a plan, unknowns `[unknown]`."""
+    protect: bool = False
+    dependencies: tuple[str, ...] = ()
+    """URNs of every resource this one depends on (its inputs' and its explicit `depends_on`)."""
+    property_dependencies: Mapping[str, tuple[str, ...]] | None = None
+    """Per top-level input, the URNs its value comes from; None where the source records only the union
+    (a plan records `dependsOn`; the policy SDK gives both)."""
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Every resource of one stack, for the rules whose property spans resources (a bucket and its public
+    access block, a load balancer and its listeners)."""
+
+    resources: tuple[Resource, ...]
+    _by_urn: dict[str, Resource] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_urn", {r.urn: r for r in self.resources})
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [r for r in self.resources if r.type in types]
+
+    def by_urn(self, urn: str) -> Resource | None:
+        return self._by_urn.get(urn)
+
+    def referenced(self, source: Resource, path: tuple[str, ...], types: Iterable[str]) -> list[Resource]:
+        """The resources of `types` that `source`'s input at `path` points at."""
+        from infra.policy.references import referenced  # the resolution rules live on their own
+
+        return referenced(self, source, path, frozenset(types))
+
+    def referencing(self, target: Resource, types: Iterable[str], path: tuple[str, ...]) -> list[Resource]:
+        """The resources of `types` whose input at `path` points at `target`."""
+        wanted = frozenset(types)
+        sources = [r for r in self.resources if r.type in wanted]
+        return [r for r in sources if target in self.referenced(r, path, (target.type,))]
+
+
+class Enforcement(StrEnum):
+    MANDATORY = "mandatory"
+    """A violation fails `check` (exit 1) and blocks `pulumi preview/up` with the policy pack."""
+    ADVISORY = "advisory"
+    """A violation is printed (and shown by the policy pack as a warning); nothing fails."""
+
+
+ResourceCheck = Callable[[Resource], Iterator[str]]
+"""Messages about one resource, each naming it, what is wrong and how to fix it."""
+StackCheck = Callable[[Resource, Stack], Iterator[str]]
+"""Messages about one resource whose property involves others in the stack."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    description: str
+    enforcement: Enforcement
+    resource_types: tuple[str, ...]
+    """The types the rule inspects: each one is the subject of its messages."""
+    checkov: tuple[str, ...] = ()
+    trivy: tuple[str, ...] = ()
+    production_only: bool = False
+    """Applies only when the stack's `environment` is production (the plan's `config.environment`)."""
+    check: ResourceCheck | None = None
+    stack_check: StackCheck | None = None
+    needs_secret_markers: bool = False
+    """Decides on whether a value is marked secret, which the plan shows (`[secret]`) and the policy SDK does
+    not: it hands policies secrets already decrypted."""
+
+    def __post_init__(self) -> None:
+        if (self.check is None) == (self.stack_check is None):
+            raise ValueError(f"rule {self.id}: give exactly one of check (one resource) or stack_check")
+
+    @property
+    def spans_resources(self) -> bool:
+        return self.stack_check is not None
+
+    def messages(self, subject: Resource, stack: Stack) -> Iterator[str]:
+        if self.stack_check is not None:
+            return self.stack_check(subject, stack)
+        assert self.check is not None
+        return self.check(subject)
