@@ -3,6 +3,8 @@
 plan   run the real program offline under the mock engine; print the resource tree, write the JSON plan
 cost   price a stack's plan (or a saved plan) from the offline price table; diff it; guard the monthly budget
        (exit 3 over budget, 4 when a budget is set but a baseline item is unpriced, 2 on bad input)
+check  run the project's policy rules (infra/policy, also the Pulumi policy pack in policy/) over a stack's plan
+       (exit 1 on a mandatory violation, 2 on bad input)
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+EXIT_POLICY_VIOLATION = 1
 EXIT_INPUT_ERROR = 2
 EXIT_OVER_BUDGET = 3
 EXIT_BUDGET_UNCHECKABLE = 4
@@ -71,6 +74,35 @@ def _parser() -> argparse.ArgumentParser:
         help="show the change against a saved plan (a .json file) or another stack, per resource and in total",
     )
     cost.add_argument("--project-dir", type=Path, help="folder with Pulumi.yaml (default: found upwards)")
+
+    check = commands.add_parser(
+        "check",
+        help="run the policy rules over a stack's plan (exit 1 on a mandatory violation)",
+        description="Run the project's policy rules (infra/policy; the same rules as the Pulumi policy pack in "
+        "policy/) over the stack's offline plan, or a saved plan. Prints every violation with its rule, level and "
+        "the Checkov/Trivy checks it corresponds to. Exits 1 when any mandatory rule is violated (advisory ones "
+        "are only printed), 2 on bad input.",
+    )
+    check.add_argument(
+        "--stack", help=f"stack name: reads Pulumi.<stack>.yaml (default: {DEFAULT_STACK}); not with --plan"
+    )
+    check.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key for this run only, for example --set tier=B (repeatable)",
+    )
+    check.add_argument(
+        "--plan",
+        type=Path,
+        metavar="PATH",
+        help="check this saved plan (plan --json) instead of a stack; not with --stack or --set",
+    )
+    check.add_argument("--format", choices=("table", "json"), default="table")
+    check.add_argument("--list-rules", action="store_true", help="print the rules (ids, levels, Checkov/Trivy ids)")
+    check.add_argument("--project-dir", type=Path, help="folder with Pulumi.yaml (default: found upwards)")
     return parser
 
 
@@ -141,6 +173,33 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace, out: Console) -> int:
+    from infra.cost.stacks import plan_of, read_plan_file
+    from infra.plan.project_files import PlanInputError, find_project_root
+    from infra.policy import render
+    from infra.policy.engine import MalformedPlan, check_plan
+    from infra.policy.registry import RULES
+
+    if args.list_rules:
+        render.print_rules(RULES, out)
+        return 0
+    if args.plan and (args.stack or args.overrides):
+        raise PlanInputError("--plan checks a saved plan as it was made: drop --stack/--set, or check the stack")
+    root = args.project_dir or find_project_root()
+    plan = (
+        read_plan_file(args.plan) if args.plan else plan_of(args.stack or DEFAULT_STACK, root, tuple(args.overrides))[0]
+    )
+    try:
+        report = check_plan(plan)
+    except MalformedPlan as error:
+        raise PlanInputError(f"not a plan written by `plan --json`: {error}") from None
+    if args.format == "json":
+        out.print(render.to_json(report), end="", markup=False, highlight=False)
+    else:
+        render.print_report(report, out)
+    return 0 if report.passed else EXIT_POLICY_VIOLATION
+
+
 def _close_engine_event_loops() -> None:
     """The mock monitor answers from executor threads, each with an event loop that nothing closes. Left to the
     garbage collector, a loop may be finalized after its own self-pipe socket and print a spurious "Invalid
@@ -167,6 +226,8 @@ def run(argv: list[str] | None = None) -> int:
     try:
         if args.command == "cost":
             return _cost(args, out, err)
+        if args.command == "check":
+            return _check(args, out)
         return _plan(args, out)
     except (PlanInputError, UsageFileError, PriceTableError) as error:
         err.print("[bold red]error:[/] ", end="")

@@ -59,8 +59,16 @@ class Report:
         return not self.mandatory
 
 
-def resource_from_plan(resource: Mapping[str, Any]) -> Resource:
+class MalformedPlan(ValueError):
+    """A plan resource without the contract's shape (a hand-edited or foreign JSON file)."""
+
+
+def resource_from_plan(resource: Any) -> Resource:
+    if not isinstance(resource, Mapping) or not all(isinstance(resource.get(k), str) for k in ("urn", "type", "name")):
+        raise MalformedPlan(f"a resource without a urn, type and name: {str(resource)[:120]}")
     options = resource.get("options") or {}
+    if not isinstance(options, Mapping) or not isinstance(resource.get("inputs") or {}, Mapping):
+        raise MalformedPlan(f"{resource['urn']}: inputs and options must be objects")
     return Resource(
         urn=resource["urn"],
         type=resource["type"],

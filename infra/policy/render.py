@@ -15,8 +15,18 @@ from infra.policy.model import Enforcement, Rule
 FORMATS = ("table", "json")
 
 
-def _ids(ids: Sequence[str]) -> str:
-    return ", ".join(ids) or "-"
+LOG_WIDTH = 160
+"""Width of the tables when the output is not a terminal (CI logs, files): the ids stay whole and unwrapped."""
+
+
+def _stacked(ids: Sequence[str]) -> str:
+    return "\n".join(ids) or "-"
+
+
+def _widen_for_logs(out: Console) -> None:
+    """Rich lays tables out for 80 columns when it does not write to a terminal; a log has no width limit."""
+    if not out.is_terminal:
+        out.width = max(out.width, LOG_WIDTH)
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:
@@ -75,14 +85,18 @@ def summary(report: Report) -> str:
 
 
 def print_report(report: Report, out: Console) -> None:
+    _widen_for_logs(out)
     if report.environment_assumed:
         out.print(
             "[yellow]note:[/] the plan has no config.environment (written by an older `plan`): production rules applied"
         )
     if report.findings:
         table = Table(title="Policy findings", show_lines=True)
-        for column in ("rule", "level", "resource", "message", "Checkov", "Trivy"):
-            table.add_column(column, overflow="fold")
+        for column in ("rule", "level", "resource"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("message", ratio=1, overflow="fold")
+        for column in ("Checkov", "Trivy"):
+            table.add_column(column, no_wrap=True)
         ordered = sorted(report.findings, key=lambda f: (not f.blocks, f.rule.id, f.resource.name))
         for finding in ordered:
             table.add_row(
@@ -90,18 +104,24 @@ def print_report(report: Report, out: Console) -> None:
                 _level(finding),
                 finding.resource.name,
                 finding.message,
-                _ids(finding.rule.checkov),
-                _ids(finding.rule.trivy),
+                _stacked(finding.rule.checkov),
+                _stacked(finding.rule.trivy),
             )
         out.print(table)
     out.print(summary(report))
 
 
 def print_rules(rules: Sequence[Rule], out: Console) -> None:
+    _widen_for_logs(out)
     table = Table(title="Policy rules (infra/policy/registry.py)", show_lines=True)
-    for column in ("rule", "level", "scope", "description", "Checkov", "Trivy"):
-        table.add_column(column, overflow="fold")
+    for column in ("rule", "level", "scope"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("description", ratio=1, overflow="fold")
+    for column in ("Checkov", "Trivy"):
+        table.add_column(column, no_wrap=True)
     for rule in rules:
         scope = "production" if rule.production_only else "every stack"
-        table.add_row(rule.id, rule.enforcement.value, scope, rule.description, _ids(rule.checkov), _ids(rule.trivy))
+        table.add_row(
+            rule.id, rule.enforcement.value, scope, rule.description, _stacked(rule.checkov), _stacked(rule.trivy)
+        )
     out.print(table)
