@@ -8,7 +8,7 @@ STACK ?= dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 REQUIREMENTS := requirements.txt app/requirements.txt app/requirements-test.txt bench/requirements.txt pyproject.toml
 
-.PHONY: setup system-deps plan lint test check-generated clean cost-docs
+.PHONY: setup system-deps plan check lint test check-generated clean cost-docs
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,10 @@ system-deps:
 plan: setup
 	$(PY) -m infra.cli plan --stack $(STACK) --json build/plan-$(STACK).json
 	$(PY) -m infra.cli cost --plan build/plan-$(STACK).json
+
+# The policy rules (infra/policy; the same as the pack in policy/) over the stack's plan: exit 1 on a mandatory violation.
+check: setup
+	$(PY) -m infra.cli check --stack $(STACK)
 
 lint: setup
 	$(VENV)/bin/ruff check .
