@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from infra.policy.model import Resource, get, items
+from infra.policy.model import Resource, get, present
 
 GROUP = "aws:autoscaling/group:Group"
 FLOATING_VERSIONS = ("$Latest", "$Default")
 
 
 def elb_health_check(group: Resource) -> Iterator[str]:
-    behind_load_balancer = items(group.inputs, "targetGroupArns") or items(group.inputs, "loadBalancers")
+    behind_load_balancer = present(group.inputs, "targetGroupArns") or present(group.inputs, "loadBalancers")
     if behind_load_balancer and get(group.inputs, "healthCheckType") != "ELB":
         yield (
             f"{group.name} serves a load balancer but replaces only instances EC2 finds broken (health check type "

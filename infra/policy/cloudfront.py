@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from infra.policy.model import Resource, get, is_true, items
+from infra.policy.model import Resource, get, is_true, items, present
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 HTTPS_VIEWER_POLICIES = ("redirect-to-https", "https-only")
@@ -40,7 +40,7 @@ def modern_tls(distribution: Resource) -> Iterator[str]:
 
 
 def access_logs(distribution: Resource) -> Iterator[str]:
-    if not get(distribution.inputs, "loggingConfig", "bucket"):
+    if not present(distribution.inputs, "loggingConfig", "bucket"):
         yield (
             f"{distribution.name} keeps no access logs: set logging_config with a private log bucket (ACLs enabled "
             "for the log delivery account, as CloudFront standard logging requires)"
@@ -54,7 +54,7 @@ def origin_access_control(distribution: Resource) -> Iterator[str]:
         if not is_s3_api or get(origin, "customOriginConfig") is not None:
             continue
         label = get(origin, "originId") or f"origin {index}"
-        if not get(origin, "originAccessControlId"):
+        if not present(origin, "originAccessControlId"):
             legacy = (
                 " (origin access identity is the legacy mechanism)"
                 if get(origin, "s3OriginConfig", "originAccessIdentity")
@@ -68,7 +68,7 @@ def origin_access_control(distribution: Resource) -> Iterator[str]:
 
 
 def web_acl_attached(distribution: Resource) -> Iterator[str]:
-    if not get(distribution.inputs, "webAclId"):
+    if not present(distribution.inputs, "webAclId"):
         yield (
             f"{distribution.name} has no web application firewall: set web_acl_id to a WAFv2 web ACL (scope "
             "CLOUDFRONT, in us-east-1) with AWS managed rule groups and a rate limit"

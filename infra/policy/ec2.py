@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from infra.policy.model import Resource, get, is_true, items
+from infra.policy.model import Resource, get, is_true, items, present
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
@@ -68,8 +68,8 @@ def volumes_encrypted(resource: Resource) -> Iterator[str]:
 
 
 def no_key_pair(resource: Resource) -> Iterator[str]:
-    key = get(resource.inputs, "keyName")
-    if key:
+    if present(resource.inputs, "keyName"):
+        key = resource.inputs["keyName"]
         yield (
             f"{resource.name} installs the SSH key pair {key}: remove key_name and reach instances with SSM Session "
             "Manager (aws ssm start-session), which needs no open port and logs every session"

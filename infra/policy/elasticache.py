@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from infra.policy.model import Resource, get, items
+from infra.policy.model import Resource, get, present
 
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 
@@ -26,7 +26,7 @@ def encrypted_in_transit(group: Resource) -> Iterator[str]:
 
 
 def clients_authenticated(group: Resource) -> Iterator[str]:
-    if not get(group.inputs, "authToken") and not items(group.inputs, "userGroupIds"):
+    if not present(group.inputs, "authToken") and not present(group.inputs, "userGroupIds"):
         yield (
             f"{group.name} lets any client in its network connect without a password: set auth_token from a "
             "generated secret (random.RandomPassword) or user_group_ids (RBAC)"

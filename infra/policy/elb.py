@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from infra.policy.model import Resource, Stack, get, items
+from infra.policy.model import Resource, Stack, get, items, present
 
 LOAD_BALANCER_TYPES = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENER_TYPES = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
@@ -76,7 +76,9 @@ def serves_https_in_production(balancer: Resource, stack: Stack) -> Iterator[str
 
 
 def access_logs(balancer: Resource) -> Iterator[str]:
-    if get(balancer.inputs, "accessLogs", "enabled") is not True or not get(balancer.inputs, "accessLogs", "bucket"):
+    if get(balancer.inputs, "accessLogs", "enabled") is not True or not present(
+        balancer.inputs, "accessLogs", "bucket"
+    ):
         yield (
             f"{balancer.name} keeps no access logs: set access_logs (bucket, enabled=True) to a private bucket the "
             "region's load balancing service may write to"

@@ -45,6 +45,18 @@ def get(node: Any, *path: str | int) -> Any:
     return node
 
 
+def present(node: Any, *path: str | int) -> bool:
+    """Whether a value is set at `path` (not absent, not empty). A value not known yet counts as set: it is
+    the output of another resource (a bucket's name, a generated token), so it will be something; only the
+    objects on the way to it must be known."""
+    get(node, *path[:-1])  # raises when an object on the way is unknown: then nothing can be told
+    try:
+        value = get(node, *path)
+    except UnknownValueAt:
+        return True
+    return value not in (None, "", [], {})
+
+
 def items(node: Any, *path: str | int) -> list[Any]:
     """The list at `path` (an absent list is empty; a single object counts as a one-item list)."""
     value = get(node, *path)

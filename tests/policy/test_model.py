@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.policy.engine import evaluate
-from infra.policy.model import UNKNOWN, Resource, Rule, Stack, UnknownValueAt, get, items
+from infra.policy.model import UNKNOWN, Resource, Rule, Stack, UnknownValueAt, get, items, present
 from infra.policy.registry import rule
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -43,6 +43,17 @@ def test_get_refuses_to_guess_an_unknown_value() -> None:
     assert leaf.value.path == ("metadataOptions", "httpTokens")
     with pytest.raises(UnknownValueAt):
         get({"metadataOptions": UNKNOWN}, "metadataOptions", "httpTokens")
+
+
+def test_present_counts_a_value_not_known_yet_as_set() -> None:
+    """A bucket name or a generated token is unknown in a first preview; it will be something."""
+    assert present({"accessLogs": {"bucket": UNKNOWN}}, "accessLogs", "bucket")
+    assert present({"authToken": "[secret]"}, "authToken")
+    assert not present({"accessLogs": {"bucket": ""}}, "accessLogs", "bucket")
+    assert not present({"targetGroupArns": []}, "targetGroupArns")
+    assert not present({}, "accessLogs", "bucket")
+    with pytest.raises(UnknownValueAt):
+        present({"accessLogs": UNKNOWN}, "accessLogs", "bucket")
 
 
 def test_an_unknown_value_is_reported_unchecked_not_as_a_violation() -> None:

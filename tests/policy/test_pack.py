@@ -33,7 +33,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from infra.config.keys import PROJECT_NAMESPACE
 from infra.config.model import Environment
@@ -149,6 +149,37 @@ def test_a_value_unknown_during_preview_raises_the_sdks_unknown_error() -> None:
     with pytest.raises(UnknownValueError) as unknown:
         validate(policy_named("ec2-imdsv2-required"), resource_args(template))
     assert "app-fleet-template: metadataOptions.httpTokens is unknown" in unknown.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "rule_id"),
+    [
+        ("load-balancer-alb", ("accessLogs", "bucket"), "alb-access-logs"),
+        ("cache-redis", ("authToken",), "elasticache-auth"),
+        ("files-cdn", ("loggingConfig", "bucket"), "cloudfront-access-logs"),
+        ("files-cdn", ("origins", 0, "originAccessControlId"), "cloudfront-origin-access-control"),
+        ("app-fleet-asg", ("targetGroupArns",), "asg-elb-health-check"),
+    ],
+)
+def test_a_first_preview_still_decides_what_only_needs_a_value_set(
+    name: str, path: tuple[str | int, ...], rule_id: str
+) -> None:
+    """On a new stack, what comes from another resource (a bucket's name, a generated token, target group ARNs)
+    is unknown at preview: a rule that only needs it set decides anyway, with no "can't run" note."""
+    resource = plan_resource("prod", name)
+    node = resource["inputs"]
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = UNKNOWN_STRING_VALUE if path[-1] != "targetGroupArns" else UNKNOWN_ARRAY_VALUE
+    assert validate(policy_named(rule_id), resource_args(resource)) == []
+
+
+def test_an_unknown_list_still_shows_a_group_behind_a_load_balancer_without_elb_checks() -> None:
+    group = plan_resource("prod", "app-fleet-asg")
+    group["inputs"]["targetGroupArns"] = UNKNOWN_ARRAY_VALUE
+    group["inputs"]["healthCheckType"] = "EC2"
+    ((message, _),) = validate(policy_named("asg-elb-health-check"), resource_args(group))
+    assert "health_check_type='ELB'" in message
 
 
 def test_the_secrets_rule_declares_itself_not_applicable_in_the_pack() -> None:
