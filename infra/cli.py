@@ -48,24 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         "exceeds the stack's monthlyBudgetUsd, 4 when a budget is set but a baseline item is unpriced (the total "
         "is then only a lower bound), 2 on bad input.",
     )
-    cost.add_argument(
-        "--stack", help=f"stack name: reads Pulumi.<stack>.yaml (default: {DEFAULT_STACK}); not with --plan"
-    )
-    cost.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key for this run only, for example --set tier=B (repeatable)",
-    )
-    cost.add_argument(
-        "--plan",
-        type=Path,
-        metavar="PATH",
-        help="price this saved plan (plan --json) instead of a stack; its own config applies, so not with --stack or "
-        "--set",
-    )
+    _add_plan_source(cost, "price")
     cost.add_argument("--format", choices=("table", "markdown", "csv", "json"), default="table")
     cost.add_argument("--usage", type=Path, metavar="FILE", help="usage assumptions layered over the defaults")
     cost.add_argument(
@@ -83,10 +66,19 @@ def _parser() -> argparse.ArgumentParser:
         "the Checkov/Trivy checks it corresponds to. Exits 1 when any mandatory rule is violated (advisory ones "
         "are only printed), 2 on bad input.",
     )
-    check.add_argument(
+    _add_plan_source(check, "check")
+    check.add_argument("--format", choices=("table", "json"), default="table")
+    check.add_argument("--list-rules", action="store_true", help="print the rules (ids, levels, Checkov/Trivy ids)")
+    check.add_argument("--project-dir", type=Path, help="folder with Pulumi.yaml (default: found upwards)")
+    return parser
+
+
+def _add_plan_source(command: argparse.ArgumentParser, verb: str) -> None:
+    """Where `cost` and `check` get their plan: a stack (with overrides) built now, or a saved plan file."""
+    command.add_argument(
         "--stack", help=f"stack name: reads Pulumi.<stack>.yaml (default: {DEFAULT_STACK}); not with --plan"
     )
-    check.add_argument(
+    command.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -94,16 +86,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a config key for this run only, for example --set tier=B (repeatable)",
     )
-    check.add_argument(
+    command.add_argument(
         "--plan",
         type=Path,
         metavar="PATH",
-        help="check this saved plan (plan --json) instead of a stack; not with --stack or --set",
+        help=f"{verb} this saved plan (plan --json) instead of a stack; its own config applies, so not with --stack"
+        " or --set",
     )
-    check.add_argument("--format", choices=("table", "json"), default="table")
-    check.add_argument("--list-rules", action="store_true", help="print the rules (ids, levels, Checkov/Trivy ids)")
-    check.add_argument("--project-dir", type=Path, help="folder with Pulumi.yaml (default: found upwards)")
-    return parser
 
 
 def _plan(args: argparse.Namespace, out: Console) -> int:
