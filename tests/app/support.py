@@ -26,8 +26,11 @@ import jwt
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from pymongo import monitoring
+from redis.asyncio import Redis
 
 from app.core.config import Settings
+from app.services.readiness import ReadinessProbe
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_BUCKET = "contentry-test-uploads"
@@ -35,6 +38,10 @@ TEST_JWT_SECRET = "test-jwt-secret-" + "x" * 32
 TEST_HEALTH_TOKEN = "test-health-token-" + "y" * 32
 SERVER_START_TIMEOUT_SECONDS = 20.0
 SERVER_STOP_TIMEOUT_SECONDS = 10.0
+# A hang detector for awaits that must end on a deadline of their own (a fraction of a second): generous enough
+# never to fire on a loaded machine, short enough that a missing deadline fails the test instead of hanging it.
+# Tests assert properties (a timeout applied, no call made), never elapsed times: timings live in bench/.
+HANG_GUARD_SECONDS = 30.0
 
 
 def free_port() -> int:
@@ -176,3 +183,75 @@ def bearer_token(user_id: str, *, secret: str = TEST_JWT_SECRET, expires_in: int
 
 def health_token_header() -> dict[str, str]:
     return {"X-Health-Token": TEST_HEALTH_TOKEN}
+
+
+class DependencySpy(monitoring.CommandListener):
+    """Records every use of a dependency the app makes: a MongoDB command, a Redis command, a readiness probe.
+
+    `install` patches the classes for one test (monkeypatch undoes it), so it sees the clients the app builds
+    itself. A test then asserts on what was called, which a loaded machine cannot change, instead of on how
+    long a request took.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    @classmethod
+    def install(cls, monkeypatch: pytest.MonkeyPatch) -> "DependencySpy":
+        import app.core.mongo
+
+        spy = cls()
+        mongo_client = app.core.mongo.AsyncMongoClient
+
+        def mongo_client_with_spy(*args: Any, event_listeners: Any = (), **kwargs: Any) -> Any:
+            return mongo_client(*args, event_listeners=[*event_listeners, spy], **kwargs)
+
+        def spied(name: str, method: Any) -> Any:
+            async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+                spy.calls.append(name if not args else f"{name} {args[0]}")
+                return await method(self, *args, **kwargs)
+
+            return wrapper
+
+        monkeypatch.setattr(app.core.mongo, "AsyncMongoClient", mongo_client_with_spy)
+        monkeypatch.setattr(Redis, "execute_command", spied("redis", Redis.execute_command))
+        monkeypatch.setattr(ReadinessProbe, "report", spied("readiness.report", ReadinessProbe.report))
+        monkeypatch.setattr(ReadinessProbe, "check_now", spied("readiness.check_now", ReadinessProbe.check_now))
+        return spy
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.calls.append(f"mongodb {event.command_name}")
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
+
+
+class FakeClock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def freeze_breaker_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Give the circuit breakers the app builds a fake clock: a cooldown then ends when the test advances it,
+    never because the machine was slow."""
+    import app.resources
+    from app.services.circuit_breaker import CircuitBreaker
+
+    clock = FakeClock()
+
+    def breaker_on_fake_clock(**kwargs: Any) -> CircuitBreaker:
+        return CircuitBreaker(**kwargs, clock=clock)
+
+    monkeypatch.setattr(app.resources, "CircuitBreaker", breaker_on_fake_clock)
+    return clock

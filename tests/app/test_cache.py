@@ -1,9 +1,9 @@
 """The cache service against a real Redis: TTLs, namespaces, single-flight, the breaker and its counters."""
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, SecretStr
@@ -13,7 +13,7 @@ from app.core.config import Settings
 from app.core.redis import create_redis_client
 from app.services.cache import CacheService, CacheSource
 from app.services.circuit_breaker import BreakerState, CircuitBreaker
-from tests.app.support import ServerProcess, free_port
+from tests.app.support import HANG_GUARD_SECONDS, FakeClock, ServerProcess, free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -27,12 +27,14 @@ def redis_settings(port: int) -> Settings:
     return Settings(redis_url=SecretStr(f"redis://127.0.0.1:{port}/0"))
 
 
-def make_cache(redis: Redis | None, *, cooldown: float = 5.0, max_concurrency: int = 50) -> CacheService:
+def make_cache(
+    redis: Redis | None, *, cooldown: float = 5.0, max_concurrency: int = 50, clock: FakeClock | None = None
+) -> CacheService:
     return CacheService(
         redis,
         prefix=f"test-{uuid.uuid4().hex[:8]}",
         default_ttl_seconds=60,
-        breaker=CircuitBreaker(cooldown_seconds=cooldown),
+        breaker=CircuitBreaker(cooldown_seconds=cooldown, clock=clock or FakeClock()),
         max_concurrency=max_concurrency,
         pool_wait_seconds=0.05,
     )
@@ -208,13 +210,14 @@ async def test_a_dead_redis_opens_the_breaker_and_is_skipped(dead_redis: Redis) 
 
 async def test_after_the_cooldown_a_recovered_redis_is_used_again(private_redis: ServerProcess) -> None:
     client = create_redis_client(redis_settings(private_redis.port))
-    cache = make_cache(client, cooldown=0.3)
+    clock = FakeClock()
+    cache = make_cache(client, cooldown=5, clock=clock)
     try:
         private_redis.stop()
         assert await cache.get_json("ns", "k") is None
         assert cache.breaker.state is BreakerState.OPEN
         private_redis.start()
-        await asyncio.sleep(0.35)
+        clock.advance(5)
         assert await cache.set_json("ns", "k", {"back": True})
         assert cache.breaker.state is BreakerState.CLOSED
         assert await cache.get_json("ns", "k") == {"back": True}
@@ -225,26 +228,36 @@ async def test_after_the_cooldown_a_recovered_redis_is_used_again(private_redis:
 async def test_a_hung_redis_costs_one_socket_timeout_then_nothing(private_redis: ServerProcess) -> None:
     client = create_redis_client(redis_settings(private_redis.port))
     cache = make_cache(client, cooldown=60)
+    commands: list[str] = []
+    execute = client.execute_command
+
+    async def counted(*args: Any, **options: Any) -> Any:
+        commands.append(str(args[0]))
+        return await execute(*args, **options)
+
     try:
         await client.ping()  # a pooled connection exists before the hang
         private_redis.pause()
+        client.execute_command = counted  # type: ignore[method-assign]
 
         async def compute() -> Greeting:
             return Greeting(text="fallback", count=1)
 
-        started = time.perf_counter()
-        first = await cache.get_or_compute("greetings", "a", Greeting, compute)
-        first_elapsed = time.perf_counter() - started
-        started = time.perf_counter()
+        # Redis is hung (SIGSTOP): only the client's socket timeout can end the first call. The guard only
+        # turns a missing timeout into a failure instead of a hang.
+        first = await asyncio.wait_for(
+            cache.get_or_compute("greetings", "a", Greeting, compute), timeout=HANG_GUARD_SECONDS
+        )
         rest = [await cache.get_or_compute("greetings", f"b{index}", Greeting, compute) for index in range(50)]
-        rest_elapsed = time.perf_counter() - started
     finally:
         private_redis.resume()
         await client.aclose()
     assert first.source is CacheSource.BYPASS
-    assert first_elapsed < 0.25 + 0.2  # the socket timeout, plus scheduling slack
+    assert commands == ["GET"], "the hung Redis is called once; the breaker skips it for every later lookup"
+    assert cache.stats.errors == 1
     assert {result.source for result in rest} == {CacheSource.BYPASS}
-    assert rest_elapsed < 0.1  # fifty lookups with no Redis call at all
+    assert cache.stats.bypassed == 50
+    assert cache.breaker.state is BreakerState.OPEN
 
 
 async def test_saturation_falls_back_without_tripping_the_breaker(redis: Redis) -> None:

@@ -3,17 +3,7 @@
 import pytest
 
 from app.services.circuit_breaker import BreakerState, CircuitBreaker
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.app.support import FakeClock
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The readiness probe: reuse, single flight, deadlines."""
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,17 +12,9 @@ from redis.asyncio import Redis
 from app.core.config import Settings
 from app.core.redis import create_redis_client
 from app.services.readiness import DependencyState, ReadinessProbe, ServiceStatus, timed_check
-from tests.app.support import ServerProcess
+from tests.app.support import HANG_GUARD_SECONDS, FakeClock, ServerProcess
 
 pytestmark = pytest.mark.anyio
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -73,14 +64,19 @@ async def test_check_now_ignores_the_cached_report(clients: tuple[AsyncMongoClie
 
 
 async def test_a_probe_that_hangs_is_cut_at_its_deadline() -> None:
-    async def hangs() -> None:
-        await asyncio.sleep(10)
+    cancelled = asyncio.Event()
 
-    started = time.perf_counter()
-    check = await timed_check("mongodb", hangs, 0.2)
-    assert time.perf_counter() - started < 0.5
+    async def hangs() -> None:
+        try:
+            await asyncio.Event().wait()  # never set: only the deadline can end this probe
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    check = await asyncio.wait_for(timed_check("mongodb", hangs, 0.2), timeout=HANG_GUARD_SECONDS)
     assert check.state is DependencyState.DOWN
     assert check.error == "Timeout"
+    assert cancelled.is_set(), "the hung probe must be cancelled, not left running"
 
 
 async def test_a_failing_probe_reports_the_error_type_not_its_message() -> None:
