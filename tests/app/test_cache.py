@@ -238,7 +238,7 @@ async def test_a_hung_redis_costs_one_socket_timeout_then_nothing(private_redis:
     try:
         await client.ping()  # a pooled connection exists before the hang
         private_redis.pause()
-        client.execute_command = counted  # type: ignore[method-assign]
+        client.execute_command = counted
 
         async def compute() -> Greeting:
             return Greeting(text="fallback", count=1)
