@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from infra.components.compute.compute_tier import build_compute_tier
 from infra.components.compute.security_groups import BackendAccess
 from infra.components.data.data_tier import build_data_tier, needs_certificate_provider
+from infra.components.kubernetes.kubernetes_tier import build_kubernetes_tier
 from infra.components.network import Network, NetworkArgs
 from infra.config import StackConfig, load_stack_config
 from infra.config.model import ComputePlatform
@@ -80,6 +81,21 @@ def build(config: StackConfig) -> None:
             opts=with_aws,
         )
 
+    # Tier B: the app on EKS, behind the same load balancer component.
+    kubernetes = None
+    if config.platform is ComputePlatform.EKS:
+        kubernetes = build_kubernetes_tier(
+            config,
+            network,
+            app_secret_arn=app_secret.arn,
+            app_settings=app_secret.settings,
+            files_bucket_arn=files.bucket_arn,
+            backends=[BackendAccess("cache", cache.security_group_id, cache.port, "Redis TLS from the app pods")]
+            if cache is not None
+            else [],
+            opts=with_aws,
+        )
+
     pulumi.export("tier", config.tier.value)
     pulumi.export("environment", config.environment.value)
     pulumi.export("region", config.region)
@@ -101,3 +117,11 @@ def build(config: StackConfig) -> None:
         pulumi.export("autoScalingGroupName", compute.fleet.auto_scaling_group_name)
         pulumi.export("imageRepositoryUrl", compute.registry.repository_url)
         pulumi.export("appLogGroup", compute.fleet.log_group_name)
+    if kubernetes is not None:
+        pulumi.export("url", kubernetes.load_balancer.url)
+        pulumi.export("albDnsName", kubernetes.load_balancer.dns_name)
+        pulumi.export("targetGroupName", kubernetes.load_balancer.target_group_name)
+        pulumi.export("targetGroupArn", kubernetes.load_balancer.target_group_arn)
+        pulumi.export("clusterName", kubernetes.cluster.cluster_name)
+        pulumi.export("kubeconfig", kubernetes.cluster.kubeconfig)
+        pulumi.export("imageRepositoryUrl", kubernetes.registry.repository_url)

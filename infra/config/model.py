@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from infra.planning.kubernetes.versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
+
 
 class Tier(StrEnum):
     """The environment's shape, from the seed's cost options."""
@@ -334,6 +336,89 @@ class FilesSettings(BaseModel):
     )
 
 
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+
+
+class KubernetesSettings(BaseModel):
+    """Tier B (EKS) only: its defaults are tier B's presets; a value set for tier A or C is refused (rules.py).
+    The nodes use the compute keys (computeInstanceType, computeMinSize/DesiredSize/MaxSize, computeRootVolumeGb)."""
+
+    model_config = _Frozen
+
+    version: str = setting(
+        "kubernetesVersion",
+        "Tier B: Kubernetes version of the EKS cluster, one in EKS standard support that this program pins add-ons"
+        " for (infra/planning/kubernetes/versions.py).",
+        default=DEFAULT_KUBERNETES_VERSION,
+    )
+    pod_cpu_millicores: Annotated[int, Field(ge=100, le=16000)] = setting(
+        "podCpuRequestMillicores",
+        "Tier B: CPU each app pod requests, in millicores (100 to 16000); its limit is twice that.",
+        default=1000,
+    )
+    pod_memory_mib: Annotated[int, Field(ge=256, le=65536)] = setting(
+        "podMemoryRequestMib",
+        "Tier B: memory each app pod requests and is limited to, in MiB (256 to 65536).",
+        default=1536,
+    )
+    min_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
+        "podMinReplicas", "Tier B: fewest app pods (the HorizontalPodAutoscaler's minimum).", default=6
+    )
+    max_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
+        "podMaxReplicas", "Tier B: most app pods (the HorizontalPodAutoscaler's maximum).", default=30
+    )
+    public_access_cidrs: str = setting(
+        "clusterPublicAccessCidrs",
+        "Tier B: comma-separated public IPv4 CIDRs that may reach the cluster's API endpoint from the internet."
+        " Empty: the endpoint is private only (run `pulumi up` from inside the VPC). 0.0.0.0/0 is refused in"
+        " production.",
+        default="",
+    )
+    admin_role_arn: str = setting(
+        "clusterAdminRoleArn",
+        "Tier B: an IAM role (arn:aws:iam::<account>:role/<name>) given cluster admin through an EKS access entry,"
+        " besides the role that runs `pulumi up`. Empty: none.",
+        default="",
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _supported_version(cls, value: str) -> str:
+        if value not in KUBERNETES_VERSIONS:
+            allowed = ", ".join(KUBERNETES_VERSIONS)
+            raise ValueError(f"'{value}' is not a Kubernetes version in EKS standard support here; allowed: {allowed}")
+        return value
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _public_cidrs(cls, value: str) -> str:
+        networks = []
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                network = IPv4Network(item)
+            except ValueError:
+                raise ValueError(f"'{item}' is not an IPv4 CIDR with its host bits zero (for example 203.0.113.0/24)") from None
+            if network.is_private:
+                raise ValueError(
+                    f"{network} is a private range: the private endpoint already serves the VPC; list public addresses"
+                )
+            networks.append(str(network))
+        return ",".join(networks)
+
+    @field_validator("admin_role_arn")
+    @classmethod
+    def _role_arn(cls, value: str) -> str:
+        if value and not _ROLE_ARN.match(value):
+            raise ValueError(f"'{value}' is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)")
+        return value
+
+    @property
+    def public_access_cidr_list(self) -> tuple[str, ...]:
+        return tuple(item for item in self.public_access_cidrs.split(",") if item)
+
+
 class StackConfig(BaseModel):
     """Everything the program needs to know about one stack, validated."""
 
@@ -382,6 +467,7 @@ class StackConfig(BaseModel):
     database: DatabaseSettings
     cache: CacheSettings
     files: FilesSettings
+    kubernetes: KubernetesSettings = KubernetesSettings()
 
     @field_validator("region")
     @classmethod

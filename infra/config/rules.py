@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
-from infra.config.model import CacheMode, NatStrategy, StackConfig, atlas_size_rank
+from infra.config.model import CacheMode, KubernetesSettings, NatStrategy, StackConfig, Tier, atlas_size_rank
 from infra.planning.data.atlas_sizing import ATLAS_CIDR
+from infra.planning.kubernetes.capacity import Resources, allocatable, app_pod_capacity, node_shape, pods_per_node
 
 
 def _key(name: str) -> str:
@@ -75,7 +76,88 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         )
     if config.is_production:
         problems.extend(_production_problems(config))
+    problems.extend(_kubernetes_problems(config))
     return problems
+
+
+# Tier B (EKS)
+_KUBERNETES_DEFAULTS = KubernetesSettings()
+ANYWHERE_IPV4 = "0.0.0.0/0"
+
+
+def _kubernetes_problems(config: StackConfig) -> list[ConfigProblem]:
+    settings = config.kubernetes
+    if config.tier is not Tier.B:
+        return [
+            ConfigProblem(
+                _key(info.alias or name),
+                f"applies to tier B (EKS) only; tier {config.tier.value} runs on EC2 and would ignore it: remove it",
+            )
+            for name, info in KubernetesSettings.model_fields.items()
+            if getattr(settings, name) != getattr(_KUBERNETES_DEFAULTS, name)
+        ]
+    problems: list[ConfigProblem] = []
+    if settings.min_replicas > settings.max_replicas:
+        problems.append(
+            ConfigProblem(
+                _key("podMinReplicas"),
+                f"min {settings.min_replicas}, max {settings.max_replicas}: podMinReplicas <= podMaxReplicas is required",
+            )
+        )
+    problems.extend(_node_capacity_problems(config))
+    if config.is_production:
+        if ANYWHERE_IPV4 in settings.public_access_cidr_list:
+            problems.append(
+                ConfigProblem(
+                    _key("clusterPublicAccessCidrs"),
+                    "0.0.0.0/0 opens the cluster's API endpoint to the whole internet, refused in production: list"
+                    " the addresses that run `pulumi up` and kubectl, or leave it empty (private endpoint only)",
+                )
+            )
+        zones = config.network.az_count
+        if settings.min_replicas < zones:
+            problems.append(
+                ConfigProblem(
+                    _key("podMinReplicas"),
+                    f"{settings.min_replicas}: production allows no single point of failure; run at least one pod"
+                    f" per AZ ({zones})",
+                )
+            )
+    return problems
+
+
+def _node_capacity_problems(config: StackConfig) -> list[ConfigProblem]:
+    """The app's pods at the autoscaler's maximum must fit the node group at its maximum, or the extra pods would
+    stay Pending exactly when the load needs them."""
+    compute, settings = config.compute, config.kubernetes
+    try:
+        shape = node_shape(compute.instance_type)
+    except ValueError as error:
+        return [ConfigProblem(_key("computeInstanceType"), f"tier B: {error}")]
+    request = Resources(settings.pod_cpu_millicores, settings.pod_memory_mib)
+    room = allocatable(shape)
+    if pods_per_node(shape, request) == 0:
+        return [
+            ConfigProblem(
+                _key("podCpuRequestMillicores"),
+                f"a pod requesting {request.cpu_millicores}m CPU and {request.memory_mib} MiB fits no"
+                f" {shape.instance_type} node ({room.cpu_millicores}m and {room.memory_mib} MiB allocatable after the"
+                " kubelet and DaemonSets): lower podCpuRequestMillicores/podMemoryRequestMib or use a larger"
+                " computeInstanceType",
+            )
+        ]
+    capacity = app_pod_capacity(shape, compute.max_size, request)
+    if settings.max_replicas > capacity:
+        return [
+            ConfigProblem(
+                _key("podMaxReplicas"),
+                f"{settings.max_replicas} pods of {request.cpu_millicores}m CPU / {request.memory_mib} MiB do not fit"
+                f" computeMaxSize {compute.max_size} x {shape.instance_type} nodes, which hold"
+                f" {pods_per_node(shape, request)} a node and {capacity} in all beside the cluster's system pods:"
+                " lower podMaxReplicas or the pod requests, or raise computeMaxSize",
+            )
+        ]
+    return []
 
 
 def _production_problems(config: StackConfig) -> list[ConfigProblem]:

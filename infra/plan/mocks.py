@@ -7,6 +7,7 @@ program run on `None` and the plan lie.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -243,6 +244,56 @@ def _target_group(name: str, _: dict[str, Any], region: str) -> dict[str, Any]:
     }
 
 
+# Tier B (issue 10): EKS
+def _session_context(args: dict[str, Any], _: str) -> dict[str, Any]:
+    """The role behind an STS session ARN, as aws.iam.getSessionContext answers; any other ARN is its own issuer."""
+    arn = str(args.get("arn", ""))
+    prefix, _, rest = arn.partition(":assumed-role/")
+    if rest:
+        role, _, session = rest.partition("/")
+        account = prefix.rsplit(":", 1)[0].rsplit(":", 1)[-1] or ACCOUNT_ID
+        issuer = f"arn:aws:iam::{prefix.split(':')[4] or account}:role/{role}"
+        return {"arn": arn, "issuerArn": issuer, "issuerId": f"AROAOFFLINE{_short_hash(role, 8).upper()}",
+                "issuerName": role, "sessionName": session, "id": arn}  # fmt: skip
+    return {"arn": arn, "issuerArn": arn, "issuerId": "", "issuerName": "", "sessionName": "", "id": arn}
+
+
+# An obviously fake CA (base64 of a PEM whose body says so): the kubeconfig needs one, never a real key.
+_OFFLINE_CA = base64.b64encode(
+    b"-----BEGIN CERTIFICATE-----\nT0ZGTElORS1QTEFOLU5PVC1BLUNFUlRJRklDQVRF\n-----END CERTIFICATE-----\n"
+).decode()
+
+
+def _eks_cluster(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    cluster = str(inputs.get("name", name))
+    vpc = dict(inputs.get("vpcConfig") or {})
+    vpc.update(clusterSecurityGroupId=f"sg-{_short_hash(f'eks:{cluster}', 17)}", vpcId="vpc-offline")
+    return {
+        "arn": f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{cluster}",
+        "endpoint": f"https://{_short_hash(cluster, 32).upper()}.gr7.{region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": _OFFLINE_CA},
+        "vpcConfig": vpc,
+        "platformVersion": "eks.1",
+        "status": "ACTIVE",
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{_short_hash(cluster, 32).upper()}"}]}],
+    }
+
+
+def _eks_node_group(name: str, _: dict[str, Any], __: str) -> dict[str, Any]:
+    group = f"{name}-{_short_hash(name, 7)}"
+    return {
+        "nodeGroupName": group,
+        "status": "ACTIVE",
+        "resources": [{"autoscalingGroups": [{"name": f"eks-{group}-{_short_hash(group, 8)}"}]}],
+    }
+
+
+def _kms_key(name: str, _: dict[str, Any], region: str) -> dict[str, Any]:
+    digest = _short_hash(f"kms:{name}", 32)
+    key_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}"}
+
+
 _INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
@@ -254,6 +305,8 @@ _INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:ssm/getParameter:getParameter": _ssm_parameter,
     "aws:elb/getServiceAccount:getServiceAccount": _elb_service_account,
     "aws:ec2/getInstanceType:getInstanceType": _instance_type,
+    # Tier B (issue 10)
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
 }
 
 # Outputs the provider computes and the program reads (ids and ARNs are handled above).
@@ -294,4 +347,8 @@ _COMPUTED: dict[str, Callable[[str, dict[str, Any], str], dict[str, Any]]] = {
     # Not 1: a version number that flows through (the group, the rollout) must be told from a hard-coded "1".
     "aws:ec2/launchTemplate:LaunchTemplate": lambda _, __, ___: {"latestVersion": 7, "defaultVersion": 7},
     "aws:autoscaling/group:Group": lambda name, _, __: {"name": f"{name}-{_short_hash(name, 7)}"},
+    # Tier B (issue 10)
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:kms/key:Key": _kms_key,
 }

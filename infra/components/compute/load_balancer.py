@@ -56,6 +56,9 @@ class LoadBalancerArgs:
     access_log_retention_days: int
     guard: Protection
     """Production: deletion protection on the ALB, its access logs kept."""
+    target_type: str = "instance"
+    """`instance` (an Auto Scaling group registers its instances) or `ip` (EKS pods, registered by the load
+    balancer controller through a TargetGroupBinding)."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -74,6 +77,8 @@ class LoadBalancer(pulumi.ComponentResource):
         self._name = name
         self._args = args
         child = pulumi.ResourceOptions(parent=self)
+        if args.target_type not in ("instance", "ip"):
+            raise ValueError(f"target_type '{args.target_type}': allowed: instance, ip")
         if len(args.public_subnet_ids) < 2:
             raise ValueError("an Application Load Balancer needs public subnets in at least two AZs")
         logs = access_log_bucket(
@@ -110,7 +115,7 @@ class LoadBalancer(pulumi.ComponentResource):
         )
         target_group = aws.lb.TargetGroup(
             child_name(name, "app-tg"),
-            target_type="instance",
+            target_type=args.target_type,
             port=args.app_port,
             protocol="HTTP",
             protocol_version="HTTP1",

@@ -37,6 +37,8 @@ class AppSecretArgs:
 
 class AppSecret(pulumi.ComponentResource):
     arn: pulumi.Output[str]
+    settings: pulumi.Output[str]
+    """The secret's JSON document, a secret output: tier B puts the same values in a Kubernetes Secret."""
 
     def __init__(self, name: str, args: AppSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:secrets:AppSecret", name, None, opts)
@@ -79,4 +81,5 @@ class AppSecret(pulumi.ComponentResource):
             opts=child,
         )
         self.arn = secret.arn
+        self.settings = pulumi.Output.secret(document)
         self.register_outputs({"arn": self.arn})

@@ -1,0 +1,185 @@
+"""The compute half of a tier B stack, wired from its config: the image repository, the EKS cluster, its add-ons
+and node group, the entry (security groups and the tiers' load balancer with an IP target group), the load
+balancer controller and the autoscaler, and the app.
+
+Built after the data tier, which it reaches through inputs only: the app secret's ARN and settings document,
+the files bucket's ARN and the backends' security groups (this side adds the one ingress rule into each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
+from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
+from infra.components.compute.security_groups import BackendAccess
+from infra.components.kubernetes.addons import ClusterAddons, ClusterAddonsArgs
+from infra.components.kubernetes.app_workload import AppWorkload, AppWorkloadArgs
+from infra.components.kubernetes.cluster import EksCluster, EksClusterArgs
+from infra.components.kubernetes.controllers import ClusterAutoscaler, ControllerArgs, LoadBalancerController
+from infra.components.kubernetes.node_group import EksNodeGroup, EksNodeGroupArgs
+from infra.components.kubernetes.security_groups import EntrySecurityGroups, EntrySecurityGroupsArgs
+from infra.components.network import Network
+from infra.config import StackConfig
+from infra.planning.compute.health_check import APP_PORT
+from infra.planning.compute.image import image_reference
+from infra.planning.compute.scaling import FleetSize
+from infra.planning.kubernetes.capacity import Resources
+from infra.planning.kubernetes.versions import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, cluster_version
+from infra.planning.kubernetes.workload import AppWorkloadSpec, settings_checksum
+from infra.planning.protection import protection_for
+from infra.planning.tags import default_tags
+
+APP_NAMESPACE = "contentry"
+APP_NAME = "api"
+
+
+@dataclass(frozen=True)
+class KubernetesTier:
+    registry: ImageRepository
+    cluster: EksCluster
+    nodes: EksNodeGroup
+    load_balancer: LoadBalancer
+    app: AppWorkload
+
+
+def build_kubernetes_tier(
+    config: StackConfig,
+    network: Network,
+    *,
+    app_secret_arn: pulumi.Input[str],
+    app_settings: pulumi.Output[str],
+    files_bucket_arn: pulumi.Input[str],
+    backends: Sequence[BackendAccess],
+    opts: pulumi.ResourceOptions,
+    extra_environment: Mapping[str, str] | None = None,
+) -> KubernetesTier:
+    name_prefix = f"{config.project}-{config.stack}"
+    guard = protection_for(config.is_production)
+    settings = config.kubernetes
+    versions = cluster_version(settings.version)
+    registry = ImageRepository(
+        "registry",
+        ImageRepositoryArgs(name_prefix=name_prefix, repository_name=f"{name_prefix}/api", guard=guard),
+        opts=opts,
+    )
+    cluster = EksCluster(
+        "cluster",
+        EksClusterArgs(
+            name_prefix=name_prefix,
+            cluster_name=name_prefix,
+            region=config.region,
+            version=settings.version,
+            subnet_ids=network.private_subnet_ids,
+            public_access_cidrs=settings.public_access_cidr_list,
+            admin_role_arn=settings.admin_role_arn,
+            log_retention_days=config.log_retention_days,
+            guard=guard,
+        ),
+        opts=opts,
+    )
+    node_addons = ClusterAddons(
+        "node-addons",
+        ClusterAddonsArgs(name_prefix, cluster.cluster_name, versions, ADDONS_BEFORE_NODES),
+        opts=opts,
+    )
+    compute = config.compute
+    nodes = EksNodeGroup(
+        "nodes",
+        EksNodeGroupArgs(
+            name_prefix=name_prefix,
+            cluster_name=cluster.cluster_name,
+            kubernetes_version=cluster.version,
+            subnet_ids=network.private_subnet_ids,
+            instance_type=compute.instance_type,
+            is_graviton=compute.is_graviton,
+            size=FleetSize(compute.min_size, compute.desired_size, compute.max_size),
+            disk_gb=compute.root_volume_gb,
+            tags=default_tags(config),
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[node_addons])),
+    )
+    system_addons = ClusterAddons(
+        "system-addons",
+        ClusterAddonsArgs(name_prefix, cluster.cluster_name, versions, ADDONS_AFTER_NODES),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[nodes])),
+    )
+    security_groups = EntrySecurityGroups(
+        "security-groups",
+        EntrySecurityGroupsArgs(
+            name_prefix=name_prefix,
+            vpc_id=network.vpc_id,
+            pod_security_group_id=cluster.security_group_id,
+            app_port=APP_PORT,
+            listener_ports=listener_ports(https=config.https_enabled),
+            backends=backends,
+        ),
+        opts=opts,
+    )
+    load_balancer = LoadBalancer(
+        "load-balancer",
+        LoadBalancerArgs(
+            name_prefix=name_prefix,
+            region=config.region,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            security_group_id=security_groups.load_balancer_security_group_id,
+            app_port=APP_PORT,
+            domain=config.domain,
+            hosted_zone_id=config.hosted_zone_id,
+            access_log_retention_days=config.log_retention_days,
+            guard=guard,
+            target_type="ip",
+        ),
+        opts=opts,
+    )
+    controllers = ControllerArgs(
+        name_prefix=name_prefix,
+        cluster_name=cluster.cluster_name,
+        region=config.region,
+        provider=cluster.provider,
+        ready=[nodes, system_addons],
+    )
+    load_balancer_controller = LoadBalancerController(
+        "load-balancer-controller",
+        controllers,
+        vpc_id=network.vpc_id,
+        target_group_arn=load_balancer.target_group_arn,
+        opts=opts,
+    )
+    ClusterAutoscaler("cluster-autoscaler", controllers, versions=versions, opts=opts)
+    spec = AppWorkloadSpec(
+        namespace=APP_NAMESPACE,
+        name=APP_NAME,
+        kubernetes_version=settings.version,
+        image=registry.repository_url.apply(lambda url: image_reference(url, compute.image_tag)),
+        release=compute.image_tag,
+        region=config.region,
+        requests=Resources(settings.pod_cpu_millicores, settings.pod_memory_mib),
+        min_replicas=settings.min_replicas,
+        max_replicas=settings.max_replicas,
+        settings_secret_name=f"{APP_NAME}-settings",
+        # A digest of secret values, safe to show: the plan and `pulumi preview` then say when pods will roll.
+        settings_checksum=pulumi.Output.unsecret(app_settings.apply(settings_checksum)),
+        service_account_name=APP_NAME,
+        extra_environment=dict(extra_environment or {}),
+    )
+    app = AppWorkload(
+        "app",
+        AppWorkloadArgs(
+            name_prefix=name_prefix,
+            spec=spec,
+            settings=app_settings,
+            cluster_name=cluster.cluster_name,
+            app_secret_arn=app_secret_arn,
+            files_bucket_arn=files_bucket_arn,
+            target_group_arn=load_balancer.target_group_arn,
+            provider=cluster.provider,
+            load_balancer_ready=[load_balancer_controller.release, load_balancer.forwarding_listener],
+        ),
+        opts=opts,
+    )
+    return KubernetesTier(registry=registry, cluster=cluster, nodes=nodes, load_balancer=load_balancer, app=app)
