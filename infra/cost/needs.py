@@ -1,7 +1,8 @@
 """What each tier must pay for whatever its plan contains today: its compute and the load balancer in front of it.
 
-A plan can lack a resource its tier needs (tier B's EKS cluster is not built yet). Pricing only what the plan
-holds would then print a total far below what the tier costs and pass any budget. So the estimator checks each
+A plan can lack a resource its tier needs (a saved plan from before tier B's EKS compute was built, or a
+program change that drops one). Pricing only what the plan holds would then print a total far below what the
+tier costs and pass any budget. So the estimator checks each
 need against the plan and reports a missing one as an unpriced baseline item: the total is then a lower bound,
 the budget cannot be checked, and the CLI, the golden files and the finance report say so alike.
 """

@@ -538,11 +538,18 @@ def render_report(root: Path, prices: PriceTable | None = None) -> str:
         "documented assumptions in `infra/cost/usage/tier-*.yaml`; a stack overrides them in `usage/<stack>.yaml`. "
         f"Amounts are exact `Decimal` sums; for display, {ROUNDING_NOTE}.",
         "",
-        "Every figure below is what `python -m infra.cli cost` prints for the command in the Totals table, except "
-        "the rows and columns labelled *modeled EKS*: tier B's plan lacks its EKS compute and load balancer, "
-        "which `cost` lists as unpriced (its total is then only a lower bound and a budget cannot be checked: "
-        "exit 4); the modeled figure is that printed total plus the modeled lines listed under tier B below.",
-        "",
+        *(
+            [
+                "Every figure below is what `python -m infra.cli cost` prints for the command in the Totals table, "
+                "except the rows and columns labelled *modeled EKS*: tier B's plan lacks its EKS compute and load "
+                "balancer, which `cost` lists as unpriced (its total is then only a lower bound and a budget cannot "
+                "be checked: exit 4); the modeled figure is that printed total plus the modeled lines listed under "
+                "tier B below.",
+                "",
+            ]
+            if any(r.modeled for r in results)
+            else ["Every figure below is what `python -m infra.cli cost` prints for the command in the Totals table.", ""]
+        ),
         "Free allowances (CloudFront's 1 TB and 10 M requests, 100 GB of internet egress a month) are per AWS "
         "account: each stack's estimate gives them all to that stack. Stacks that share an account share them, "
         "so together they pay more than the sum of their estimates.",

@@ -5,6 +5,7 @@ applies only in production. `check` and the policy pack (policy/) both run exact
 from __future__ import annotations
 
 from infra.policy import atlas, autoscaling, cloudfront, ec2, elasticache, elb, protection, s3, secrets
+from infra.policy import eks, kubernetes
 from infra.policy import security_groups as sg
 from infra.policy.model import Enforcement, Rule
 
@@ -298,6 +299,114 @@ RULES: tuple[Rule, ...] = (
         MANDATORY,
         (atlas.ACCESS_LIST,),
         check=atlas.access_list_not_open,
+    ),
+    # EKS (tier B)
+    Rule(
+        "eks-secrets-encrypted",
+        "EKS clusters envelope-encrypt Kubernetes Secrets with a KMS key.",
+        MANDATORY,
+        (eks.CLUSTER,),
+        checkov=("CKV_AWS_58",),
+        trivy=("AWS-0039",),
+        check=eks.secrets_encrypted,
+    ),
+    Rule(
+        "eks-control-plane-logging",
+        "EKS clusters send their api, audit and authenticator logs to CloudWatch Logs.",
+        MANDATORY,
+        (eks.CLUSTER,),
+        checkov=("CKV_AWS_37",),
+        trivy=("AWS-0038",),
+        check=eks.control_plane_logging,
+    ),
+    Rule(
+        "eks-endpoint-not-public",
+        "EKS API endpoints are private, with public access off or restricted to listed CIDRs (never 0.0.0.0/0).",
+        MANDATORY,
+        (eks.CLUSTER,),
+        checkov=("CKV_AWS_38", "CKV_AWS_39"),
+        trivy=("AWS-0040", "AWS-0041"),
+        check=eks.endpoint_not_open,
+    ),
+    Rule(
+        "eks-access-entries",
+        "EKS clusters grant access through access entries (authentication mode API), not the aws-auth ConfigMap.",
+        MANDATORY,
+        (eks.CLUSTER,),
+        check=eks.access_entries_only,
+    ),
+    Rule(
+        "eks-node-imdsv2-hop-limit-1",
+        "EKS node groups launch from a template that requires IMDSv2 with a hop limit of 1 (pods cannot use the "
+        "node's role).",
+        MANDATORY,
+        (eks.NODE_GROUP,),
+        checkov=("CKV_AWS_79", "CKV_AWS_341"),
+        trivy=("AWS-0130",),
+        stack_check=eks.node_metadata_locked,
+    ),
+    # Kubernetes workloads (tier B)
+    Rule(
+        "k8s-run-as-non-root",
+        "Pods' containers run as a non-root user (runAsNonRoot, a non-zero runAsUser).",
+        MANDATORY,
+        kubernetes.WORKLOAD_TYPES,
+        checkov=("CKV_K8S_23", "CKV_K8S_40"),
+        trivy=("KSV012", "KSV020"),
+        check=kubernetes.runs_as_non_root,
+    ),
+    Rule(
+        "k8s-read-only-root-filesystem",
+        "Pods' containers have a read-only root filesystem.",
+        MANDATORY,
+        kubernetes.WORKLOAD_TYPES,
+        checkov=("CKV_K8S_22",),
+        trivy=("KSV014",),
+        check=kubernetes.read_only_root_filesystem,
+    ),
+    Rule(
+        "k8s-no-privilege-escalation",
+        "Pods' containers cannot gain privileges (allowPrivilegeEscalation false, never privileged).",
+        MANDATORY,
+        kubernetes.WORKLOAD_TYPES,
+        checkov=("CKV_K8S_20", "CKV_K8S_16"),
+        trivy=("KSV001", "KSV017"),
+        check=kubernetes.no_privilege_escalation,
+    ),
+    Rule(
+        "k8s-drop-all-capabilities",
+        "Pods' containers drop all Linux capabilities (NET_BIND_SERVICE may be added back).",
+        MANDATORY,
+        kubernetes.WORKLOAD_TYPES,
+        checkov=("CKV_K8S_28", "CKV_K8S_37"),
+        trivy=("KSV003", "KSV022"),
+        check=kubernetes.drops_all_capabilities,
+    ),
+    Rule(
+        "k8s-seccomp-runtime-default",
+        "Pods run with the RuntimeDefault (or a Localhost) seccomp profile.",
+        MANDATORY,
+        kubernetes.WORKLOAD_TYPES,
+        checkov=("CKV_K8S_31",),
+        trivy=("KSV030",),
+        check=kubernetes.seccomp_runtime_default,
+    ),
+    Rule(
+        "k8s-resource-limits",
+        "Pods' containers request and are limited in CPU and memory.",
+        MANDATORY,
+        kubernetes.WORKLOAD_TYPES,
+        checkov=("CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13"),
+        trivy=("KSV011", "KSV015", "KSV016", "KSV018"),
+        check=kubernetes.resources_bounded,
+    ),
+    Rule(
+        "k8s-probes",
+        "Pods' containers have liveness and readiness probes.",
+        MANDATORY,
+        kubernetes.WORKLOAD_TYPES,
+        checkov=("CKV_K8S_8", "CKV_K8S_9"),
+        check=kubernetes.probed,
     ),
     # State and secrets
     Rule(

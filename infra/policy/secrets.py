@@ -21,6 +21,7 @@ SECRET_INPUTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "aws:rds/instance:Instance": (("password",),),
     "aws:ssm/parameter:Parameter": (("value",),),
     "kubernetes:core/v1:Secret": (("data",), ("stringData",)),
+    "pulumi:providers:kubernetes": (("kubeconfig",),),
     "pulumi:providers:aws": (("secretKey",), ("token",)),
     "pulumi:providers:mongodbatlas": (("privateKey",),),
 }
