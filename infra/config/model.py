@@ -399,10 +399,11 @@ class KubernetesSettings(BaseModel):
             try:
                 network = IPv4Network(item)
             except ValueError:
-                raise ValueError(f"'{item}' is not an IPv4 CIDR with its host bits zero (for example 203.0.113.0/24)") from None
-            if network.is_private:
+                raise ValueError(f"'{item}' is not an IPv4 CIDR with its host bits zero (for example 81.2.69.160/27)") from None
+            if network.prefixlen and not network.is_global:
                 raise ValueError(
-                    f"{network} is a private range: the private endpoint already serves the VPC; list public addresses"
+                    f"{network} is not a public range (private, shared or reserved): the private endpoint already"
+                    " serves the VPC; list public addresses"
                 )
             networks.append(str(network))
         return ",".join(networks)

@@ -359,6 +359,7 @@ def test_the_app_log_group_is_retained_and_kept_in_production(ec2_plan: Plan) ->
 def test_tier_b_gets_no_ec2_fleet(stack_id: str) -> None:
     plan = stack_plan(stack_id)
     assert not plan.of_type(AUTO_SCALING_GROUP)
-    assert not plan.of_type(LAUNCH_TEMPLATE)
+    # Its only launch template is the EKS node group's (tests/infra/kubernetes).
+    assert [t["name"] for t in plan.of_type(LAUNCH_TEMPLATE)] == ["nodes-template"]
     assert not plan.of_type(ROLLOUT)
     assert "autoScalingGroupName" not in plan.outputs

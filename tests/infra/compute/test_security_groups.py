@@ -67,10 +67,13 @@ def test_only_the_load_balancer_group_is_open_to_the_internet(any_plan: Plan) ->
 
 
 @pytest.mark.parametrize("stack_id", EKS_STACKS)
-def test_tier_b_has_no_ec2_web_groups_yet(stack_id: str) -> None:
+def test_tier_b_has_a_load_balancer_group_and_no_app_instance_group(stack_id: str) -> None:
+    """Tier B's pods carry the EKS cluster security group; its entry rules are tests/infra/kubernetes's."""
     plan = stack_plan(stack_id)
-    assert not [r for r in plan.of_type(INGRESS_RULE) if open_to_the_internet(r)]
-    assert {g["name"] for g in plan.of_type(SECURITY_GROUP)} & {ALB_SG, APP_SG} == set()
+    assert {r["inputs"]["securityGroupId"] for r in plan.of_type(INGRESS_RULE) if open_to_the_internet(r)} == {
+        f"{ALB_SG}-id"
+    }
+    assert APP_SG not in {g["name"] for g in plan.of_type(SECURITY_GROUP)}
 
 
 def test_no_rule_opens_ssh(any_plan: Plan) -> None:
