@@ -377,3 +377,33 @@ def test_the_pack_entry_point_serves_the_registry(monkeypatch: pytest.MonkeyPatc
     assert served["name"] == pack.PACK_NAME
     assert [p.name for p in served["policies"]] == [rule.id for rule in RULES]
     assert json.dumps(served["name"])
+
+
+# Tier B rules in the pack
+
+
+def test_the_pod_security_rules_run_in_the_pack_on_a_deployment() -> None:
+    deployment = plan_resource("prod-tier-B", "app-deployment")
+    policy = policy_named("k8s-read-only-root-filesystem")
+    assert validate(policy, resource_args(deployment)) == []
+    deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = False
+    ((message, urn),) = validate(policy, resource_args(deployment))
+    assert "app-deployment: container api can write its root filesystem" in message
+    assert urn is None
+
+
+def test_the_node_group_rule_runs_in_the_pack_through_the_launch_templates_dependency() -> None:
+    resources = stack_resources("prod-tier-B", {"nodes-group", "nodes-template"})
+    (group,) = (r for r in resources if r.name == "nodes-group")
+    (template,) = (r for r in resources if r.name == "nodes-template")
+    # The engine records the dependency of the `launchTemplate` input (its `id` comes from the template).
+    group.property_dependencies = {"launchTemplate": [template]}
+    policy = policy_named("eks-node-imdsv2-hop-limit-1")
+    assert validate(policy, StackValidationArgs(resources)) == []
+    inputs = plan_resource("prod-tier-B", "nodes-template")["inputs"]
+    inputs["metadataOptions"]["httpPutResponseHopLimit"] = 2
+    template.props = sdk_props(inputs)
+    ((message, urn),) = validate(policy, StackValidationArgs(resources))
+    assert "nodes-group's launch template nodes-template lets pods reach the node's credentials" in message
+    assert urn is not None
+    assert urn.endswith("::nodes-group")

@@ -422,6 +422,145 @@ CASES = [
         "database-access-vpc",
         "every address on the internet",
     ),
+    # EKS (tier B)
+    Case(
+        "eks-secrets-encrypted",
+        "prod-tier-B",
+        (drop_input("cluster-eks", ("encryptionConfig",)),),
+        "cluster-eks",
+        "does not envelope-encrypt",
+    ),
+    Case(
+        "eks-control-plane-logging",
+        "prod-tier-B",
+        (set_input("cluster-eks", ("enabledClusterLogTypes",), ["api", "authenticator"]),),
+        "cluster-eks",
+        "does not log audit",
+    ),
+    Case(
+        "eks-endpoint-not-public",
+        "prod-tier-B",
+        (set_input("cluster-eks", ("vpcConfig", "endpointPublicAccess"), True),),
+        "cluster-eks",
+        "whole internet",
+    ),
+    Case(
+        "eks-endpoint-not-public",
+        "dev-tier-B",
+        (
+            set_input("cluster-eks", ("vpcConfig", "endpointPublicAccess"), True),
+            set_input("cluster-eks", ("vpcConfig", "publicAccessCidrs"), ["81.2.69.160/27", "0.0.0.0/0"]),
+        ),
+        "cluster-eks",
+        "from 0.0.0.0/0",
+        label="0.0.0.0/0 listed",
+    ),
+    Case(
+        "eks-access-entries",
+        "prod-tier-B",
+        (set_input("cluster-eks", ("accessConfig", "authenticationMode"), "API_AND_CONFIG_MAP"),),
+        "cluster-eks",
+        "aws-auth ConfigMap",
+    ),
+    Case(
+        "eks-node-imdsv2-hop-limit-1",
+        "prod-tier-B",
+        (set_input("nodes-template", ("metadataOptions", "httpPutResponseHopLimit"), 2),),
+        "nodes-group",
+        "hop limit 2",
+    ),
+    Case(
+        "eks-node-imdsv2-hop-limit-1",
+        "dev-tier-B",
+        (drop_input("nodes-group", ("launchTemplate",)),),
+        "nodes-group",
+        "no launch template",
+        label="no launch template",
+    ),
+    # Kubernetes workloads (tier B)
+    Case(
+        "k8s-run-as-non-root",
+        "prod-tier-B",
+        (
+            set_input("app-deployment", ("spec", "template", "spec", "containers", 0, "securityContext", "runAsUser"), 0),
+        ),
+        "app-deployment",
+        "may run as root",
+    ),
+    Case(
+        "k8s-run-as-non-root",
+        "dev-tier-B",
+        (
+            drop_input("app-deployment", ("spec", "template", "spec", "containers", 0, "securityContext", "runAsNonRoot")),
+            drop_input("app-deployment", ("spec", "template", "spec", "securityContext", "runAsNonRoot")),
+        ),
+        "app-deployment",
+        "may run as root",
+        label="runAsNonRoot unset",
+    ),
+    Case(
+        "k8s-read-only-root-filesystem",
+        "prod-tier-B",
+        (
+            set_input(
+                "app-deployment",
+                ("spec", "template", "spec", "containers", 0, "securityContext", "readOnlyRootFilesystem"),
+                False,
+            ),
+        ),
+        "app-deployment",
+        "can write its root filesystem",
+    ),
+    Case(
+        "k8s-no-privilege-escalation",
+        "prod-tier-B",
+        (
+            set_input(
+                "app-deployment",
+                ("spec", "template", "spec", "containers", 0, "securityContext", "allowPrivilegeEscalation"),
+                True,
+            ),
+        ),
+        "app-deployment",
+        "may gain privileges",
+    ),
+    Case(
+        "k8s-drop-all-capabilities",
+        "prod-tier-B",
+        (
+            set_input(
+                "app-deployment",
+                ("spec", "template", "spec", "containers", 0, "securityContext", "capabilities"),
+                {"drop": ["ALL"], "add": ["NET_ADMIN"]},
+            ),
+        ),
+        "app-deployment",
+        "NET_ADMIN",
+    ),
+    Case(
+        "k8s-seccomp-runtime-default",
+        "prod-tier-B",
+        (
+            drop_input("app-deployment", ("spec", "template", "spec", "securityContext", "seccompProfile")),
+            drop_input("app-deployment", ("spec", "template", "spec", "containers", 0, "securityContext", "seccompProfile")),
+        ),
+        "app-deployment",
+        "without a seccomp profile",
+    ),
+    Case(
+        "k8s-resource-limits",
+        "prod-tier-B",
+        (drop_input("app-deployment", ("spec", "template", "spec", "containers", 0, "resources", "limits")),),
+        "app-deployment",
+        "limits.cpu",
+    ),
+    Case(
+        "k8s-probes",
+        "prod-tier-B",
+        (drop_input("app-deployment", ("spec", "template", "spec", "containers", 0, "readinessProbe")),),
+        "app-deployment",
+        "no readinessProbe",
+    ),
     # State and secrets
     Case(
         "stateful-protected", "prod", (set_option("files-uploads", "protect", False),), "files-uploads", "not protected"

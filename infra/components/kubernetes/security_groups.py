@@ -41,7 +41,7 @@ class EntrySecurityGroups(pulumi.ComponentResource):
         alb = aws.ec2.SecurityGroup(
             child_name(name, "alb"),
             vpc_id=args.vpc_id,
-            description="Load balancer: HTTP(S) from the internet, to the app pods' port only",
+            description="Load balancer: HTTP(S) from the internet, to the app pods port only",
             tags=name_tag(args.name_prefix, "alb"),
             opts=child,
         )
@@ -66,7 +66,7 @@ class EntrySecurityGroups(pulumi.ComponentResource):
             ip_protocol="tcp",
             from_port=args.app_port,
             to_port=args.app_port,
-            description="Forward requests and health checks to the app pods' port",
+            description="Forward requests and health checks to the app pods port",
             tags=name_tag(args.name_prefix, "alb-out-pods"),
             opts=child,
         )
