@@ -399,7 +399,9 @@ class KubernetesSettings(BaseModel):
             try:
                 network = IPv4Network(item)
             except ValueError:
-                raise ValueError(f"'{item}' is not an IPv4 CIDR with its host bits zero (for example 81.2.69.160/27)") from None
+                raise ValueError(
+                    f"'{item}' is not an IPv4 CIDR with its host bits zero (for example 81.2.69.160/27)"
+                ) from None
             if network.prefixlen and not network.is_global:
                 raise ValueError(
                     f"{network} is not a public range (private, shared or reserved): the private endpoint already"

@@ -101,7 +101,8 @@ def _kubernetes_problems(config: StackConfig) -> list[ConfigProblem]:
         problems.append(
             ConfigProblem(
                 _key("podMinReplicas"),
-                f"min {settings.min_replicas}, max {settings.max_replicas}: podMinReplicas <= podMaxReplicas is required",
+                f"min {settings.min_replicas}, max {settings.max_replicas}: podMinReplicas <= podMaxReplicas is"
+                " required",
             )
         )
     problems.extend(_node_capacity_problems(config))

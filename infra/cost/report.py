@@ -548,7 +548,10 @@ def render_report(root: Path, prices: PriceTable | None = None) -> str:
                 "",
             ]
             if any(r.modeled for r in results)
-            else ["Every figure below is what `python -m infra.cli cost` prints for the command in the Totals table.", ""]
+            else [
+                "Every figure below is what `python -m infra.cli cost` prints for the command in the Totals table.",
+                "",
+            ]
         ),
         "Free allowances (CloudFront's 1 TB and 10 M requests, 100 GB of internet egress a month) are per AWS "
         "account: each stack's estimate gives them all to that stack. Stacks that share an account share them, "

@@ -275,7 +275,9 @@ def _eks_cluster(name: str, inputs: dict[str, Any], region: str) -> dict[str, An
         "vpcConfig": vpc,
         "platformVersion": "eks.1",
         "status": "ACTIVE",
-        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{_short_hash(cluster, 32).upper()}"}]}],
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{_short_hash(cluster, 32).upper()}"}]}
+        ],
     }
 
 

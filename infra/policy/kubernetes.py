@@ -88,8 +88,9 @@ def drops_all_capabilities(resource: Resource) -> Iterator[str]:
         dropped = items(container, "securityContext", "capabilities", "drop")
         added = set(items(container, "securityContext", "capabilities", "add")) - ALLOWED_ADDED_CAPABILITIES
         if "ALL" not in dropped or added:
+            kept = ", ".join(sorted(added)) or "not all dropped"
             yield (
-                f"{resource.name}: container {name} keeps Linux capabilities ({', '.join(sorted(added)) or 'not all dropped'}):"
+                f"{resource.name}: container {name} keeps Linux capabilities ({kept}):"
                 " set securityContext capabilities drop ['ALL'] (add back NET_BIND_SERVICE at most)"
             )
 

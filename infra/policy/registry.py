@@ -4,8 +4,7 @@ applies only in production. `check` and the policy pack (policy/) both run exact
 
 from __future__ import annotations
 
-from infra.policy import atlas, autoscaling, cloudfront, ec2, elasticache, elb, protection, s3, secrets
-from infra.policy import eks, kubernetes
+from infra.policy import atlas, autoscaling, cloudfront, ec2, eks, elasticache, elb, kubernetes, protection, s3, secrets
 from infra.policy import security_groups as sg
 from infra.policy.model import Enforcement, Rule
 

@@ -386,7 +386,9 @@ def test_the_pod_security_rules_run_in_the_pack_on_a_deployment() -> None:
     deployment = plan_resource("prod-tier-B", "app-deployment")
     policy = policy_named("k8s-read-only-root-filesystem")
     assert validate(policy, resource_args(deployment)) == []
-    deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = False
+    deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = (
+        False
+    )
     ((message, urn),) = validate(policy, resource_args(deployment))
     assert "app-deployment: container api can write its root filesystem" in message
     assert urn is None

@@ -482,7 +482,9 @@ CASES = [
         "k8s-run-as-non-root",
         "prod-tier-B",
         (
-            set_input("app-deployment", ("spec", "template", "spec", "containers", 0, "securityContext", "runAsUser"), 0),
+            set_input(
+                "app-deployment", ("spec", "template", "spec", "containers", 0, "securityContext", "runAsUser"), 0
+            ),
         ),
         "app-deployment",
         "may run as root",
@@ -491,7 +493,9 @@ CASES = [
         "k8s-run-as-non-root",
         "dev-tier-B",
         (
-            drop_input("app-deployment", ("spec", "template", "spec", "containers", 0, "securityContext", "runAsNonRoot")),
+            drop_input(
+                "app-deployment", ("spec", "template", "spec", "containers", 0, "securityContext", "runAsNonRoot")
+            ),
             drop_input("app-deployment", ("spec", "template", "spec", "securityContext", "runAsNonRoot")),
         ),
         "app-deployment",
@@ -542,7 +546,9 @@ CASES = [
         "prod-tier-B",
         (
             drop_input("app-deployment", ("spec", "template", "spec", "securityContext", "seccompProfile")),
-            drop_input("app-deployment", ("spec", "template", "spec", "containers", 0, "securityContext", "seccompProfile")),
+            drop_input(
+                "app-deployment", ("spec", "template", "spec", "containers", 0, "securityContext", "seccompProfile")
+            ),
         ),
         "app-deployment",
         "without a seccomp profile",

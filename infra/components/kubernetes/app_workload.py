@@ -52,7 +52,9 @@ class AppWorkload(pulumi.ComponentResource):
             return pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(resources))
 
         manifest = workload.namespace(spec)
-        namespace = kubernetes.core.v1.Namespace(child_name(name, "namespace"), metadata=manifest["metadata"], opts=on_cluster)
+        namespace = kubernetes.core.v1.Namespace(
+            child_name(name, "namespace"), metadata=manifest["metadata"], opts=on_cluster
+        )
         identity = pod_identity(
             self,
             name,
@@ -105,11 +107,17 @@ class AppWorkload(pulumi.ComponentResource):
         )
         manifest = workload.horizontal_pod_autoscaler(spec)
         kubernetes.autoscaling.v2.HorizontalPodAutoscaler(
-            child_name(name, "autoscaler"), metadata=manifest["metadata"], spec=manifest["spec"], opts=after(self.deployment)
+            child_name(name, "autoscaler"),
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=after(self.deployment),
         )
         manifest = workload.pod_disruption_budget(spec)
         kubernetes.policy.v1.PodDisruptionBudget(
-            child_name(name, "disruption-budget"), metadata=manifest["metadata"], spec=manifest["spec"], opts=after(namespace)
+            child_name(name, "disruption-budget"),
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=after(namespace),
         )
         self.namespace = namespace.metadata.apply(lambda meta: meta.name or spec.namespace)
         self.register_outputs({"namespace": self.namespace})

@@ -62,7 +62,9 @@ class EksCluster(pulumi.ComponentResource):
         super().__init__("contentry:kubernetes:EksCluster", name, None, opts)
         self._name = name
         child = pulumi.ResourceOptions(parent=self)
-        kept = pulumi.ResourceOptions(parent=self, protect=args.guard.protect, retain_on_delete=args.guard.retain_on_delete)
+        kept = pulumi.ResourceOptions(
+            parent=self, protect=args.guard.protect, retain_on_delete=args.guard.retain_on_delete
+        )
 
         role = aws.iam.Role(
             child_name(name, "role"),
@@ -146,7 +148,10 @@ class EksCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.eks.name, self.eks.endpoint, self.eks.certificate_authority.data).apply(
                 lambda values: kubeconfig(
-                    cluster_name=values[0], endpoint=values[1], certificate_authority=values[2] or "", region=args.region
+                    cluster_name=values[0],
+                    endpoint=values[1],
+                    certificate_authority=values[2] or "",
+                    region=args.region,
                 )
             )
         )

@@ -33,9 +33,7 @@ class EntrySecurityGroupsArgs:
 class EntrySecurityGroups(pulumi.ComponentResource):
     load_balancer_security_group_id: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: EntrySecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: EntrySecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:kubernetes:EntrySecurityGroups", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         alb = aws.ec2.SecurityGroup(

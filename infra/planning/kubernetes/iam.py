@@ -123,7 +123,12 @@ def load_balancer_controller_policy(target_group_arn: str) -> str:
 def cluster_autoscaler_policy(cluster_name: str) -> str:
     return _document(
         [
-            {"Sid": "DiscoverNodeGroups", "Effect": "Allow", "Action": list(CLUSTER_AUTOSCALER_DESCRIBE), "Resource": "*"},
+            {
+                "Sid": "DiscoverNodeGroups",
+                "Effect": "Allow",
+                "Action": list(CLUSTER_AUTOSCALER_DESCRIBE),
+                "Resource": "*",
+            },
             {
                 "Sid": "ScaleOnlyThisClustersNodeGroups",
                 "Effect": "Allow",

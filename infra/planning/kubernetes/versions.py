@@ -73,7 +73,9 @@ def cluster_version(version: str) -> ClusterVersion:
     found = KUBERNETES_VERSIONS.get(version)
     if found is None:
         allowed = ", ".join(KUBERNETES_VERSIONS)
-        raise ValueError(f"'{version}' is not a Kubernetes version this program runs in EKS standard support; allowed: {allowed}")
+        raise ValueError(
+            f"'{version}' is not a Kubernetes version this program runs in EKS standard support; allowed: {allowed}"
+        )
     return found
 
 
@@ -98,5 +100,6 @@ CLUSTER_AUTOSCALER_CHART: Final = HelmChart(
     version="9.59.0",
     repository="https://kubernetes.github.io/autoscaler",
     app_version="1.35.0",
-    source="kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0, cluster-autoscaler/charts/cluster-autoscaler/Chart.yaml",
+    source="kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0, "
+    "cluster-autoscaler/charts/cluster-autoscaler/Chart.yaml",
 )

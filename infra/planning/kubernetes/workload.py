@@ -74,7 +74,9 @@ class AppWorkloadSpec:
             if not _ENV_NAME.match(name):
                 raise ValueError(f"'{name}' is not an environment variable name (A-Z, 0-9, _)")
             if name in reserved:
-                raise ValueError(f"'{name}' is set by the program or the app's secret; extra_environment cannot change it")
+                raise ValueError(
+                    f"'{name}' is set by the program or the app's secret; extra_environment cannot change it"
+                )
 
     @property
     def labels(self) -> dict[str, str]:

@@ -55,8 +55,4 @@ def policy_document(plan: Plan, name: str) -> dict[str, Any]:
 
 def kubernetes_objects(plan: Plan) -> list[dict[str, Any]]:
     """Every Kubernetes object of the plan as a manifest (Helm releases are not objects; providers neither)."""
-    return [
-        r
-        for r in plan.resources
-        if r["type"].startswith("kubernetes:") and r["type"] != RELEASE and r["custom"]
-    ]
+    return [r for r in plan.resources if r["type"].startswith("kubernetes:") and r["type"] != RELEASE and r["custom"]]

@@ -41,9 +41,11 @@ def test_the_cluster_runs_a_pinned_version_in_standard_support_and_never_extende
 
 
 def test_secrets_are_envelope_encrypted_with_a_rotated_customer_key(plan: Plan) -> None:
-    (config,) = cluster(plan)["encryptionConfig"] if isinstance(cluster(plan)["encryptionConfig"], list) else [
+    (config,) = (
         cluster(plan)["encryptionConfig"]
-    ]
+        if isinstance(cluster(plan)["encryptionConfig"], list)
+        else [cluster(plan)["encryptionConfig"]]
+    )
     assert config["resources"] == ["secrets"]
     key = named(plan, "cluster-secrets-key")
     assert key["inputs"]["enableKeyRotation"] is True
@@ -69,7 +71,11 @@ def test_the_api_endpoint_is_private_by_default(plan: Plan) -> None:
     assert vpc["endpointPrivateAccess"] is True
     assert vpc["endpointPublicAccess"] is False
     assert "publicAccessCidrs" not in vpc
-    private = sorted(f"{s['name']}-id" for s in plan.of_type("aws:ec2/subnet:Subnet") if s["inputs"]["tags"]["SubnetTier"] == "private")
+    private = sorted(
+        f"{s['name']}-id"
+        for s in plan.of_type("aws:ec2/subnet:Subnet")
+        if s["inputs"]["tags"]["SubnetTier"] == "private"
+    )
     assert sorted(vpc["subnetIds"]) == private
 
 
@@ -165,5 +171,9 @@ def test_nodes_require_imdsv2_with_hop_limit_1_and_encrypted_gp3_disks(plan: Pla
 
 
 def test_the_node_role_has_only_the_node_policies(plan: Plan) -> None:
-    attached = {r["inputs"]["policyArn"].rsplit("/", 1)[1] for r in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if r["inputs"]["role"] == "nodes-role-id"}
+    attached = {
+        r["inputs"]["policyArn"].rsplit("/", 1)[1]
+        for r in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r["inputs"]["role"] == "nodes-role-id"
+    }
     assert attached == {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"}

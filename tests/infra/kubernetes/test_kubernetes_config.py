@@ -51,7 +51,10 @@ def test_every_bad_key_is_reported_at_once_with_what_is_allowed() -> None:
         }
     )
     assert "allowed: 1.35" in found["contentry:kubernetesVersion"]
-    assert "is not an IPv4 CIDR" in found["contentry:clusterPublicAccessCidrs"] or "not a public range" in found["contentry:clusterPublicAccessCidrs"]
+    assert (
+        "is not an IPv4 CIDR" in found["contentry:clusterPublicAccessCidrs"]
+        or "not a public range" in found["contentry:clusterPublicAccessCidrs"]
+    )
     assert "is not an IAM role ARN" in found["contentry:clusterAdminRoleArn"]
     assert "contentry:podMinReplicas" in found
     assert found["contentry:podMemoryRequestMib"] == "must be a whole number"
@@ -73,10 +76,19 @@ def test_the_hpa_maximum_must_fit_the_nodes_maximum_naming_both_keys() -> None:
     found = problems({**VALID_B, "contentry:podMaxReplicas": "36"})
     message = found["contentry:podMaxReplicas"]
     assert "computeMaxSize 12 x m7g.xlarge" in message
-    assert "podMaxReplicas" in message and "hold 3 a node and 35 in all" in message
+    assert "podMaxReplicas" in message
+    assert "hold 3 a node and 35 in all" in message
     # More nodes make it fit; so do smaller pods.
-    resolve(RawConfig("contentry", "dev", {**VALID_B, "contentry:podMaxReplicas": "36", "contentry:computeMaxSize": "13"}))
-    resolve(RawConfig("contentry", "dev", {**VALID_B, "contentry:podMaxReplicas": "36", "contentry:podCpuRequestMillicores": "900"}))
+    resolve(
+        RawConfig("contentry", "dev", {**VALID_B, "contentry:podMaxReplicas": "36", "contentry:computeMaxSize": "13"})
+    )
+    resolve(
+        RawConfig(
+            "contentry",
+            "dev",
+            {**VALID_B, "contentry:podMaxReplicas": "36", "contentry:podCpuRequestMillicores": "900"},
+        )
+    )
 
 
 def test_a_pod_larger_than_a_node_is_refused() -> None:
@@ -98,7 +110,12 @@ def test_min_replicas_above_max_and_below_the_zones_in_production() -> None:
 
 @pytest.mark.parametrize("tier", ["A", "C"])
 def test_tier_b_keys_are_refused_on_the_ec2_tiers(tier: str) -> None:
-    values = {**VALID_B, "contentry:tier": tier, "contentry:podMaxReplicas": "20", "contentry:kubernetesVersion": "1.35"}
+    values = {
+        **VALID_B,
+        "contentry:tier": tier,
+        "contentry:podMaxReplicas": "20",
+        "contentry:kubernetesVersion": "1.35",
+    }
     found = problems(values)
     assert set(found) == {"contentry:podMaxReplicas"}, "the default value is harmless; a changed one is refused"
     assert f"tier {tier} runs on EC2 and would ignore it" in found["contentry:podMaxReplicas"]

@@ -35,7 +35,7 @@ def test_every_listed_version_is_in_standard_support_when_checked_and_pins_every
         assert pins.cluster_autoscaler_image_tag.startswith(f"v{version}."), "the autoscaler's minor is Kubernetes'"
     assert versions.DEFAULT_KUBERNETES_VERSION in versions.KUBERNETES_VERSIONS
     assert set(versions.ADDONS_BEFORE_NODES) | set(versions.ADDONS_AFTER_NODES) == set(versions.ADDONS)
-    with pytest.raises(ValueError, match="allowed: 1.35"):
+    with pytest.raises(ValueError, match=r"allowed: 1\.35"):
         versions.cluster_version("1.34")
 
 
@@ -112,7 +112,9 @@ def test_pod_roles_trust_only_pod_identity() -> None:
 
 
 def test_the_kubeconfig_fetches_a_token_with_the_aws_cli_and_holds_no_credential() -> None:
-    document = json.loads(kubeconfig(cluster_name="c", endpoint="https://x", certificate_authority="Q0E=", region="eu-west-1"))
+    document = json.loads(
+        kubeconfig(cluster_name="c", endpoint="https://x", certificate_authority="Q0E=", region="eu-west-1")
+    )
     user = document["users"][0]["user"]
     assert set(user) == {"exec"}
     assert user["exec"]["command"] == "aws"
@@ -142,7 +144,9 @@ def spec(**changes: object) -> AppWorkloadSpec:
 def test_extra_environment_is_one_line_away_and_cannot_override_the_program_or_the_secret() -> None:
     from infra.planning.kubernetes.workload import deployment
 
-    env = deployment(spec(extra_environment={"MONGO_MAX_POOL_SIZE": "40"}))["spec"]["template"]["spec"]["containers"][0]["env"]
+    env = deployment(spec(extra_environment={"MONGO_MAX_POOL_SIZE": "40"}))["spec"]["template"]["spec"]["containers"][
+        0
+    ]["env"]
     assert {"name": "MONGO_MAX_POOL_SIZE", "value": "40"} in env
     for name in ("APP_ENV", "MONGO_URL", "CDN_DOMAIN"):
         with pytest.raises(ValueError, match="extra_environment cannot change it"):

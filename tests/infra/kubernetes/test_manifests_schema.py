@@ -37,7 +37,11 @@ def strict_crd_schema(version: str) -> dict[str, Any]:
 
     def strict(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "object" and "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+            if (
+                node.get("type") == "object"
+                and "properties" in node
+                and not node.get("x-kubernetes-preserve-unknown-fields")
+            ):
                 node.setdefault("additionalProperties", False)
             for value in node.values():
                 strict(value)

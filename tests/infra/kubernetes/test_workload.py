@@ -20,7 +20,6 @@ from tests.infra.kubernetes.k8s_support import (
     named,
     pod_template,
     policy_document,
-    urn_of,
 )
 from tests.infra.plans import REPO_ROOT
 
@@ -49,7 +48,13 @@ def test_the_app_identity_reads_only_its_secret_and_uses_only_the_files_bucket(p
     assert resources == {secret_arn, bucket, f"{bucket}/*"}
     assert "files-uploads" in bucket
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert actions == {"secretsmanager:GetSecretValue", "s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    assert actions == {
+        "secretsmanager:GetSecretValue",
+        "s3:ListBucket",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+    }
     trust = policy_document_of_role(plan, "app-role")
     assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
 
@@ -75,7 +80,8 @@ def test_the_settings_secret_is_a_pulumi_secret_and_feeds_the_container(plan: Pl
 def test_the_deployment_runs_the_stacks_image_under_the_images_own_gunicorn(plan: Plan) -> None:
     container = app_container(plan)
     assert container["image"] == f"{plan.outputs['imageRepositoryUrl']}:1.0.0"
-    assert "command" not in container and "args" not in container
+    assert "command" not in container
+    assert "args" not in container
     assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
 
 
@@ -85,9 +91,13 @@ def test_probes_use_the_health_endpoints_with_room_for_a_busy_pod(plan: Plan) ->
     assert container["livenessProbe"]["httpGet"]["path"] == "/api/health/live"
     assert container["readinessProbe"]["httpGet"]["path"] == "/api/health/ready"
     readiness, liveness = container["readinessProbe"], container["livenessProbe"]
-    assert readiness["timeoutSeconds"] >= 5 and readiness["failureThreshold"] >= 3
+    assert readiness["timeoutSeconds"] >= 5
+    assert readiness["failureThreshold"] >= 3
     assert readiness["periodSeconds"] * readiness["failureThreshold"] >= 30
-    assert liveness["periodSeconds"] * liveness["failureThreshold"] > readiness["periodSeconds"] * readiness["failureThreshold"]
+    assert (
+        liveness["periodSeconds"] * liveness["failureThreshold"]
+        > readiness["periodSeconds"] * readiness["failureThreshold"]
+    )
     startup = container["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
 
@@ -116,7 +126,8 @@ def test_no_pod_can_run_as_root_or_write_its_root_filesystem(plan: Plan) -> None
     assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert spec["automountServiceAccountToken"] is False
     context = app_container(plan)["securityContext"]
-    assert context["runAsNonRoot"] is True and context["runAsUser"] != 0
+    assert context["runAsNonRoot"] is True
+    assert context["runAsUser"] != 0
     assert context["readOnlyRootFilesystem"] is True
     assert context["allowPrivilegeEscalation"] is False
     assert context["capabilities"] == {"drop": ["ALL"]}
@@ -199,11 +210,16 @@ def test_a_changed_secret_changes_the_pod_template_and_nothing_leaks() -> None:
     checksum = SETTINGS_CHECKSUM_ANNOTATION
     a = template_of(first)["metadata"]["annotations"][checksum]
     b = template_of(second)["metadata"]["annotations"][checksum]
-    assert re.fullmatch(r"[0-9a-f]{64}", a) and re.fullmatch(r"[0-9a-f]{64}", b)
+    assert re.fullmatch(r"[0-9a-f]{64}", a)
+    assert re.fullmatch(r"[0-9a-f]{64}", b)
     assert a != b, "a changed secret must roll the pods"
-    assert template_of(first)["metadata"]["annotations"] == template_of(eks_plan("dev-tier-B", one))["metadata"]["annotations"]
+    assert (
+        template_of(first)["metadata"]["annotations"]
+        == template_of(eks_plan("dev-tier-B", one))["metadata"]["annotations"]
+    )
     for plan in (first, second):
-        assert "first-password" not in plan.to_json() and "second-password" not in plan.to_json()
+        assert "first-password" not in plan.to_json()
+        assert "second-password" not in plan.to_json()
 
 
 def test_the_stack_exports_what_operators_need(plan: Plan) -> None:
