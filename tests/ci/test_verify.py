@@ -389,3 +389,14 @@ def test_cli_bad_input_exits_2(
     assert "have no `region`" in capsys.readouterr().err
     assert run(["verify", "--stack", STACK, "--outputs", str(bad), "--ca-bundle", str(tmp_path / "none.pem")]) == 2
     assert "--ca-bundle" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_outputs_ci_reads_are_the_ones_the_program_exports(stack: str) -> None:
+    """verify's outputs, and appImageTag (the image previews and drift checks run with), in tiers A and C."""
+    from tests.infra.plans import plan_of
+
+    plan = plan_of(stack)
+    expected = {"url", "environment", "albDnsName", "targetGroupName", "autoScalingGroupName", "region", "appImageTag"}
+    assert expected <= set(plan.outputs)
+    assert plan.outputs["appImageTag"] == plan.config["compute"]["appImageTag"]
