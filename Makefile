@@ -8,7 +8,7 @@ STACK ?= dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 REQUIREMENTS := requirements.txt app/requirements.txt app/requirements-test.txt bench/requirements.txt pyproject.toml
 
-.PHONY: setup system-deps plan check lint test check-generated clean cost-docs
+.PHONY: setup system-deps plan check lint workflows test check-generated clean cost-docs
 
 setup: $(VENV)/.installed
 
@@ -35,6 +35,14 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
+
+# The GitHub workflows and Dependabot config, validated offline: GitHub's schemas (check-jsonschema's vendored
+# copies) and zizmor's audits at its default persona, zero findings. No token, no network (tokens are unset so
+# zizmor never goes online).
+workflows: setup
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	env -u GH_TOKEN -u GITHUB_TOKEN -u ZIZMOR_GITHUB_TOKEN $(VENV)/bin/zizmor --offline --no-progress .github
 
 test: setup system-deps
 	$(VENV)/bin/pytest

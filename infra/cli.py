@@ -5,6 +5,8 @@ cost   price a stack's plan (or a saved plan) from the offline price table; diff
        (exit 3 over budget, 4 when a budget is set but a baseline item is unpriced, 2 on bad input)
 check  run the project's policy rules (infra/policy, also the Pulumi policy pack in policy/) over a stack's plan
        (exit 1 on a mandatory violation, 2 on bad input)
+ci     what the CI workflows run: stack discovery, every plan, the pull request's cost comment, the image gate
+verify check a deployed stack (needs AWS credentials): /api/health, targets, capacity, alarms (exit 1 on a failure)
 """
 
 from __future__ import annotations
@@ -70,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("table", "json"), default="table")
     check.add_argument("--list-rules", action="store_true", help="print the rules (ids, levels, Checkov/Trivy ids)")
     check.add_argument("--project-dir", type=Path, help="folder with Pulumi.yaml (default: found upwards)")
+
+    from infra.ci.commands import add_ci_commands
+    from infra.verify.command import add_verify_command
+
+    add_ci_commands(commands)
+    add_verify_command(commands)
     return parser
 
 
@@ -204,6 +212,7 @@ def _close_engine_event_loops() -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """The CLI, callable in-process (tests): returns the exit code."""
+    from infra.ci.image_scan import ImageScanError
     from infra.cost.price_table import PriceTableError
     from infra.cost.usage import UsageFileError
     from infra.plan.engine import config_error_or_none
@@ -217,8 +226,16 @@ def run(argv: list[str] | None = None) -> int:
             return _cost(args, out, err)
         if args.command == "check":
             return _check(args, out)
+        if args.command == "ci":
+            from infra.ci.commands import run_ci
+
+            return run_ci(args, out, err)
+        if args.command == "verify":
+            from infra.verify.command import run_verify
+
+            return run_verify(args, out, err)
         return _plan(args, out)
-    except (PlanInputError, UsageFileError, PriceTableError) as error:
+    except (PlanInputError, UsageFileError, PriceTableError, ImageScanError) as error:
         err.print("[bold red]error:[/] ", end="")
         err.print(str(error), markup=False)
         return EXIT_INPUT_ERROR

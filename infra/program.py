@@ -98,6 +98,8 @@ def build(config: StackConfig) -> None:
 
     pulumi.export("tier", config.tier.value)
     pulumi.export("environment", config.environment.value)
+    # The image the stack runs: CI previews and drift checks use it in place of the stack file's placeholder.
+    pulumi.export("appImageTag", config.compute.image_tag)
     pulumi.export("region", config.region)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("availabilityZones", network.availability_zones)
