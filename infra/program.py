@@ -124,6 +124,8 @@ def build(config: StackConfig) -> None:
         pulumi.export("albDnsName", kubernetes.load_balancer.dns_name)
         pulumi.export("targetGroupName", kubernetes.load_balancer.target_group_name)
         pulumi.export("targetGroupArn", kubernetes.load_balancer.target_group_arn)
+        # verify's capacity check on tier B: the target group must hold at least this many healthy pods.
+        pulumi.export("appMinReplicas", config.kubernetes.min_replicas)
         pulumi.export("clusterName", kubernetes.cluster.cluster_name)
         pulumi.export("kubeconfig", kubernetes.cluster.kubeconfig)
         pulumi.export("imageRepositoryUrl", kubernetes.registry.repository_url)

@@ -228,6 +228,8 @@ def test_the_stack_exports_what_operators_need(plan: Plan) -> None:
     assert outputs["url"].startswith("https://" if plan.stack == "prod" else "http://")
     assert outputs["targetGroupName"].startswith("load-balancer-app-tg")
     assert outputs["kubeconfig"] == REDACTED
+    # verify's capacity check on tier B reads the HPA's minimum: the two must be the same number.
+    assert outputs["appMinReplicas"] == named(plan, "app-autoscaler")["inputs"]["spec"]["minReplicas"]
 
 
 def test_the_chart_values_keys_exist_in_the_vendored_charts(plan: Plan) -> None:
