@@ -168,8 +168,10 @@ def _modeled_eks(plan: Plan) -> Plan:
         return plan
     compute = plan.config.get("compute", {})
     zones = int(plan.config.get("network", {}).get("azCount", 3))
+
     def resource(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        return {"urn": engine_urn(plan.stack, plan.project, None, type_token, name), "type": type_token, "name": name, "parent": None, "custom": True,
+        urn = engine_urn(plan.stack, plan.project, None, type_token, name)
+        return {"urn": urn, "type": type_token, "name": name, "parent": None, "custom": True,
                 "provider": "", "inputs": inputs, "options": {}}  # fmt: skip
 
     modeled = [

@@ -43,7 +43,8 @@ def test_a_child_of_a_component_carries_the_components_type(stack: str) -> None:
     component = by_name(plan, "registry")["urn"]
     repository = by_name(plan, "registry-repository")
     assert repository["parent"] == component
-    assert repository["urn"] == sdk_urn("registry-repository", "aws:ecr/repository:Repository", stack=stack, parent=component)
+    expected = sdk_urn("registry-repository", "aws:ecr/repository:Repository", stack=stack, parent=component)
+    assert repository["urn"] == expected
     assert qualified_type(repository["urn"]) == "contentry:registry:ImageRepository$aws:ecr/repository:Repository"
 
 
