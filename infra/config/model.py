@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from ipaddress import IPv4Network
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -94,6 +94,9 @@ LOG_RETENTION_DAYS = frozenset(
 AtlasInstanceSize = Literal["M10", "M20", "M30", "M40", "M50", "M60", "M80", "M140", "M200", "M300"]
 MongoVersion = Literal["7.0", "8.0"]
 ATLAS_NODE_COUNTS = (3, 5, 7)
+# Atlas's own default for an AWS peering container: a /21 outside the 10.0.0.0/8 space our VPCs use. Here, at the
+# ground floor, because the config validates `vpcCidr` against it (infra.planning.data.atlas_sizing uses it too).
+ATLAS_CIDR: Final = IPv4Network("192.168.248.0/21")
 
 
 def atlas_size_rank(size: str) -> int:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
-from infra.config.model import CacheMode, NatStrategy, StackConfig, atlas_size_rank
-from infra.planning.data.atlas_sizing import ATLAS_CIDR
+from infra.config.model import ATLAS_CIDR, CacheMode, NatStrategy, StackConfig, atlas_size_rank
 
 
 def _key(name: str) -> str:
