@@ -16,7 +16,6 @@ from infra.config.loader import RawConfig
 from infra.plan.mocks import PlanMocks
 from infra.plan.recording import Recording, RecordingMonitor
 
-
 PROGRAM_LOG = logging.getLogger("infra.plan.program")
 
 
