@@ -79,6 +79,15 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
 
 def _production_problems(config: StackConfig) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
+    plain_http = [origin for origin in config.cors_origins if origin.startswith("http://")]
+    if plain_http:
+        problems.append(
+            ConfigProblem(
+                _key("corsOrigins"),
+                f"{', '.join(plain_http)}: production admits https:// origins only (a page served over plain HTTP"
+                " can be altered in transit, and would then act with its users' credentials)",
+            )
+        )
     why = "production allows no single point of failure"
     if config.network.az_count < 3:
         problems.append(ConfigProblem(_key("azCount"), f"{config.network.az_count} AZs: {why}; use 3 or more"))

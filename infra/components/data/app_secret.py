@@ -33,6 +33,8 @@ class AppSecretArgs:
     bucket_name: pulumi.Output[str]
     cdn_domain: pulumi.Output[str] | None
     """The host name files are served from, or None without a CDN."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins the API answers cross-origin requests from (the app's CORS_ORIGINS)."""
 
 
 class AppSecret(pulumi.ComponentResource):
@@ -69,6 +71,7 @@ class AppSecret(pulumi.ComponentResource):
                 health_detailed_token=v[3],
                 s3_bucket=v[4],
                 cdn_domain=v[5],
+                cors_origins=args.cors_origins,
             )
         )
         # A new version on every change; the version is not protected, so rotating a password can replace it.

@@ -1,6 +1,6 @@
 """Files: the private uploads bucket, its access-log bucket and, when enabled, the CloudFront CDN in front.
 
-Browsers upload straight to S3 with presigned POSTs (CORS from the app's domain only) and read through
+Browsers upload straight to S3 with presigned POSTs (CORS from the stack's allowed origins only) and read through
 CloudFront, which alone may read the bucket (origin access control). Nothing in either bucket is public.
 """
 
@@ -33,13 +33,15 @@ class FilesArgs:
     name_prefix: str
     is_production: bool
     domain: str
-    """The app's host name ("" = none): CORS origin, and `cdn.<domain>` for the CDN."""
+    """The app's host name ("" = none): `cdn.<domain>` for the CDN."""
     hosted_zone_id: str
     cdn_enabled: bool
     cdn_price_class: CdnPriceClass
     log_retention_days: int
     certificate_provider: aws.Provider | None = None
     """An AWS provider in us-east-1 (CloudFront certificates live there); required with a domain and a CDN."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins that may upload and read (the API's own and `corsOrigins`); none: no CORS at all."""
 
 
 class Files(pulumi.ComponentResource):
@@ -205,8 +207,8 @@ class Files(pulumi.ComponentResource):
         )
 
     def _cors(self, uploads: aws.s3.Bucket) -> None:
-        if not self._args.domain:
-            # No domain, no browser origin to trust: cross-origin uploads stay refused (S3's default).
+        if not self._args.cors_origins:
+            # No browser origin to trust: cross-origin uploads stay refused (S3's default).
             return
         aws.s3.BucketCorsConfiguration(
             child_name(self._name, "uploads-cors"),
@@ -214,7 +216,7 @@ class Files(pulumi.ComponentResource):
             cors_rules=[
                 {
                     "id": "browser-uploads-from-the-app",
-                    "allowed_origins": [f"https://{self._args.domain}"],
+                    "allowed_origins": list(self._args.cors_origins),
                     "allowed_methods": ["POST", "GET", "HEAD"],  # presigned POST uploads, presigned GETs
                     "allowed_headers": ["Content-Type", "Content-MD5", "Content-Disposition", "x-amz-*"],
                     "expose_headers": ["ETag"],
