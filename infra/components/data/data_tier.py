@@ -108,6 +108,8 @@ def build_data_tier(
             bucket_name=files.bucket_name,
             cdn_domain=files.cdn_domain,
             cors_origins=config.allowed_origins,
+            cdn_signing_key_id=files.cdn_signing_key_id,
+            cdn_signing_private_key=files.cdn_signing_private_key,
         ),
         opts=opts,
     )

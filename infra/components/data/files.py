@@ -48,6 +48,10 @@ class Files(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     cdn_domain: pulumi.Output[str] | None
+    cdn_signing_key_id: pulumi.Output[str] | None
+    """The CloudFront public key id of signed download URLs, None without a CDN."""
+    cdn_signing_private_key: pulumi.Output[str] | None
+    """Secret output: the PEM key that signs download URLs, None without a CDN."""
     log_bucket_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: FilesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -130,6 +134,8 @@ class Files(pulumi.ComponentResource):
 
         distribution_arn: pulumi.Output[str] | None = None
         self.cdn_domain = None
+        self.cdn_signing_key_id = None
+        self.cdn_signing_private_key = None
         if args.cdn_enabled:
             cdn = create_cdn(
                 self,
@@ -148,6 +154,8 @@ class Files(pulumi.ComponentResource):
             )
             distribution_arn = cdn.distribution_arn
             self.cdn_domain = cdn.domain
+            self.cdn_signing_key_id = cdn.signing_key_id
+            self.cdn_signing_private_key = cdn.signing_private_key
 
         cloudfront_arn: pulumi.Input[str] = distribution_arn if distribution_arn is not None else ""
         aws.s3.BucketPolicy(
