@@ -15,7 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fastapi import FastAPI
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from app.api.deps import get_storage
 from app.core.config import Settings
@@ -145,7 +145,7 @@ def test_without_a_signing_key_there_is_no_signer() -> None:
 def test_the_key_is_read_as_pem_or_base64_of_pem(key_pair: rsa.RSAPrivateKey) -> None:
     pem = pem_of(key_pair)
     for given in (pem.decode(), base64.b64encode(pem).decode()):
-        settings = Settings(cdn_signing_key_id=KEY_ID, cdn_signing_private_key=given)
+        settings = Settings(cdn_signing_key_id=KEY_ID, cdn_signing_private_key=SecretStr(given))
         assert settings.cdn_signing_private_key_pem == pem
         assert create_cdn_signer(settings) is not None
 

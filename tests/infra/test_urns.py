@@ -17,7 +17,9 @@ from tests.infra.plans import plan_of
 def sdk_urn(name: str, type_: str, *, stack: str, parent: str | None = None) -> str:
     """What the SDK computes: with a parent, the parent's whole type chain; without, the bare type."""
     output = create_urn(name, type_, parent=parent, project="contentry", stack=stack)
-    return _sync_await(output.future())
+    urn = _sync_await(output.future())
+    assert urn is not None
+    return urn
 
 
 def by_name(plan: Plan, name: str) -> dict:
