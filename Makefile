@@ -35,6 +35,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
+	$(VENV)/bin/lint-imports --no-cache
 
 # The GitHub workflows and Dependabot config, validated offline: GitHub's schemas (check-jsonschema's vendored
 # copies) and zizmor's audits at its default persona, zero findings. No token, no network (tokens are unset so

@@ -24,7 +24,7 @@ from app.services.cache import CacheService
 from app.services.circuit_breaker import CircuitBreaker
 from app.services.posts import PostService
 from app.services.readiness import ReadinessProbe
-from app.services.storage import StorageService, create_s3_client
+from app.services.storage import StorageService, create_cdn_signer, create_s3_client
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             cdn_domain=settings.cdn_domain,
             upload_expires_seconds=settings.upload_url_expires_seconds,
             download_expires_seconds=settings.download_url_expires_seconds,
+            cdn_signer=create_cdn_signer(settings),
         ),
         posts=PostService(
             db,

@@ -12,6 +12,7 @@ verify check a deployed stack (needs AWS credentials): /api/health, targets, cap
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -123,7 +124,7 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
     from infra.cost import render
     from infra.cost.diff import diff
     from infra.cost.model import BudgetStatus
-    from infra.cost.stacks import estimate_of, plan_of, read_plan_file
+    from infra.cost.stacks import check_stack_exists, estimate_of, is_plan_file_spec, plan_of, read_plan_file
     from infra.plan.project_files import PlanInputError, find_project_root
 
     if args.plan and (args.stack or args.overrides):
@@ -131,13 +132,23 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise PlanInputError(
             "--plan prices a saved plan as it was made: drop --stack/--set, or price the stack instead of the plan"
         )
+    if args.against and args.format == "csv":
+        # A CSV holds one estimate's lines under one header; a difference has other columns. JSON carries both.
+        raise PlanInputError(
+            "--against compares two estimates, which a CSV of cost lines cannot hold: use --format json (its `diff`"
+            " section), markdown or table with --against, or CSV without it"
+        )
     root = args.project_dir or find_project_root()
+    # The baseline first: a missing or malformed --against file is bad input, reported before minutes of planning.
+    baseline = plan_of(args.against, root) if args.against and is_plan_file_spec(args.against) else None
+    if args.against and baseline is None:
+        check_stack_exists(args.against, root)
     stack = args.stack or DEFAULT_STACK
     plan = read_plan_file(args.plan) if args.plan else plan_of(stack, root, tuple(args.overrides))[0]
     estimate = estimate_of(plan, root, args.usage)
     change = None
     if args.against:
-        baseline_plan, label = plan_of(args.against, root)
+        baseline_plan, label = baseline or plan_of(args.against, root)
         change = diff(estimate_of(baseline_plan, root, args.usage), estimate, label)
     if args.format == "json":
         out.print(render.to_json(estimate, change), end="", markup=False, highlight=False)
@@ -221,6 +232,8 @@ def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    warnings = _WarningPrinter(err)
+    logging.getLogger("infra").addHandler(warnings)
     try:
         if args.command == "cost":
             return _cost(args, out, err)
@@ -247,6 +260,26 @@ def run(argv: list[str] | None = None) -> int:
         err.print("[bold red]error:[/] ", end="")
         err.print(str(run_error), markup=False)
         return EXIT_INPUT_ERROR
+    finally:
+        logging.getLogger("infra").removeHandler(warnings)
+
+
+class _WarningPrinter(logging.Handler):
+    """Prints each distinct warning of the config and the plan once to stderr (the plan checks the config before
+    the engine starts, and the program checks it again inside)."""
+
+    def __init__(self, err: Console) -> None:
+        super().__init__(level=logging.WARNING)
+        self._err = err
+        self._seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message in self._seen:
+            return
+        self._seen.add(message)
+        self._err.print("[bold yellow]warning:[/] ", end="")
+        self._err.print(message, markup=False)
 
 
 def main(argv: list[str] | None = None) -> int:

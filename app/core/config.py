@@ -1,10 +1,12 @@
 """The service's settings: one pydantic-settings class read from the environment.
 
 The infrastructure provides these variables (secrets from AWS Secrets Manager): APP_ENV, MONGO_URL (with the
-database name), REDIS_URL, JWT_SECRET, HEALTH_DETAILED_TOKEN, S3_BUCKET, CDN_DOMAIN, AWS_REGION. Everything
+database name), REDIS_URL, JWT_SECRET, HEALTH_DETAILED_TOKEN, S3_BUCKET, CDN_DOMAIN with CDN_SIGNING_KEY_ID and
+CDN_SIGNING_PRIVATE_KEY, CORS_ORIGINS, AWS_REGION. Everything
 else is a tuning value with a default that suits one 2-4 vCPU instance.
 """
 
+import base64
 import json
 import re
 from functools import lru_cache
@@ -53,6 +55,19 @@ def _split_list(value: object) -> object:
     if text.startswith("["):
         return json.loads(text)
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _pem_private_key(value: str) -> bytes | None:
+    """PEM bytes of a private key given as PEM or as base64 of the PEM; None when it is neither."""
+    text = value.strip()
+    if not text.startswith("-----BEGIN"):
+        try:
+            text = base64.b64decode(text, validate=True).decode("ascii").strip()
+        except (ValueError, UnicodeDecodeError):
+            return None
+    if not (text.startswith("-----BEGIN") and "PRIVATE KEY-----" in text.splitlines()[0]):
+        return None
+    return (text + "\n").encode("ascii")
 
 
 class Settings(BaseSettings):
@@ -107,6 +122,11 @@ class Settings(BaseSettings):
     s3_bucket: str = Field(default="contentry-dev-uploads", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     s3_endpoint_url: str | None = None
     cdn_domain: str | None = None
+    # CloudFront signed URLs (the CDN serves private files only with them): the CloudFront public key's id, and
+    # the matching RSA private key as PEM, or base64 of the PEM (one line, as the infrastructure's secret has it).
+    # Each download URL is valid for download_url_expires_seconds.
+    cdn_signing_key_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    cdn_signing_private_key: SecretStr | None = None
     aws_region: str = "us-east-1"
     upload_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=5 * 1024**3)
     upload_allowed_content_types: Annotated[list[str], NoDecode] = [
@@ -156,7 +176,15 @@ class Settings(BaseSettings):
             raise ValueError("REDIS_URL must be a redis:// or rediss:// URL")
         return url
 
-    @field_validator("cdn_domain", "s3_endpoint_url", mode="before")
+    @field_validator("cdn_signing_private_key")
+    @classmethod
+    def _check_signing_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and not _pem_private_key(key.get_secret_value()):
+            # Never echoed: it is the key.
+            raise ValueError("CDN_SIGNING_PRIVATE_KEY must be a PEM private key, or base64 of one")
+        return key
+
+    @field_validator("cdn_domain", "cdn_signing_key_id", "s3_endpoint_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # The infrastructure sets CDN_DOMAIN="" when a tier has no CloudFront.
@@ -182,6 +210,13 @@ class Settings(BaseSettings):
     def _check_production(self) -> Self:
         if self.mongo_min_pool_size > self.mongo_max_pool_size:
             raise ValueError("MONGO_MIN_POOL_SIZE must not exceed MONGO_MAX_POOL_SIZE")
+        if (self.cdn_signing_key_id is None) != (self.cdn_signing_private_key is None):
+            raise ValueError("CDN_SIGNING_KEY_ID and CDN_SIGNING_PRIVATE_KEY go together: set both or neither")
+        if self.is_production and self.cdn_domain is not None and self.cdn_signing_key_id is None:
+            raise ValueError(
+                "CDN_DOMAIN needs CDN_SIGNING_KEY_ID and CDN_SIGNING_PRIVATE_KEY in production: the CDN serves signed"
+                " URLs only"
+            )
         if self.app_env != "production":
             return self
         problems = [
@@ -204,6 +239,13 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def cdn_signing_private_key_pem(self) -> bytes | None:
+        """The signing key as PEM bytes, whichever form CDN_SIGNING_PRIVATE_KEY came in."""
+        if self.cdn_signing_private_key is None:
+            return None
+        return _pem_private_key(self.cdn_signing_private_key.get_secret_value())
 
     @property
     def mongo_database(self) -> str:

@@ -1,4 +1,5 @@
-"""File storage on S3: presigned uploads that S3 itself constrains, and download URLs (CDN when configured).
+"""File storage on S3: presigned uploads that S3 itself constrains, and download URLs that expire: CloudFront
+signed URLs when a CDN serves the bucket, presigned S3 GETs otherwise.
 
 Browsers upload straight to S3 with a presigned POST; the API never proxies file bytes. The POST policy pins
 the key, the content type and a size range, so S3 rejects anything other than what the API agreed to.
@@ -8,6 +9,7 @@ import asyncio
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
@@ -15,6 +17,9 @@ from urllib.parse import quote
 
 from boto3.session import Session
 from botocore.config import Config
+from botocore.signers import CloudFrontSigner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from app.core.config import Settings
 
@@ -72,6 +77,29 @@ def upload_key(user_id: str, filename: str, now: datetime, unique: uuid.UUID) ->
     return f"uploads/{user_id}/{now:%Y}/{now:%m}/{unique.hex}/{safe_filename(filename)}"
 
 
+class CdnUrlSigner:
+    """Signs CloudFront URLs with a canned policy: this one URL, until an expiry. CloudFront checks the signature
+    against the public key of `key_id` in the distribution's trusted key group, and refuses the URL once expired.
+    RSA signatures for CloudFront are SHA-1 with PKCS#1 v1.5: CloudFront's format, as botocore's signer expects."""
+
+    def __init__(
+        self, key_id: str, private_key_pem: bytes, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        key = serialization.load_pem_private_key(private_key_pem, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("CDN_SIGNING_PRIVATE_KEY must be an RSA private key (CloudFront signs URLs with RSA)")
+        self.key_id = key_id
+        self._signer = CloudFrontSigner(
+            key_id,
+            lambda message: key.sign(message, padding.PKCS1v15(), hashes.SHA1()),  # noqa: S303 - CloudFront's scheme
+        )
+        self._clock = clock
+
+    def sign(self, url: str, expires_in_seconds: int) -> str:
+        expires = self._clock() + timedelta(seconds=expires_in_seconds)
+        return self._signer.generate_presigned_url(url, date_less_than=expires)
+
+
 class StorageService:
     def __init__(
         self,
@@ -81,12 +109,14 @@ class StorageService:
         cdn_domain: str | None,
         upload_expires_seconds: int,
         download_expires_seconds: int,
+        cdn_signer: CdnUrlSigner | None = None,
     ) -> None:
         self._s3 = s3
         self.bucket = bucket
         self.cdn_domain = cdn_domain
         self.upload_expires_seconds = upload_expires_seconds
         self.download_expires_seconds = download_expires_seconds
+        self._cdn_signer = cdn_signer
 
     async def presign_upload(self, key: str, *, content_type: str, max_bytes: int) -> PresignedUpload:
         """A presigned POST for exactly this key and content type, of at most max_bytes."""
@@ -119,15 +149,26 @@ class StorageService:
 
     async def download_url(self, key: str) -> str:
         """Through the CDN when one is configured (cached at the edge, bucket stays private behind origin
-        access control); otherwise a presigned S3 GET that expires."""
+        access control), signed to expire after download_expires_seconds; otherwise a presigned S3 GET that
+        expires as well. (Unsigned CDN links only in development, without a signing key.)"""
         if self.cdn_domain:
-            return f"https://{self.cdn_domain}/{quote(key)}"
+            url = f"https://{self.cdn_domain}/{quote(key)}"
+            return url if self._cdn_signer is None else self._cdn_signer.sign(url, self.download_expires_seconds)
         return await asyncio.to_thread(
             self._s3.generate_presigned_url,
             ClientMethod="get_object",
             Params={"Bucket": self.bucket, "Key": key},
             ExpiresIn=self.download_expires_seconds,
         )
+
+
+def create_cdn_signer(settings: Settings) -> CdnUrlSigner | None:
+    """The signer for CloudFront URLs when the settings carry a signing key (they must in production with a CDN);
+    loading the key here, at startup, makes a bad key fail the boot rather than the first download."""
+    pem = settings.cdn_signing_private_key_pem
+    if settings.cdn_signing_key_id is None or pem is None:
+        return None
+    return CdnUrlSigner(settings.cdn_signing_key_id, pem)
 
 
 def create_s3_client(settings: Settings) -> S3Presigner:

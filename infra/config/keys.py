@@ -67,6 +67,8 @@ def _key(info: FieldInfo, path: tuple[str, ...]) -> ConfigKey:
     default = None if info.default is PydanticUndefined else info.default
     if isinstance(default, SecretStr):
         default = default.get_secret_value()
+    elif isinstance(default, tuple):
+        default = ",".join(str(item) for item in default)  # a list key is one comma-separated string
     elif default is not None and not isinstance(default, bool | int | str):
         default = str(default)  # enums, networks: their config spelling
     assert info.alias is not None

@@ -16,6 +16,7 @@ from infra.config.errors import ConfigProblem, InvalidStackConfig
 from infra.config.keys import PROJECT_NAMESPACE, ConfigKey, config_keys, keys_by_full_name
 from infra.config.model import StackConfig, Tier
 from infra.config.presets import TIER_PRESETS
+from infra.config.provider_keys import plaintext_credentials, unknown_provider_keys
 from infra.config.rules import cross_field_problems
 
 # A documented placeholder in a stack file: `<your Atlas organization id>`.
@@ -51,8 +52,17 @@ def read_pulumi_config() -> RawConfig:
 
 
 def load_stack_config(*, allow_placeholders: bool = False) -> StackConfig:
-    """Read and validate this run's config. Raises `InvalidStackConfig` (a `pulumi.RunError`)."""
-    return resolve(read_pulumi_config(), allow_placeholders=allow_placeholders)
+    """Read and validate this run's config. Raises `InvalidStackConfig` (a `pulumi.RunError`). Warnings (keys a
+    provider would ignore) go to the engine's warning channel first, so they show even when validation fails."""
+    raw = read_pulumi_config()
+    for warning in config_warnings(raw):
+        pulumi.log.warn(str(warning))
+    return resolve(raw, allow_placeholders=allow_placeholders)
+
+
+def config_warnings(raw: RawConfig) -> list[ConfigProblem]:
+    """What is suspicious but not invalid: keys in a provider's namespace that the provider does not know."""
+    return unknown_provider_keys(raw.values)
 
 
 def resolve(raw: RawConfig, *, allow_placeholders: bool = False) -> StackConfig:
@@ -61,9 +71,13 @@ def resolve(raw: RawConfig, *, allow_placeholders: bool = False) -> StackConfig:
     own = {k: v for k, v in raw.values.items() if k.startswith(f"{PROJECT_NAMESPACE}:") or k in known}
     problems += _unknown_keys(own, known)
     tier = _tier(own, problems)
+    if any(problem.key == _TIER_KEY for problem in problems):
+        # Reported once, above; validating the bad value again would only say the same thing in pydantic's words.
+        own = {key: value for key, value in own.items() if key != _TIER_KEY}
     merged = _merge(tier, own, known)
     problems += _placeholders(merged, known, raw.stack, allow_placeholders)
     problems += _plain_secrets(merged, known, raw.secret_keys)
+    problems += plaintext_credentials(raw.values, raw.secret_keys, raw.stack)
 
     document: dict[str, Any] = {"project": raw.project, "stack": raw.stack}
     for full_name, value in merged.items():
@@ -119,12 +133,17 @@ def _unknown_keys(own: Mapping[str, str], known: Mapping[str, ConfigKey]) -> lis
     return problems
 
 
+_TIER_KEY = f"{PROJECT_NAMESPACE}:tier"
+
+
 def _tier(own: Mapping[str, str], problems: list[ConfigProblem]) -> Tier:
-    value = own.get(f"{PROJECT_NAMESPACE}:tier", "") or Tier.C.value
+    value = own.get(_TIER_KEY, "") or Tier.C.value
     try:
         return Tier(value)
     except ValueError:
-        problems.append(ConfigProblem(f"{PROJECT_NAMESPACE}:tier", f"'{value}' is not a tier; allowed: A, B, C"))
+        allowed = ", ".join(tier.value for tier in Tier)
+        hint = f"; tiers are upper-case: {value.upper()}" if value.upper() in set(Tier) else ""
+        problems.append(ConfigProblem(_TIER_KEY, f"'{value}' is not a tier{hint}; allowed: {allowed}"))
         return Tier.C  # only to keep checking the other keys
 
 

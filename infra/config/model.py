@@ -14,12 +14,12 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from ipaddress import IPv4Network
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from infra.planning.kubernetes.versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
+from infra.catalog.kubernetes_versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
 
 
 class Tier(StrEnum):
@@ -96,6 +96,9 @@ LOG_RETENTION_DAYS = frozenset(
 AtlasInstanceSize = Literal["M10", "M20", "M30", "M40", "M50", "M60", "M80", "M140", "M200", "M300"]
 MongoVersion = Literal["7.0", "8.0"]
 ATLAS_NODE_COUNTS = (3, 5, 7)
+# Atlas's own default for an AWS peering container: a /21 outside the 10.0.0.0/8 space our VPCs use. Here, at the
+# ground floor, because the config validates `vpcCidr` against it (infra.planning.data.atlas_sizing uses it too).
+ATLAS_CIDR: Final = IPv4Network("192.168.248.0/21")
 
 
 def atlas_size_rank(size: str) -> int:
@@ -126,6 +129,44 @@ def aws_regions() -> frozenset[str]:
     import botocore.session
 
     return frozenset(botocore.session.get_session().get_available_regions("ec2"))
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def normalized_origin(origin: str) -> str:
+    """A browser origin as the `Origin` header spells it: `scheme://host[:port]`, lower case, no default port, no
+    path. Raises ValueError naming what is wrong.
+
+    No wildcard, in any environment: `*` would let any web site call the API and upload with its users'
+    credentials, and on AWS the app always runs with APP_ENV=production, which refuses it (app/core/config.py), so
+    a development stack with `*` would deploy an app that cannot start."""
+    if "*" in origin:
+        raise ValueError(
+            f"'{origin}': no wildcard (any web site could call the API with its users' credentials, and the app "
+            "refuses it on AWS); list each origin, for example https://app.example.com"
+        )
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"'{origin}' is not an origin: its port is not a number from 1 to 65535") from None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(
+            f"'{origin}' is not an origin: scheme://host[:port] with http or https, e.g. https://app.example.com"
+        )
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: the part before @ may be a password.
+        raise ValueError(
+            "an entry is not an origin: it names a user (user@ or user:password@); only scheme://host[:port]"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"'{origin}' is not an origin: only scheme://host[:port], no path or query")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal
+    shown_port = "" if port is None or port == _DEFAULT_PORTS[parts.scheme] else f":{port}"
+    return f"{parts.scheme.lower()}://{host}{shown_port}"
 
 
 class NetworkSettings(BaseModel):
@@ -348,7 +389,7 @@ class KubernetesSettings(BaseModel):
     version: str = setting(
         "kubernetesVersion",
         "Tier B: Kubernetes version of the EKS cluster, one in EKS standard support that this program pins add-ons"
-        " for (infra/planning/kubernetes/versions.py).",
+        " for (infra/catalog/kubernetes_versions.py).",
         default=DEFAULT_KUBERNETES_VERSION,
     )
     pod_cpu_millicores: Annotated[int, Field(ge=100, le=16000)] = setting(
@@ -465,6 +506,13 @@ class StackConfig(BaseModel):
     monthly_budget_usd: Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=2)] = setting(
         "monthlyBudgetUsd", "Monthly budget in USD: the cost check fails above it.", tier_preset=True
     )
+    cors_origins: tuple[str, ...] = setting(
+        "corsOrigins",
+        "Browser origins (scheme://host[:port], comma-separated) besides the API's own https://<domain> that may"
+        " call the API and upload to the files bucket, for example https://app.contentry.ai (no wildcard; http://"
+        " in development only).",
+        default=(),
+    )
     network: NetworkSettings
     compute: ComputeSettings
     database: DatabaseSettings
@@ -485,6 +533,17 @@ class StackConfig(BaseModel):
         if value and not _HOSTNAME.match(value):
             raise ValueError(f"'{value}' is not a host name (lowercase, for example api.contentry.ai)")
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # Pulumi config values are strings: a comma-separated list (Pulumi.yaml declares every key a string).
+        return tuple(item.strip() for item in value.split(",") if item.strip()) if isinstance(value, str) else value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(normalized_origin(origin) for origin in origins))
 
     @field_validator("log_retention_days")
     @classmethod
@@ -519,3 +578,9 @@ class StackConfig(BaseModel):
     @property
     def https_enabled(self) -> bool:
         return bool(self.domain)
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """Every browser origin the API and the files bucket accept (CORS): the API's own, then `corsOrigins`."""
+        own = (f"https://{self.domain}",) if self.domain else ()
+        return tuple(dict.fromkeys((*own, *self.cors_origins)))

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from infra.capacity.kubernetes_nodes import Resources, allocatable, app_pod_capacity, node_shape, pods_per_node
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
-from infra.config.model import CacheMode, KubernetesSettings, NatStrategy, StackConfig, Tier, atlas_size_rank
-from infra.planning.data.atlas_sizing import ATLAS_CIDR
-from infra.planning.kubernetes.capacity import Resources, allocatable, app_pod_capacity, node_shape, pods_per_node
+from infra.config.model import (
+    ATLAS_CIDR,
+    CacheMode,
+    KubernetesSettings,
+    NatStrategy,
+    StackConfig,
+    Tier,
+    atlas_size_rank,
+)
 
 
 def _key(name: str) -> str:
@@ -163,6 +170,15 @@ def _node_capacity_problems(config: StackConfig) -> list[ConfigProblem]:
 
 def _production_problems(config: StackConfig) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
+    plain_http = [origin for origin in config.cors_origins if origin.startswith("http://")]
+    if plain_http:
+        problems.append(
+            ConfigProblem(
+                _key("corsOrigins"),
+                f"{', '.join(plain_http)}: production admits https:// origins only (a page served over plain HTTP"
+                " can be altered in transit, and would then act with its users' credentials)",
+            )
+        )
     why = "production allows no single point of failure"
     if config.network.az_count < 3:
         problems.append(ConfigProblem(_key("azCount"), f"{config.network.az_count} AZs: {why}; use 3 or more"))

@@ -22,6 +22,7 @@ from infra.cost.render import ROUNDING_NOTE, displayed_split, line_cents, quanti
 from infra.cost.stacks import estimate_of
 from infra.plan.document import Plan, build_plan
 from infra.plan.engine import config_error_or_none
+from infra.plan.urns import engine_urn
 
 REGENERATE = "make cost-docs"
 REPORT_PATH = Path("docs") / "costs.md"
@@ -167,10 +168,10 @@ def _modeled_eks(plan: Plan) -> Plan:
         return plan
     compute = plan.config.get("compute", {})
     zones = int(plan.config.get("network", {}).get("azCount", 3))
-    stack_urn = f"urn:pulumi:{plan.stack}::{plan.project}::modeled"
 
     def resource(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        return {"urn": f"{stack_urn}::{name}", "type": type_token, "name": name, "parent": None, "custom": True,
+        urn = engine_urn(plan.stack, plan.project, None, type_token, name)
+        return {"urn": urn, "type": type_token, "name": name, "parent": None, "custom": True,
                 "provider": "", "inputs": inputs, "options": {}}  # fmt: skip
 
     modeled = [

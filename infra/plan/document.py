@@ -14,8 +14,8 @@ from typing import Any
 
 from infra.config import StackConfig
 from infra.config.keys import config_keys
-from infra.config.loader import resolve
-from infra.plan.engine import run_under_mocks
+from infra.config.loader import config_warnings, resolve
+from infra.plan.engine import PROGRAM_LOG, run_under_mocks
 from infra.plan.project_files import find_project_root, read_project, stack_inputs
 from infra.plan.recording import Recording
 
@@ -54,6 +54,8 @@ def build_plan(stack: str, overrides: list[str] | tuple[str, ...] = (), project_
 
     project = read_project(project_root or find_project_root())
     raw = stack_inputs(project, stack, list(overrides))
+    for warning in config_warnings(raw):  # before validation, which may fail; the program logs them again
+        PROGRAM_LOG.warning(str(warning))
     config = resolve(raw, allow_placeholders=True)  # fail fast, before the engine starts
     recording = run_under_mocks(raw, lambda: main(allow_placeholders=True))
     return from_recording(recording, raw.project, raw.stack, config.tier.value, public_settings(config))
@@ -98,13 +100,47 @@ def from_recording(
     )
 
 
+# What a plan document must hold, and the JSON type of each part.
+PLAN_FIELDS: dict[str, type] = {"project": str, "stack": str, "tier": str, "resources": list, "outputs": dict}
+PLAN_SHAPE = (
+    "a plan is a JSON object with `project`, `stack` and `tier` (strings), `resources` (a list) and `outputs` (an"
+    " object), as `plan --json` writes it"
+)
+
+
+class MalformedPlanFile(ValueError):
+    """A file that is JSON but not a plan: the message says what a plan must contain."""
+
+
 def load_plan(path: Path) -> Plan:
-    document = json.loads(path.read_text(encoding="utf-8"))
+    """Raises OSError when the file cannot be read, ValueError (JSONDecodeError, MalformedPlanFile) when it is
+    not a plan."""
+    return plan_from_document(json.loads(path.read_text(encoding="utf-8")))
+
+
+def plan_from_document(document: Any) -> Plan:
+    if not isinstance(document, dict):
+        raise MalformedPlanFile(f"{PLAN_SHAPE}; this file holds {_json_type(document)}")
+    missing = [key for key in PLAN_FIELDS if key not in document]
+    wrong = [
+        f"its `{key}` is {_json_type(document[key])}"
+        for key, kind in PLAN_FIELDS.items()
+        if key in document and not isinstance(document[key], kind)
+    ]
+    if missing or wrong:
+        found = ([f"it lacks {', '.join(f'`{key}`' for key in missing)}"] if missing else []) + wrong
+        raise MalformedPlanFile(f"{PLAN_SHAPE}; {'; '.join(found)}")
+    config = document.get("config") or {}  # plans written before the section existed have none
     return Plan(
         project=document["project"],
         stack=document["stack"],
         tier=document["tier"],
         resources=document["resources"],
         outputs=document["outputs"],
-        config=document.get("config") or {},  # plans written before the section existed have none
+        config=config if isinstance(config, dict) else {},
     )
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pulumi
@@ -14,6 +15,8 @@ from pulumi.runtime.sync_await import _sync_await
 from infra.config.loader import RawConfig
 from infra.plan.mocks import PlanMocks
 from infra.plan.recording import Recording, RecordingMonitor
+
+PROGRAM_LOG = logging.getLogger("infra.plan.program")
 
 
 def run_under_mocks(raw: RawConfig, program: Callable[[], None]) -> Recording:
@@ -29,7 +32,8 @@ def run_under_mocks(raw: RawConfig, program: Callable[[], None]) -> Recording:
     settings = pulumi_mocks.MockSettings(
         monitor=monitor,
         monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-        engine=pulumi_mocks.MockEngine(None),
+        # What the program logs (pulumi.log.warn: config warnings) goes here; the CLI prints it.
+        engine=pulumi_mocks.MockEngine(PROGRAM_LOG),
         project=raw.project,
         stack=raw.stack,
         # Not a preview: with preview=True every computed output stays unknown and .apply() callbacks never run,

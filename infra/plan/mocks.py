@@ -110,6 +110,22 @@ def _random_password(name: str, inputs: dict[str, Any], _: str) -> dict[str, Any
     return {"result": result, "bcryptHash": f"$2a$10${result[:53]}"}
 
 
+def offline_private_key_pem(name: str) -> str:
+    """A stand-in PEM for a generated private key: shaped like one (so the credential checks would spot it in a
+    plan), deterministic, and no key at all. The SDK marks the real output secret, so the plan shows [secret]."""
+    body = _offline_secret(f"tls:{name}", 64)
+    return f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n"
+
+
+def _tls_private_key(name: str, _: dict[str, Any], __: str) -> dict[str, Any]:
+    public = _offline_secret(f"tls-public:{name}", 64)
+    return {
+        "privateKeyPem": offline_private_key_pem(name),
+        "publicKeyPem": f"-----BEGIN PUBLIC KEY-----\n{public}\n-----END PUBLIC KEY-----\n",
+        "publicKeyFingerprintSha256": f"SHA256:{_offline_secret(f'fp:{name}', 43)}",
+    }
+
+
 def _atlas_cluster(name: str, inputs: dict[str, Any], _: str) -> dict[str, Any]:
     host = f"{inputs.get('name', name)}.offln.mongodb.net"
     return {
@@ -320,6 +336,8 @@ _COMPUTED: dict[str, Callable[[str, dict[str, Any], str], dict[str, Any]]] = {
     ),
     # Data tier (issue 4)
     "random:index/randomPassword:RandomPassword": _random_password,
+    # CDN signed URLs: the key pair pulumi-tls generates
+    "tls:index/privateKey:PrivateKey": _tls_private_key,
     "mongodbatlas:index/advancedCluster:AdvancedCluster": _atlas_cluster,
     "mongodbatlas:index/networkContainer:NetworkContainer": lambda name, _, __: {"containerId": f"{name}-container"},
     "mongodbatlas:index/networkPeering:NetworkPeering": lambda name, _, __: {

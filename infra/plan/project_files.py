@@ -8,6 +8,7 @@ decrypted secret: as a secret.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ import yaml
 
 from infra.config.keys import keys_by_full_name
 from infra.config.loader import RawConfig
+from infra.config.provider_keys import is_provider_credential
 
+LOG = logging.getLogger("infra.plan")
 SECRET_PLACEHOLDER = "offline-secret-placeholder"  # noqa: S105 (a stand-in, not a credential)
 
 
@@ -78,6 +81,7 @@ def stack_inputs(project: ProjectFiles, stack: str, overrides: list[str]) -> Raw
             f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {project.stack_config_dir} (stacks: {known})"
         )
     document = _read_yaml(path)
+    _warn_about_environments(document, path)
     values: dict[str, str] = {}
     secret_keys: set[str] = set()
     for key, spec in project.declarations.items():
@@ -103,9 +107,27 @@ def stack_inputs(project: ProjectFiles, stack: str, overrides: list[str]) -> Raw
         full = key if ":" in key else f"{project.name}:{key}"
         values[full] = value
         known = keys_by_full_name().get(full)
-        if known is not None and known.secret and value:
+        if value and ((known is not None and known.secret) or is_provider_credential(full)):
             secret_keys.add(full)  # a value typed on the command line is only for this offline run
     return RawConfig(project=project.name, stack=stack, values=values, secret_keys=frozenset(secret_keys))
+
+
+def _warn_about_environments(document: dict[str, Any], path: Path) -> None:
+    """An ESC `environment:` block supplies config that only Pulumi Cloud can resolve (at preview/up). The plan
+    goes on with what it knows, since most environments carry credentials an offline plan never uses, but says
+    plainly what it could not read: any key such an environment sets takes its default or preset here."""
+    block = document.get("environment")
+    if not block:
+        return
+    imports = block.get("imports", []) if isinstance(block, dict) else block  # the older `imports:` form too
+    names = [str(name) for name in imports] if isinstance(imports, list) else [str(imports)]
+    LOG.warning(
+        f"{path.name} imports the ESC environment(s) {', '.join(names) or '(unnamed)'}, which Pulumi Cloud resolves"
+        " at `pulumi preview`/`up` and an offline plan cannot read. This plan uses only the stack file, Pulumi.yaml's"
+        " defaults and the tier's presets: any key those environments set (their pulumiConfig) takes its default"
+        " here. `pulumi env open <environment>` shows what one sets; copy the program's keys (contentry:*,"
+        " aws:region) into the stack file, or --set them, to plan exactly what `pulumi up` would do."
+    )
 
 
 def _offline_secret(full_key: str) -> str:

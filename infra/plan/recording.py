@@ -12,6 +12,9 @@ from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import get_project, get_stack
+
+from infra.plan.urns import ROOT_STACK_TYPE, engine_urn, qualified_type
 
 # Wire signatures of the Pulumi RPC protocol (sdk/python/lib/pulumi/runtime/rpc.py).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -47,9 +50,13 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recording = Recording()
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The SDK's mock keeps `pulumi:pulumi:Stack` in its URNs and drops a grandparent's type: not the engine's.
+        return engine_urn(get_stack(), get_project(), parent, type_, name)
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != ROOT_STACK_TYPE:
             self.recording.resources.append(
                 Registration(
                     urn=response.urn,
@@ -71,7 +78,7 @@ class RecordingMonitor(MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        if "::pulumi:pulumi:Stack::" in request.urn:
+        if qualified_type(request.urn) == ROOT_STACK_TYPE:
             self.recording.stack_outputs = redact(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)
 

@@ -12,37 +12,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-UNKNOWN = "[unknown]"
-"""A value known only once the resource exists (how the plan shows it; the policy SDK's sentinels map to it)."""
+from infra.policy.references import referenced as _referenced
+from infra.policy.values import UNKNOWN as UNKNOWN
+from infra.policy.values import UnknownValueAt as UnknownValueAt
+from infra.policy.values import get as get
+
 SECRET = "[secret]"  # noqa: S105 (a marker, not a credential)
 """How the plan shows a secret value (infra.plan.recording.REDACTED)."""
-
-
-class UnknownValueAt(Exception):
-    """A rule needed a value that is unknown until `pulumi up` creates what it depends on."""
-
-    def __init__(self, path: tuple[str | int, ...]) -> None:
-        self.path = path
-        super().__init__(f"{'.'.join(str(part) for part in path)} is unknown until the update")
-
-
-def get(node: Any, *path: str | int) -> Any:
-    """The value at `path` under `node` (dict keys, list indexes), None when absent. Raises `UnknownValueAt`
-    when the value, or an object on the way to it, is not known yet: a rule never guesses an unknown value."""
-    walked: tuple[str | int, ...] = ()
-    for part in path:
-        if node == UNKNOWN:
-            raise UnknownValueAt(walked)
-        walked = (*walked, part)
-        if isinstance(part, int):
-            node = node[part] if isinstance(node, list) and -len(node) <= part < len(node) else None
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is None:
-            return None
-    if node == UNKNOWN:
-        raise UnknownValueAt(walked)
-    return node
 
 
 def present(node: Any, *path: str | int) -> bool:
@@ -104,9 +80,7 @@ class Stack:
 
     def referenced(self, source: Resource, path: tuple[str, ...], types: Iterable[str]) -> list[Resource]:
         """The resources of `types` that `source`'s input at `path` points at."""
-        from infra.policy.references import referenced  # the resolution rules live on their own
-
-        return referenced(self, source, path, frozenset(types))
+        return _referenced(self.by_urn, source, path, frozenset(types))
 
     def referencing(self, target: Resource, types: Iterable[str], path: tuple[str, ...]) -> list[Resource]:
         """The resources of `types` whose input at `path` points at `target`."""

@@ -13,28 +13,46 @@ nothing, so a rule that needs it reports the resource rather than passing it.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
-from infra.policy.model import Resource, get
+from infra.policy.values import get
 
-if TYPE_CHECKING:
-    from infra.policy.model import Stack
+
+class _Resource(Protocol):
+    """What resolution reads of a resource (`infra.policy.model.Resource` has it; this module cannot import
+    the model, which imports it)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+    @property
+    def dependencies(self) -> tuple[str, ...]: ...
+    @property
+    def property_dependencies(self) -> Mapping[str, tuple[str, ...]] | None: ...
+
+
+R = TypeVar("R", bound=_Resource)
 
 # Inputs that hold a resource's physical name when the program sets one instead of letting Pulumi name it.
 _PHYSICAL_NAME_INPUTS = ("bucket", "bucketPrefix", "name", "namePrefix")
 
 
-def referenced(stack: Stack, source: Resource, path: tuple[str, ...], types: frozenset[str]) -> list[Resource]:
+def referenced(by_urn: Callable[[str], R | None], source: R, path: tuple[str, ...], types: frozenset[str]) -> list[R]:
+    """The resources of `types` (looked up by URN with `by_urn`) that `source`'s input at `path` points at."""
     if source.property_dependencies is not None:
         urns = source.property_dependencies.get(path[0], ())
-        return [r for r in (stack.by_urn(urn) for urn in urns) if r is not None and r.type in types]
-    candidates = [r for r in (stack.by_urn(urn) for urn in source.dependencies) if r is not None and r.type in types]
+        return [r for r in (by_urn(urn) for urn in urns) if r is not None and r.type in types]
+    candidates = [r for r in (by_urn(urn) for urn in source.dependencies) if r is not None and r.type in types]
     if not candidates:
         return []
     values = _strings(get(source.inputs, *path))
     if not values:
         return []
-    found: list[Resource] = []
+    found: list[R] = []
     for value in values:
         best = _best_match(value, candidates)
         if best is not None and best not in found:
@@ -54,14 +72,14 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _best_match(value: str, candidates: list[Resource]) -> Resource | None:
+def _best_match(value: str, candidates: list[R]) -> R | None:
     scored = [(_identity_length(value, candidate), candidate) for candidate in candidates]
     best = max((score for score, _ in scored), default=0)
     winners = [candidate for score, candidate in scored if score == best]
     return winners[0] if best > 0 and len(winners) == 1 else None
 
 
-def _identity_length(value: str, resource: Resource) -> int:
+def _identity_length(value: str, resource: _Resource) -> int:
     """How long an identity of `resource` found in `value` at a name boundary is (0: none): longer wins, so
     `files-logs-archive` is not mistaken for `files-logs`."""
     identities = [resource.name]

@@ -1,5 +1,7 @@
 """Settings: the environment contract, and the refusal of placeholder secrets in production."""
 
+import base64
+
 import pytest
 from pydantic import ValidationError
 
@@ -15,6 +17,11 @@ PRODUCTION = {
     "HEALTH_DETAILED_TOKEN": STRONG_TOKEN,
     "S3_BUCKET": "contentry-prod-uploads",
     "CDN_DOMAIN": "d111111abcdef8.cloudfront.net",
+    # With a CDN, the signing key pair (the private key as base64 of its PEM, as the infrastructure's secret has it)
+    "CDN_SIGNING_KEY_ID": "K2JCJMDEHXQW5F",
+    "CDN_SIGNING_PRIVATE_KEY": base64.b64encode(
+        b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n"
+    ).decode(),
     "AWS_REGION": "eu-west-1",
 }
 
@@ -32,6 +39,9 @@ def test_the_infrastructure_contract_is_read_from_the_environment(monkeypatch: p
     assert settings.redis_url.get_secret_value().startswith("rediss://")
     assert settings.s3_bucket == "contentry-prod-uploads"
     assert settings.cdn_domain == "d111111abcdef8.cloudfront.net"
+    assert settings.cdn_signing_key_id == "K2JCJMDEHXQW5F"
+    assert settings.cdn_signing_private_key_pem is not None
+    assert settings.cdn_signing_private_key_pem.startswith(b"-----BEGIN PRIVATE KEY-----")
     assert settings.aws_region == "eu-west-1"
 
 

@@ -8,6 +8,7 @@ external Redis password must not appear anywhere in the plan's JSON.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -15,12 +16,13 @@ from typing import Any
 import pytest
 
 from infra.plan.document import Plan
-from infra.plan.mocks import _offline_secret
+from infra.plan.mocks import _offline_secret, offline_private_key_pem
 from infra.plan.recording import REDACTED
-from tests.infra.data.data_support import EXTERNAL_CACHE, EXTERNAL_REDIS_PASSWORD
+from tests.infra.data.data_support import EXTERNAL_CACHE, EXTERNAL_REDIS_PASSWORD, app_settings_of
 from tests.infra.plans import STACKS, plan_of
 
 SHAPES = {**STACKS, "dev-external-cache": EXTERNAL_CACHE}
+TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
 CREDENTIAL_KEY = re.compile(r"password|passwd|secret|token|credential|privatekey|apikey|connectionstring")
 # Keys that name or point at a credential without holding one (the secret's ARN, the Atlas auth database...).
 NOT_A_CREDENTIAL = re.compile(r"(arn|id|ids|name|type|days|strategy|enabled|stage|stages|version|length)$")
@@ -61,10 +63,20 @@ def leaks(plan: Plan) -> list[str]:
 
 
 def generated_secrets(plan: Plan) -> list[str]:
-    return [
+    passwords = [
         _offline_secret(r["name"], int(r["inputs"]["length"]))
         for r in plan.of_type("random:index/randomPassword:RandomPassword")
     ]
+    return passwords + signing_key_forms(plan)
+
+
+def signing_key_forms(plan: Plan) -> list[str]:
+    """The CDN's generated private key as it could leak: its PEM body, and the base64 the app's secret holds."""
+    forms = []
+    for key in plan.of_type(TLS_PRIVATE_KEY):
+        pem = offline_private_key_pem(key["name"])
+        forms += [pem.splitlines()[1], base64.b64encode(pem.encode()).decode()]
+    return forms
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
@@ -82,6 +94,27 @@ def test_no_generated_or_configured_secret_appears_in_the_plan(shape: str) -> No
     secrets.append(EXTERNAL_REDIS_PASSWORD)
     for secret in secrets:
         assert secret[:16] not in document, f"{shape}: a secret value is in the plan in plain text"
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_the_cdn_signing_key_is_secret_everywhere(shape: str) -> None:
+    """The key exists where a CDN does, reaches the app's secret (its real value under the mock engine), and
+    appears nowhere in the plan: not as PEM, not as the base64 the secret carries."""
+    stack, overrides = SHAPES[shape]
+    plan = plan_of(stack, overrides)
+    keys = plan.of_type(TLS_PRIVATE_KEY)
+    assert len(keys) == len(plan.of_type("aws:cloudfront/distribution:Distribution"))
+    if not keys:
+        return
+    (key,) = keys
+    settings = app_settings_of(stack, overrides)
+    assert base64.b64decode(settings["CDN_SIGNING_PRIVATE_KEY"]).decode() == offline_private_key_pem(key["name"])
+    document = plan.to_json()
+    for form in signing_key_forms(plan):
+        assert form not in document, f"{shape}: the CDN's private key is in the plan"
+    assert "PRIVATE KEY" not in document
+    (version,) = plan.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    assert version["inputs"]["secretString"] == REDACTED
 
 
 def test_secret_inputs_are_redacted_where_they_are_used() -> None:

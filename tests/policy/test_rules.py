@@ -675,6 +675,50 @@ def test_log_buckets_need_no_versioning_but_data_buckets_do() -> None:
     assert [f.resource.name for f in findings("s3-data-versioned", orphaned)] == ["load-balancer-logs"]
 
 
+def _public_access_flags_of_the_s3_api() -> list[str]:
+    """The four flags as S3's own API model lists them (camelCased, as the plan's inputs are): taken from
+    botocore, not from the rule, so a rule that forgets one cannot shrink its own test."""
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("s3").shape_for("PublicAccessBlockConfiguration")
+    return [name[0].lower() + name[1:] for name in shape.members]
+
+
+PUBLIC_ACCESS_FLAGS_OF_THE_API = _public_access_flags_of_the_s3_api()
+
+
+def test_s3_has_four_public_access_flags() -> None:
+    assert sorted(PUBLIC_ACCESS_FLAGS_OF_THE_API) == [
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+    ]
+
+
+@pytest.mark.parametrize("flag", PUBLIC_ACCESS_FLAGS_OF_THE_API)
+@pytest.mark.parametrize("how", ["false", "absent"])
+def test_each_public_access_flag_left_off_is_reported(flag: str, how: str) -> None:
+    block = "files-uploads-public-access-block"
+    breaks = set_input(block, (flag,), False) if how == "false" else drop_input(block, (flag,))
+    broken = findings("s3-public-access-blocked", mutated(real_plan("prod"), breaks))
+    assert [f.resource.name for f in broken] == ["files-uploads"], f"{flag} {how} was not caught"
+    assert f"leaves {flag} off" in broken[0].message
+
+
+@pytest.mark.parametrize("flag", PUBLIC_ACCESS_FLAGS_OF_THE_API)
+def test_an_account_wide_block_with_a_flag_off_covers_nothing(flag: str) -> None:
+    flags = dict.fromkeys(PUBLIC_ACCESS_FLAGS_OF_THE_API, True) | {flag: False}
+    account_block = add_copy(
+        "load-balancer-logs-public-access-block",
+        "account-public-access-block",
+        "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
+        flags,
+    )
+    plan = mutated(real_plan("dev"), remove("files-uploads-public-access-block"), account_block)
+    assert [f.resource.name for f in findings("s3-public-access-blocked", plan)] == ["files-uploads"]
+
+
 def test_an_account_wide_public_access_block_covers_every_bucket() -> None:
     plan = real_plan("dev")
     account_block = add_copy(

@@ -33,6 +33,12 @@ class AppSecretArgs:
     bucket_name: pulumi.Output[str]
     cdn_domain: pulumi.Output[str] | None
     """The host name files are served from, or None without a CDN."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins the API answers cross-origin requests from (the app's CORS_ORIGINS)."""
+    cdn_signing_key_id: pulumi.Output[str] | None = None
+    """The CloudFront public key id the app names in signed download URLs; None without a CDN."""
+    cdn_signing_private_key: pulumi.Output[str] | None = None
+    """Secret output: the PEM key the app signs download URLs with; None without a CDN."""
 
 
 class AppSecret(pulumi.ComponentResource):
@@ -61,8 +67,17 @@ class AppSecret(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=guard.protect, retain_on_delete=guard.retain_on_delete),
         )
         cdn_domain: pulumi.Input[str | None] = args.cdn_domain if args.cdn_domain is not None else None
+        signing_key_id: pulumi.Input[str | None] = args.cdn_signing_key_id
+        signing_key: pulumi.Input[str | None] = args.cdn_signing_private_key
         document = pulumi.Output.all(
-            args.mongo_url, args.redis_url, jwt_secret.result, health_token.result, args.bucket_name, cdn_domain
+            args.mongo_url,
+            args.redis_url,
+            jwt_secret.result,
+            health_token.result,
+            args.bucket_name,
+            cdn_domain,
+            signing_key_id,
+            signing_key,
         ).apply(
             lambda v: app_settings_document(
                 mongo_url=v[0],
@@ -71,6 +86,9 @@ class AppSecret(pulumi.ComponentResource):
                 health_detailed_token=v[3],
                 s3_bucket=v[4],
                 cdn_domain=v[5],
+                cors_origins=args.cors_origins,
+                cdn_signing_key_id=v[6],
+                cdn_signing_private_key_pem=v[7],
             )
         )
         # A new version on every change; the version is not protected, so rotating a password can replace it.

@@ -93,6 +93,7 @@ def build_data_tier(
             cdn_price_class=config.files.cdn_price_class,
             log_retention_days=config.log_retention_days,
             certificate_provider=certificate_provider,
+            cors_origins=config.allowed_origins,
         ),
         opts=opts,
     )
@@ -106,6 +107,9 @@ def build_data_tier(
             redis_url=redis_url,
             bucket_name=files.bucket_name,
             cdn_domain=files.cdn_domain,
+            cors_origins=config.allowed_origins,
+            cdn_signing_key_id=files.cdn_signing_key_id,
+            cdn_signing_private_key=files.cdn_signing_private_key,
         ),
         opts=opts,
     )

@@ -1,6 +1,6 @@
 """Files: the private uploads bucket, its access-log bucket and, when enabled, the CloudFront CDN in front.
 
-Browsers upload straight to S3 with presigned POSTs (CORS from the app's domain only) and read through
+Browsers upload straight to S3 with presigned POSTs (CORS from the stack's allowed origins only) and read through
 CloudFront, which alone may read the bucket (origin access control). Nothing in either bucket is public.
 """
 
@@ -33,19 +33,25 @@ class FilesArgs:
     name_prefix: str
     is_production: bool
     domain: str
-    """The app's host name ("" = none): CORS origin, and `cdn.<domain>` for the CDN."""
+    """The app's host name ("" = none): `cdn.<domain>` for the CDN."""
     hosted_zone_id: str
     cdn_enabled: bool
     cdn_price_class: CdnPriceClass
     log_retention_days: int
     certificate_provider: aws.Provider | None = None
     """An AWS provider in us-east-1 (CloudFront certificates live there); required with a domain and a CDN."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins that may upload and read (the API's own and `corsOrigins`); none: no CORS at all."""
 
 
 class Files(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     cdn_domain: pulumi.Output[str] | None
+    cdn_signing_key_id: pulumi.Output[str] | None
+    """The CloudFront public key id of signed download URLs, None without a CDN."""
+    cdn_signing_private_key: pulumi.Output[str] | None
+    """Secret output: the PEM key that signs download URLs, None without a CDN."""
     log_bucket_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: FilesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -128,6 +134,8 @@ class Files(pulumi.ComponentResource):
 
         distribution_arn: pulumi.Output[str] | None = None
         self.cdn_domain = None
+        self.cdn_signing_key_id = None
+        self.cdn_signing_private_key = None
         if args.cdn_enabled:
             cdn = create_cdn(
                 self,
@@ -146,6 +154,8 @@ class Files(pulumi.ComponentResource):
             )
             distribution_arn = cdn.distribution_arn
             self.cdn_domain = cdn.domain
+            self.cdn_signing_key_id = cdn.signing_key_id
+            self.cdn_signing_private_key = cdn.signing_private_key
 
         cloudfront_arn: pulumi.Input[str] = distribution_arn if distribution_arn is not None else ""
         aws.s3.BucketPolicy(
@@ -205,8 +215,8 @@ class Files(pulumi.ComponentResource):
         )
 
     def _cors(self, uploads: aws.s3.Bucket) -> None:
-        if not self._args.domain:
-            # No domain, no browser origin to trust: cross-origin uploads stay refused (S3's default).
+        if not self._args.cors_origins:
+            # No browser origin to trust: cross-origin uploads stay refused (S3's default).
             return
         aws.s3.BucketCorsConfiguration(
             child_name(self._name, "uploads-cors"),
@@ -214,7 +224,7 @@ class Files(pulumi.ComponentResource):
             cors_rules=[
                 {
                     "id": "browser-uploads-from-the-app",
-                    "allowed_origins": [f"https://{self._args.domain}"],
+                    "allowed_origins": list(self._args.cors_origins),
                     "allowed_methods": ["POST", "GET", "HEAD"],  # presigned POST uploads, presigned GETs
                     "allowed_headers": ["Content-Type", "Content-MD5", "Content-Disposition", "x-amz-*"],
                     "expose_headers": ["ETag"],

@@ -1,6 +1,6 @@
 """EKS managed add-ons at the versions pinned for the cluster's Kubernetes version (never `most_recent`, so
 `pulumi up` never upgrades one unasked). Built twice: the node DaemonSets before the node group, CoreDNS and
-metrics-server after it (infra/planning/kubernetes/versions.py says why)."""
+metrics-server after it (infra/catalog/kubernetes_versions.py says why)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.planning.kubernetes.versions import ClusterVersion
+from infra.catalog.kubernetes_versions import ClusterVersion
 from infra.planning.naming import child_name, name_tag
 
 

@@ -19,6 +19,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as kubernetes
 
+from infra.catalog.kubernetes_versions import (
+    CLUSTER_AUTOSCALER_CHART,
+    LOAD_BALANCER_CONTROLLER_CHART,
+    ClusterVersion,
+    HelmChart,
+)
 from infra.components.kubernetes.pod_identity import pod_identity
 from infra.planning.kubernetes.helm_values import (
     CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
@@ -28,12 +34,6 @@ from infra.planning.kubernetes.helm_values import (
     load_balancer_controller_values,
 )
 from infra.planning.kubernetes.iam import cluster_autoscaler_policy, load_balancer_controller_policy
-from infra.planning.kubernetes.versions import (
-    CLUSTER_AUTOSCALER_CHART,
-    LOAD_BALANCER_CONTROLLER_CHART,
-    ClusterVersion,
-    HelmChart,
-)
 from infra.planning.naming import child_name
 
 RELEASE_TIMEOUT_SECONDS = 600

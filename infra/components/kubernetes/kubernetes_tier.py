@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pulumi
 
+from infra.capacity.kubernetes_nodes import Resources
+from infra.catalog.kubernetes_versions import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, cluster_version
 from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
 from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
 from infra.components.compute.security_groups import BackendAccess
@@ -27,8 +29,6 @@ from infra.config import StackConfig
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.compute.image import image_reference
 from infra.planning.compute.scaling import FleetSize
-from infra.planning.kubernetes.capacity import Resources
-from infra.planning.kubernetes.versions import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, cluster_version
 from infra.planning.kubernetes.workload import AppWorkloadSpec, settings_checksum
 from infra.planning.protection import protection_for
 from infra.planning.tags import default_tags

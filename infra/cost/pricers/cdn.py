@@ -74,4 +74,7 @@ FREE = {
     "aws:cloudfront/cachePolicy:CachePolicy": "no charge",
     "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": "no charge",
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "no charge",
+    # Signed URLs are checked at the edge at no extra charge; the keys and groups themselves are free.
+    "aws:cloudfront/publicKey:PublicKey": "no charge",
+    "aws:cloudfront/keyGroup:KeyGroup": "no charge",
 }

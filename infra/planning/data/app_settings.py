@@ -7,10 +7,16 @@ APP_RELEASE) are not in here.
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Sequence
 
 SECRET_KEYS = ("MONGO_URL", "REDIS_URL", "JWT_SECRET", "HEALTH_DETAILED_TOKEN", "S3_BUCKET")
 CDN_KEY = "CDN_DOMAIN"
+CORS_KEY = "CORS_ORIGINS"
+# With a CDN: the key pair the app signs download URLs with. The private key travels base64-encoded, on one line,
+# because the instance turns each key of the secret into one line of a docker env file.
+CDN_SIGNING_KEYS = ("CDN_SIGNING_KEY_ID", "CDN_SIGNING_PRIVATE_KEY")
 
 
 def app_settings_document(
@@ -21,8 +27,12 @@ def app_settings_document(
     health_detailed_token: str,
     s3_bucket: str,
     cdn_domain: str | None,
+    cors_origins: Sequence[str] = (),
+    cdn_signing_key_id: str | None = None,
+    cdn_signing_private_key_pem: str | None = None,
 ) -> str:
-    """Exactly the keys the app expects; CDN_DOMAIN only when a CDN serves the bucket."""
+    """Exactly the keys the app expects: CDN_DOMAIN and the signing key pair only when a CDN serves the bucket,
+    CORS_ORIGINS (comma-separated, as the app reads it) only when some browser origin is allowed."""
     values = {
         "MONGO_URL": mongo_url,
         "REDIS_URL": redis_url,
@@ -35,4 +45,11 @@ def app_settings_document(
         raise ValueError(f"app settings without a value: {', '.join(empty)}")
     if cdn_domain:
         values[CDN_KEY] = cdn_domain
+        if not (cdn_signing_key_id and cdn_signing_private_key_pem):
+            raise ValueError("a CDN serves signed URLs only: CDN_SIGNING_KEY_ID and its private key are required")
+        key_id, private_key = CDN_SIGNING_KEYS
+        values[key_id] = cdn_signing_key_id
+        values[private_key] = base64.b64encode(cdn_signing_private_key_pem.encode("ascii")).decode("ascii")
+    if cors_origins:
+        values[CORS_KEY] = ",".join(cors_origins)
     return json.dumps(values, sort_keys=True)

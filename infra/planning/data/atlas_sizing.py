@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network
-from typing import Final
 
-# Atlas's own default for an AWS peering container: a /21 outside the 10.0.0.0/8 space our VPCs use.
-ATLAS_CIDR: Final = IPv4Network("192.168.248.0/21")
+from infra.config.model import ATLAS_CIDR
+
+__all__ = ["ATLAS_CIDR", "atlas_cidr_for"]
 
 
 def atlas_cidr_for(vpc_cidr: IPv4Network) -> IPv4Network:

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import pulumi
 
-from infra.planning.kubernetes.capacity import SYSTEM_PODS, Resources
+from infra.capacity.kubernetes_nodes import SYSTEM_PODS, Resources
 
 LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT: Final = "aws-load-balancer-controller"
 CLUSTER_AUTOSCALER_SERVICE_ACCOUNT: Final = "cluster-autoscaler"

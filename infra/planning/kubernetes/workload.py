@@ -17,9 +17,9 @@ from typing import Any, Final
 
 import pulumi
 
+from infra.capacity.kubernetes_nodes import Resources
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.data.app_settings import CDN_KEY, SECRET_KEYS
-from infra.planning.kubernetes.capacity import Resources
 from infra.planning.kubernetes.timing import (
     GUNICORN_GRACEFUL_TIMEOUT_SECONDS,
     HPA_CPU_UTILIZATION_PERCENT,

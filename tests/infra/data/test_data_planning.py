@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from ipaddress import IPv4Network
 from urllib.parse import unquote, urlsplit
@@ -139,8 +140,17 @@ def test_app_settings_hold_exactly_the_apps_keys() -> None:
     }
     without_cdn = json.loads(app_settings_document(**values, cdn_domain=None))
     assert set(without_cdn) == set(SECRET_KEYS)
-    with_cdn = json.loads(app_settings_document(**values, cdn_domain="cdn.example.com"))
-    assert set(with_cdn) == {*SECRET_KEYS, "CDN_DOMAIN"}
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"
+    signing = {"cdn_signing_key_id": "K2JCJMDEHXQW5F", "cdn_signing_private_key_pem": pem}
+    with_cdn = json.loads(app_settings_document(**values, cdn_domain="cdn.example.com", **signing))
+    assert set(with_cdn) == {*SECRET_KEYS, "CDN_DOMAIN", "CDN_SIGNING_KEY_ID", "CDN_SIGNING_PRIVATE_KEY"}
+    # One line (the instance writes each key as one env-file line), and the PEM back when decoded.
+    assert "\n" not in with_cdn["CDN_SIGNING_PRIVATE_KEY"]
+    assert base64.b64decode(with_cdn["CDN_SIGNING_PRIVATE_KEY"]).decode() == pem
+    with pytest.raises(ValueError, match="signed URLs only"):
+        app_settings_document(**values, cdn_domain="cdn.example.com")
+    with_origins = json.loads(app_settings_document(**values, cdn_domain=None, cors_origins=("https://a.example.com",)))
+    assert with_origins["CORS_ORIGINS"] == "https://a.example.com"
     with pytest.raises(ValueError, match="JWT_SECRET"):
         app_settings_document(**{**values, "jwt_secret": ""}, cdn_domain=None)
 

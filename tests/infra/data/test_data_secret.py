@@ -8,7 +8,7 @@ import pytest
 
 from app.core.config import Settings
 from infra.plan.document import Plan
-from infra.planning.data.app_settings import SECRET_KEYS
+from infra.planning.data.app_settings import CDN_SIGNING_KEYS, SECRET_KEYS
 from tests.infra.data.data_support import EXTERNAL_CACHE, SECRET_VERSION, app_settings_of, app_settings_when, only
 from tests.infra.plans import STACKS, plan_of
 
@@ -44,7 +44,10 @@ def test_the_app_accepts_its_settings_as_its_production_environment(
     values = app_settings_of(stack, overrides)
     plan = plan_of(stack, overrides)
     cdn_on = bool(plan.of_type("aws:cloudfront/distribution:Distribution"))
-    assert set(values) == {*SECRET_KEYS, *(["CDN_DOMAIN"] if cdn_on else [])}, shape
+    cors_on = bool(plan.config.get("domain"))  # the API's own origin, at least
+    cdn_keys = ["CDN_DOMAIN", *CDN_SIGNING_KEYS] if cdn_on else []
+    expected = {*SECRET_KEYS, *cdn_keys, *(["CORS_ORIGINS"] if cors_on else [])}
+    assert set(values) == expected, shape
     for key, value in values.items():
         monkeypatch.setenv(key, value)  # what the compute side does, key by key
     monkeypatch.setenv("APP_ENV", "production")
@@ -52,6 +55,7 @@ def test_the_app_accepts_its_settings_as_its_production_environment(
     assert settings.mongo_database == "contentry"
     assert settings.s3_bucket == plan.outputs["uploadsBucket"]
     assert settings.cdn_domain == plan.outputs.get("cdnDomain")
+    assert (settings.cdn_signing_private_key_pem is not None) == cdn_on, "the CDN's signing key reaches the app"
     assert settings.jwt_secret.get_secret_value() != settings.health_detailed_token.get_secret_value()
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from infra.catalog.kubernetes_versions import ADDONS, ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, KUBERNETES_VERSIONS
 from infra.plan.document import Plan
 from infra.plan.recording import REDACTED
-from infra.planning.kubernetes.versions import ADDONS, ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, KUBERNETES_VERSIONS
 from tests.infra.kubernetes.k8s_support import (
     ADDON,
     CLUSTER,

@@ -7,13 +7,7 @@ import json
 
 import pytest
 
-from infra.planning.compute.health_check import (
-    DEREGISTRATION_DELAY_SECONDS,
-    HEALTH_CHECK_INTERVAL_SECONDS,
-    UNHEALTHY_THRESHOLD,
-)
-from infra.planning.kubernetes import iam, timing, versions
-from infra.planning.kubernetes.capacity import (
+from infra.capacity.kubernetes_nodes import (
     Resources,
     allocatable,
     app_pod_capacity,
@@ -21,6 +15,13 @@ from infra.planning.kubernetes.capacity import (
     node_shape,
     pods_per_node,
 )
+from infra.catalog import kubernetes_versions as versions
+from infra.planning.compute.health_check import (
+    DEREGISTRATION_DELAY_SECONDS,
+    HEALTH_CHECK_INTERVAL_SECONDS,
+    UNHEALTHY_THRESHOLD,
+)
+from infra.planning.kubernetes import iam, timing
 from infra.planning.kubernetes.kubeconfig import kubeconfig
 from infra.planning.kubernetes.workload import AppWorkloadSpec
 

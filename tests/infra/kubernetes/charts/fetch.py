@@ -4,7 +4,7 @@ against what the charts at the pinned versions really define.
     python tests/infra/kubernetes/charts/fetch.py                  # from GitHub (raw files at the release tags)
     python tests/infra/kubernetes/charts/fetch.py --git-dir DIR1 --git-dir DIR2   # from local clones (git show)
 
-The versions come from infra/planning/kubernetes/versions.py; bump them there, run this, run the tests.
+The versions come from infra/catalog/kubernetes_versions.py; bump them there, run this, run the tests.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[3]))
 
-from infra.planning.kubernetes.versions import CLUSTER_AUTOSCALER_CHART, LOAD_BALANCER_CONTROLLER_CHART  # noqa: E402
+from infra.catalog.kubernetes_versions import CLUSTER_AUTOSCALER_CHART, LOAD_BALANCER_CONTROLLER_CHART  # noqa: E402
 
 LBC_REPO = "kubernetes-sigs/aws-load-balancer-controller"
 CA_REPO = "kubernetes/autoscaler"
