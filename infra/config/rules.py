@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from infra.capacity.ec2_fleet import (
+    DEPLOY_MAX_HEALTHY_PERCENT,
+    UnknownVcpusError,
+    ec2_fleet_budget,
+    largest_fitting_fleet,
+)
+from infra.capacity.mongo_connections import ConnectionBudgetError
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
-from infra.config.model import CacheMode, NatStrategy, StackConfig, atlas_size_rank
+from infra.config.model import CacheMode, ComputePlatform, NatStrategy, StackConfig, atlas_size_rank
 from infra.planning.data.atlas_sizing import ATLAS_CIDR
 
 
@@ -75,7 +82,36 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         )
     if config.is_production:
         problems.extend(_production_problems(config))
+    problems.extend(_connection_budget_problems(config))
     return problems
+
+
+def _connection_budget_problems(config: StackConfig) -> list[ConfigProblem]:
+    """The EC2 fleet at its largest must fit its share of the smallest Atlas tier it may run on (tier B's pods
+    are budgeted by the EKS side with the same function, infra.capacity.mongo_connections)."""
+    if config.platform is not ComputePlatform.EC2:
+        return []
+    compute, database = config.compute, config.database
+    try:
+        ec2_fleet_budget(
+            instance_type=compute.instance_type,
+            max_size=compute.max_size,
+            atlas_min_tier=database.min_instance_size,
+        )
+    except UnknownVcpusError as error:
+        return [ConfigProblem(_key("computeInstanceType"), str(error))]
+    except ConnectionBudgetError as error:
+        fitting = largest_fitting_fleet(instance_type=compute.instance_type, atlas_min_tier=database.min_instance_size)
+        return [
+            ConfigProblem(
+                _key("atlasMinInstanceSize"),
+                f"computeMaxSize {compute.max_size} x {compute.instance_type} (one worker per vCPU), at"
+                f" {DEPLOY_MAX_HEALTHY_PERCENT}% during a deploy, on an Atlas cluster that may scale down to"
+                f" {database.min_instance_size}: {error}. Lower computeMaxSize (at most {fitting} fits), pick a"
+                " smaller computeInstanceType, or raise atlasMinInstanceSize",
+            )
+        ]
+    return []
 
 
 def _production_problems(config: StackConfig) -> list[ConfigProblem]:

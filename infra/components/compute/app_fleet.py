@@ -51,6 +51,10 @@ class AppFleetArgs:
     is_graviton: bool
     size: FleetSize
     root_volume_gb: int
+    workers_per_instance: int
+    """gunicorn workers per instance (GUNICORN_WORKERS)."""
+    mongo_max_pool_size: int
+    """Each worker's MongoDB pool (MONGO_MAX_POOL_SIZE), from the fleet's connection budget."""
     repository_url: pulumi.Input[str]
     repository_arn: pulumi.Input[str]
     image_tag: str
@@ -175,6 +179,8 @@ class AppFleet(pulumi.ComponentResource):
                         registry=registry_host(values[0]),
                         app_secret_arn=values[1],
                         log_group_name=values[2],
+                        workers=args.workers_per_instance,
+                        mongo_max_pool_size=args.mongo_max_pool_size,
                     )
                 ).encode()
             ).decode()

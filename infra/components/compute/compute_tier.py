@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from infra.capacity.ec2_fleet import ec2_fleet_budget
 from infra.components.compute.app_fleet import AppFleet, AppFleetArgs
 from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
 from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
@@ -132,6 +133,12 @@ def build_compute_tier(
         opts=opts,
     )
     compute = config.compute
+    # Validated by the config rules already: the fleet at its largest fits its share of the Atlas tier.
+    budget = ec2_fleet_budget(
+        instance_type=compute.instance_type,
+        max_size=compute.max_size,
+        atlas_min_tier=config.database.min_instance_size,
+    )
     fleet = AppFleet(
         "app-fleet",
         AppFleetArgs(
@@ -143,6 +150,8 @@ def build_compute_tier(
             is_graviton=compute.is_graviton,
             size=FleetSize(compute.min_size, compute.desired_size, compute.max_size),
             root_volume_gb=compute.root_volume_gb,
+            workers_per_instance=budget.workers_per_instance,
+            mongo_max_pool_size=budget.mongo.pool_per_worker,
             repository_url=registry.repository_url,
             repository_arn=registry.repository_arn,
             image_tag=compute.image_tag,

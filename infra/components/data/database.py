@@ -16,6 +16,8 @@ import pulumi
 import pulumi_mongodbatlas as atlas
 import pulumi_random as random
 
+from infra.capacity.atlas_limits import connections_per_node
+from infra.capacity.mongo_connections import connections_alert_threshold
 from infra.components.data.database_alerts import create_alerts
 from infra.components.data.database_peering import PeeringArgs, create_peering
 from infra.config.model import AtlasInstanceSize, MongoVersion
@@ -163,7 +165,13 @@ class Database(pulumi.ComponentResource):
             scopes=[atlas.DatabaseUserScopeArgs(name=cluster.name, type="CLUSTER")],
             opts=child,
         )
-        create_alerts(self, name, project.id, args.alert_email)
+        create_alerts(
+            self,
+            name,
+            project.id,
+            args.alert_email,
+            connections_threshold=connections_alert_threshold(connections_per_node(args.min_instance_size)),
+        )
 
         self.mongo_url = pulumi.Output.secret(
             pulumi.Output.all(cluster.connection_strings, user.username, password.result).apply(

@@ -55,6 +55,10 @@ class AppBoot:
     """The registry host to log in to (`<account>.dkr.ecr.<region>.amazonaws.com`)."""
     app_secret_arn: str
     log_group_name: str
+    workers: int
+    """gunicorn workers (one per vCPU), set explicitly: the MongoDB connection budget counts on exactly these."""
+    mongo_max_pool_size: int
+    """Each worker's MongoDB pool, from the fleet's connection budget (infra/capacity/mongo_connections.py)."""
     app_port: int = APP_PORT
 
 
@@ -66,6 +70,9 @@ def fixed_environment(boot: AppBoot) -> dict[str, str]:
         "AWS_REGION": boot.region,
         "APP_RELEASE": boot.release,
         "GUNICORN_BIND": f"0.0.0.0:{boot.app_port}",
+        # The fleet's share of the Atlas tier's connections, divided among exactly this many workers.
+        "GUNICORN_WORKERS": str(boot.workers),
+        "MONGO_MAX_POOL_SIZE": str(boot.mongo_max_pool_size),
     }
 
 

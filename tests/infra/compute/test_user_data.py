@@ -49,6 +49,8 @@ def boot(tag: str = "1.4.2", *, digest: bool = False) -> AppBoot:
         registry=REGISTRY,
         app_secret_arn=SECRET_ARN,
         log_group_name="/contentry-prod/api",
+        workers=4,
+        mongo_max_pool_size=23,
     )
 
 
@@ -144,6 +146,8 @@ def test_a_value_that_would_need_quoting_in_systemd_is_refused() -> None:
         registry=REGISTRY,
         app_secret_arn=SECRET_ARN,
         log_group_name="/contentry prod/%api",
+        workers=4,
+        mongo_max_pool_size=23,
     )
     with pytest.raises(ValueError, match="quoting"):
         render_user_data(unsafe)
@@ -252,6 +256,8 @@ def test_the_prepare_script_fetches_the_secret_into_a_root_only_file_and_pulls_t
         "AWS_REGION": "us-east-1",
         "APP_RELEASE": "1.4.2",
         "GUNICORN_BIND": "0.0.0.0:8000",
+        "GUNICORN_WORKERS": "4",
+        "MONGO_MAX_POOL_SIZE": "23",
     }
     log = calls.read_text()
     assert f"--secret-id {SECRET_ARN}" in log
