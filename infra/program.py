@@ -17,6 +17,7 @@ from infra.config import StackConfig, load_stack_config
 from infra.config.model import ComputePlatform
 from infra.planning.protection import protection_for
 from infra.planning.tags import default_tags
+from infra.planning.zones import zone_instance_types
 
 
 def main(*, allow_placeholders: bool = False) -> None:
@@ -53,6 +54,7 @@ def build(config: StackConfig) -> None:
             region=config.region,
             vpc_cidr=config.network.vpc_cidr,
             az_count=config.network.az_count,
+            instance_types=zone_instance_types(config),
             nat_strategy=config.network.nat_strategy,
             flow_log_retention_days=config.log_retention_days,
             guard=protection_for(config.is_production),
@@ -85,6 +87,7 @@ def build(config: StackConfig) -> None:
     pulumi.export("region", config.region)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("availabilityZones", network.availability_zones)
+    pulumi.export("availabilityZoneIds", network.availability_zone_ids)
     pulumi.export("publicSubnetIds", network.public_subnet_ids)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
     pulumi.export("isolatedSubnetIds", network.isolated_subnet_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
@@ -14,6 +15,7 @@ from infra.config.model import NatStrategy
 from infra.planning.cidr import PlannedSubnet, SubnetTier, plan_subnets, public_ipv6_subnet
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import Protection
+from infra.planning.zones import Zone, ZoneChoiceError, choose_zones, offered_zone_ids
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class NetworkArgs:
     region: str
     vpc_cidr: IPv4Network
     az_count: int
+    instance_types: Sequence[str]
+    """EC2 instance types every chosen AZ must offer: the app's, and the one the cache nodes run on."""
     nat_strategy: NatStrategy
     flow_log_retention_days: int
     guard: Protection
@@ -33,6 +37,9 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     vpc_cidr_block: pulumi.Output[str]
     availability_zones: list[str]
+    """Zone names, as this account maps them (what the console shows)."""
+    availability_zone_ids: list[str]
+    """The same zones' IDs: the physical zones, where the subnets are placed."""
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
     isolated_subnet_ids: list[pulumi.Output[str]]
@@ -45,7 +52,9 @@ class Network(pulumi.ComponentResource):
         self._args = args
         child = pulumi.ResourceOptions(parent=self)
 
-        self.availability_zones = self._pick_availability_zones()
+        zones = self._pick_availability_zones()
+        self.availability_zones = [zone.name for zone in zones]
+        self.availability_zone_ids = [zone.zone_id for zone in zones]
         vpc = aws.ec2.Vpc(
             child_name(name, "vpc"),
             cidr_block=str(args.vpc_cidr),
@@ -100,27 +109,38 @@ class Network(pulumi.ComponentResource):
             {
                 "vpcId": self.vpc_id,
                 "availabilityZones": self.availability_zones,
+                "availabilityZoneIds": self.availability_zone_ids,
                 "publicSubnetIds": self.public_subnet_ids,
                 "privateSubnetIds": self.private_subnet_ids,
                 "isolatedSubnetIds": self.isolated_subnet_ids,
             }
         )
 
-    def _pick_availability_zones(self) -> list[str]:
-        # A plain (not Output) invoke: the AZ count decides how many resources exist, and resources must not be
+    def _pick_availability_zones(self) -> list[Zone]:
+        # Plain (not Output) invokes: the AZ count decides how many resources exist, and resources must not be
         # created inside .apply() (they would be missing from `pulumi preview`).
+        invoke = pulumi.InvokeOptions(parent=self)
         zones = aws.get_availability_zones(
             state="available",
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],  # no Local Zones
-            opts=pulumi.InvokeOptions(parent=self),
+            opts=invoke,
         )
-        names = sorted(zones.names)
-        if len(names) < self._args.az_count:
-            raise pulumi.RunError(
-                f"contentry:azCount is {self._args.az_count}, but region {self._args.region} has only "
-                f"{len(names)} available zones ({', '.join(names)})"
+        # By zone ID: offerings differ by physical zone, and names map to physical zones per account.
+        offerings = aws.ec2.get_instance_type_offerings(
+            location_type="availability-zone-id",
+            filters=[{"name": "instance-type", "values": list(self._args.instance_types)}],
+            opts=invoke,
+        )
+        try:
+            return choose_zones(
+                [Zone(name, zone_id) for name, zone_id in zip(zones.names, zones.zone_ids, strict=True)],
+                offered_zone_ids(offerings.instance_types, offerings.locations),
+                self._args.instance_types,
+                self._args.az_count,
+                region=self._args.region,
             )
-        return names[: self._args.az_count]
+        except ZoneChoiceError as error:
+            raise pulumi.RunError(str(error)) from error
 
     def _subnets(self, vpc: aws.ec2.Vpc) -> dict[SubnetTier, list[aws.ec2.Subnet]]:
         subnets: dict[SubnetTier, list[aws.ec2.Subnet]] = {tier: [] for tier in SubnetTier}
@@ -131,7 +151,9 @@ class Network(pulumi.ComponentResource):
                     child_name(self._name, planned.tier.value, planned.az_index),
                     vpc_id=vpc.id,
                     cidr_block=str(planned.cidr),
-                    availability_zone=zone,
+                    # The physical zone the offerings were checked in (the provider's availability_zone_id; it
+                    # conflicts with availability_zone, which this replaces: same zone, so no replacement).
+                    availability_zone_id=self.availability_zone_ids[planned.az_index],
                     # Nothing here gets a public IP by itself: the ALB and NAT gateways bring their own.
                     map_public_ip_on_launch=False,
                     **self._ipv6(vpc, planned),

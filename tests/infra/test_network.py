@@ -37,7 +37,9 @@ def test_azs_subnet_tiers_and_nat_count(stack_id: str) -> None:
     for tier in ("public", "private", "isolated"):
         tier_subnets = subnets(plan, tier)
         assert len(tier_subnets) == azs, f"{stack_id}: {tier} subnets"
-        assert {s["inputs"]["availabilityZone"] for s in tier_subnets} == set(plan.outputs["availabilityZones"])
+        # Placed by zone ID, the physical zone the instance-type offerings were checked in.
+        assert {s["inputs"]["availabilityZoneId"] for s in tier_subnets} == set(plan.outputs["availabilityZoneIds"])
+        assert all("availabilityZone" not in s["inputs"] for s in tier_subnets), "the ID alone places a subnet"
     assert len(plan.of_type("aws:ec2/natGateway:NatGateway")) == nats
     assert len(plan.of_type("aws:ec2/eip:Eip")) == nats
 
