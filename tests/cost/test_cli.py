@@ -134,7 +134,9 @@ def test_against_marks_a_resource_with_unpriced_parts_unknown_not_a_saving(tmp_p
     current.write_text(plan_of("prod").to_json(), encoding="utf-8")
     code, out, err = cost("--stack", "prod", *UNPRICED_TYPE, "--against", str(current), *GENEROUS)
     assert code == 4, err
-    assert re.search(r"\? app-fleet-asg\s+unknown \(priced parts \$433\.00 -> \$\d+\.\d\d; unpriced: 4 x c7gd", out), out
+    assert re.search(r"\? app-fleet-asg\s+unknown \(priced parts \$433\.00 -> \$\d+\.\d\d; unpriced: 4 x c7gd", out), (
+        out
+    )
     assert "~ app-fleet-asg" not in out
     assert "Monthly total: unknown" in out
 

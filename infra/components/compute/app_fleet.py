@@ -24,8 +24,8 @@ import pulumi_aws as aws
 from infra.components.compute.fleet_rollout import roll_out_launch_template
 from infra.components.compute.fleet_scaling import (
     TrafficMetrics,
+    deploy_capacity_alarm,
     deploy_error_alarm,
-    deploy_unhealthy_alarm,
     target_tracking_policies,
 )
 from infra.components.compute.instance_role import instance_profile
@@ -105,10 +105,6 @@ class AppFleet(pulumi.ComponentResource):
             load_balancer_arn_suffix=args.load_balancer_arn_suffix,
             target_group_arn_suffix=args.target_group_arn_suffix,
         )
-        deploy_alarms = [
-            deploy_error_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic),
-            deploy_unhealthy_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic),
-        ]
         group = aws.autoscaling.Group(
             child_name(name, "asg"),
             vpc_zone_identifiers=list(args.subnet_ids),
@@ -147,6 +143,10 @@ class AppFleet(pulumi.ComponentResource):
             ),
         )
         target_tracking_policies(self, name, group=group, instance_type=args.instance_type, traffic=traffic)
+        deploy_alarms = [
+            deploy_error_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic),
+            deploy_capacity_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic, group_name=group.name),
+        ]
         roll_out_launch_template(self, name, region=args.region, group=group, template=template, alarms=deploy_alarms)
 
         self.auto_scaling_group_name = group.name

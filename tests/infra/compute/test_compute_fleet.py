@@ -15,7 +15,8 @@ from infra.plan.document import Plan
 from infra.plan.mocks import PlanMocks
 from infra.planning.compute.ami import Architecture, al2023_ami_parameter
 from infra.planning.compute.instance_policy import ACTIONS_WITHOUT_RESOURCE_SCOPE
-from infra.planning.compute.rollout import ROLLOUT_SCRIPT
+from infra.planning.compute.rollout import ROLLOUT_COMMAND
+from infra.planning.compute.scaling import ALARM_DECISION_LAG_SECONDS
 from tests.infra.compute.compute_support import (
     AUTO_SCALING_GROUP,
     EC2_STACKS,
@@ -212,7 +213,7 @@ def refresh_request(plan: Plan) -> dict[str, Any]:
 
 def test_each_template_version_is_rolled_out_as_the_refreshs_desired_configuration(ec2_plan: Plan) -> None:
     command = rollout(ec2_plan)
-    assert command["inputs"]["create"] == command["inputs"]["update"] == ROLLOUT_SCRIPT
+    assert command["inputs"]["create"] == command["inputs"]["update"] == ROLLOUT_COMMAND
     template_resource = the(ec2_plan, LAUNCH_TEMPLATE)
     version = latest_template_version()
     assert command["inputs"]["triggers"] == [id_of(template_resource), version], "a new version runs the rollout"
@@ -222,8 +223,6 @@ def test_each_template_version_is_rolled_out_as_the_refreshs_desired_configurati
     }
     assert request["AutoScalingGroupName"] == ec2_plan.outputs["autoScalingGroupName"]
     environment = command["inputs"]["environment"]
-    assert environment["AUTO_SCALING_GROUP"] == ec2_plan.outputs["autoScalingGroupName"]
-    assert environment["LAUNCH_TEMPLATE_VERSION"] == str(version)
     assert environment["AWS_REGION_NAME"] == ec2_plan.outputs["region"]
     # Started only once the group and the alarms it names exist.
     assert {group(ec2_plan)["urn"], *(a["urn"] for a in deploy_alarms(ec2_plan))} <= set(
@@ -245,8 +244,24 @@ def test_the_rollout_keeps_capacity_pauses_halfway_and_rolls_back_on_either_alar
     assert sorted(preferences["AlarmSpecification"]["Alarms"]) == sorted(
         a["inputs"]["name"] for a in deploy_alarms(ec2_plan)
     )
-    # What the AWS CLI will send, checked against the API's own model: a misspelt key fails here, not at deploy.
+    # What boto3 will send, checked against the API's own model: a misspelt key fails here, not at deploy.
     validate_parameters(request, autoscaling_model().operation_model("StartInstanceRefresh").input_shape)
+
+
+def alarm_window_seconds(alarm: dict[str, Any]) -> int:
+    inputs = alarm["inputs"]
+    periods = [q["metric"]["period"] for q in inputs.get("metricQueries", []) if "metric" in q] or [inputs["period"]]
+    return inputs["evaluationPeriods"] * max(periods)
+
+
+def test_each_alarm_decides_within_the_checkpoint_and_the_bake_time(ec2_plan: Plan) -> None:
+    """A pause shorter than an alarm's window lets the refresh go on before the alarm can fire; after the last
+    checkpoint only the bake time keeps rollback possible."""
+    preferences = refresh_request(ec2_plan)["Preferences"]
+    for alarm in deploy_alarms(ec2_plan):
+        needed = alarm_window_seconds(alarm) + ALARM_DECISION_LAG_SECONDS
+        assert preferences["CheckpointDelay"] >= needed, alarm["name"]
+        assert preferences["BakeTime"] >= needed, alarm["name"]
 
 
 def deploy_alarms(plan: Plan) -> list[dict[str, Any]]:
@@ -302,17 +317,44 @@ def test_the_deploy_alarm_counts_5xx_from_the_app_and_from_the_load_balancer(ec2
     assert error_rate(alarm, {}) == 0, "a minute without traffic is not an error"
 
 
-def test_targets_that_never_become_healthy_fail_the_deploy(ec2_plan: Plan) -> None:
-    alarm = the(ec2_plan, ALARM, "app-fleet-deploy-unhealthy")["inputs"]
-    assert (alarm["namespace"], alarm["metricName"]) == ("AWS/ApplicationELB", "UnHealthyHostCount")
-    assert alarm["dimensions"]["TargetGroup"].startswith("targetgroup/")
-    assert alarm["dimensions"]["LoadBalancer"].startswith("app/")
-    assert (alarm["statistic"], alarm["period"], alarm["threshold"]) == ("Minimum", 60, 0)
-    # Longer than a healthy batch is unhealthy while it boots (the grace period bounds that), or it would roll
-    # back every deploy.
-    minutes = alarm["evaluationPeriods"]
-    assert alarm["datapointsToAlarm"] == minutes
-    assert minutes * 60 > group(ec2_plan)["inputs"]["healthCheckGracePeriod"]
+def capacity_shortfall(alarm: dict[str, Any], healthy: float | None, desired: float | None) -> float:
+    """The capacity alarm's expression on one minute's values by query id (None: no datapoint)."""
+    queries = alarm["inputs"]["metricQueries"]
+    (expression,) = [q["expression"] for q in queries if q.get("returnData")]
+    functions = {"FILL": lambda value, default: default if value is None else value}
+    return eval(expression, {"__builtins__": {}}, {**functions, "healthy": healthy, "desired": desired})  # noqa: S307
+
+
+def test_fewer_healthy_targets_than_desired_fails_the_deploy_within_a_few_minutes(ec2_plan: Plan) -> None:
+    alarm = the(ec2_plan, ALARM, "app-fleet-deploy-unhealthy")
+    inputs = alarm["inputs"]
+    metrics = {q["id"]: q["metric"] for q in inputs["metricQueries"] if "metric" in q}
+    healthy, desired = metrics["healthy"], metrics["desired"]
+    assert (healthy["namespace"], healthy["metricName"], healthy["stat"]) == (
+        "AWS/ApplicationELB",
+        "HealthyHostCount",
+        "Maximum",
+    )
+    assert healthy["dimensions"]["TargetGroup"].startswith("targetgroup/")
+    assert healthy["dimensions"]["LoadBalancer"].startswith("app/")
+    assert (desired["namespace"], desired["metricName"], desired["stat"]) == (
+        "AWS/AutoScaling",
+        "GroupDesiredCapacity",
+        "Minimum",
+    )
+    assert desired["dimensions"] == {"AutoScalingGroupName": ec2_plan.outputs["autoScalingGroupName"]}
+    assert "GroupDesiredCapacity" in group(ec2_plan)["inputs"]["enabledMetrics"], "the group publishes it"
+    assert (inputs["comparisonOperator"], inputs["threshold"]) == ("GreaterThanThreshold", 0)
+    # Longer than a healthy boot (the grace period bounds it: every scale-out's new instances are unhealthy
+    # while they boot), short enough to decide within the checkpoint.
+    minutes = inputs["evaluationPeriods"]
+    assert inputs["datapointsToAlarm"] == minutes
+    assert minutes * 60 >= group(ec2_plan)["inputs"]["healthCheckGracePeriod"]
+    assert minutes <= 5
+    assert capacity_shortfall(alarm, healthy=2, desired=4) > 0, "half the fleet never became healthy"
+    assert capacity_shortfall(alarm, healthy=6, desired=4) <= 0, "a deploy runs above desired"
+    assert capacity_shortfall(alarm, healthy=None, desired=4) > 0, "no healthy datapoint is no healthy target"
+    assert capacity_shortfall(alarm, healthy=4, desired=None) <= 0
 
 
 def test_target_capacity_is_owned_by_scaling_not_by_deploys(ec2_plan: Plan) -> None:
