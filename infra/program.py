@@ -79,6 +79,9 @@ def build(config: StackConfig) -> None:
             backends=[BackendAccess("cache", cache.security_group_id, cache.port, "Redis TLS from the app")]
             if cache is not None
             else [],
+            # First boot reads the secret (a component: depending on it waits for its version too), connects as
+            # the database user over the peering, and pulls packages and the image through the NAT.
+            boot_needs=[app_secret, *data_tier.database.app_ready, *network.private_egress],
             opts=with_aws,
         )
 

@@ -45,6 +45,10 @@ class Network(pulumi.ComponentResource):
     isolated_subnet_ids: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
     isolated_route_table_id: pulumi.Output[str]
+    private_egress: list[pulumi.Resource]
+    """What an instance in a private subnet needs to reach out at boot (packages, the image, the secret): the
+    default routes through the NAT gateways, the subnets' association with their tables, and the S3 endpoint
+    (image layers). The fleet waits for them (depends_on)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:network:Network", name, None, opts)
@@ -88,13 +92,13 @@ class Network(pulumi.ComponentResource):
         )
         self._public_routes(vpc, igw, public)
         nat_ids = self._nat_gateways(igw, public)
-        private_tables = self._private_routes(vpc, nat_ids, subnets[SubnetTier.PRIVATE])
+        private_tables, self.private_egress = self._private_routes(vpc, nat_ids, subnets[SubnetTier.PRIVATE])
         isolated_table = self._isolated_routes(vpc, subnets[SubnetTier.ISOLATED])
         self.private_route_table_ids = [t.id for t in private_tables]
         self.isolated_route_table_id = isolated_table.id
 
         # S3 traffic (app uploads, image layers from ECR's S3) stays off the NAT gateways: free and private.
-        aws.ec2.VpcEndpoint(
+        s3_endpoint = aws.ec2.VpcEndpoint(
             child_name(name, "s3-endpoint"),
             vpc_id=vpc.id,
             service_name=f"com.amazonaws.{args.region}.s3",
@@ -103,6 +107,7 @@ class Network(pulumi.ComponentResource):
             tags=name_tag(args.name_prefix, "s3-endpoint"),
             opts=child,
         )
+        self.private_egress.append(s3_endpoint)
         self._flow_logs(vpc)
 
         self.register_outputs(
@@ -224,9 +229,11 @@ class Network(pulumi.ComponentResource):
 
     def _private_routes(
         self, vpc: aws.ec2.Vpc, nat_ids: list[pulumi.Output[str]], private: list[aws.ec2.Subnet]
-    ) -> list[aws.ec2.RouteTable]:
+    ) -> tuple[list[aws.ec2.RouteTable], list[pulumi.Resource]]:
+        """The private tables, and the routes and associations that give each private subnet its way out."""
         child = pulumi.ResourceOptions(parent=self)
         tables = []
+        egress: list[pulumi.Resource] = []
         for index, subnet in enumerate(private):
             # One table per AZ even with a single NAT: switching strategy then changes routes, not tables.
             table = aws.ec2.RouteTable(
@@ -235,16 +242,16 @@ class Network(pulumi.ComponentResource):
                 tags=name_tag(self._args.name_prefix, "private", index),
                 opts=child,
             )
-            aws.ec2.Route(
+            route = aws.ec2.Route(
                 child_name(self._name, "private-default-route", index),
                 route_table_id=table.id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=nat_ids[index % len(nat_ids)],
                 opts=child,
             )
-            self._associate(table, [subnet], "private-rta", first_index=index)
+            egress += [route, *self._associate(table, [subnet], "private-rta", first_index=index)]
             tables.append(table)
-        return tables
+        return tables, egress
 
     def _isolated_routes(self, vpc: aws.ec2.Vpc, isolated: list[aws.ec2.Subnet]) -> aws.ec2.RouteTable:
         child = pulumi.ResourceOptions(parent=self)
@@ -260,14 +267,16 @@ class Network(pulumi.ComponentResource):
 
     def _associate(
         self, table: aws.ec2.RouteTable, subnets: list[aws.ec2.Subnet], label: str, first_index: int = 0
-    ) -> None:
-        for offset, subnet in enumerate(subnets):
+    ) -> list[aws.ec2.RouteTableAssociation]:
+        return [
             aws.ec2.RouteTableAssociation(
                 child_name(self._name, label, first_index + offset),
                 route_table_id=table.id,
                 subnet_id=subnet.id,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            for offset, subnet in enumerate(subnets)
+        ]
 
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> None:
         child = pulumi.ResourceOptions(parent=self)

@@ -68,6 +68,10 @@ class AppFleetArgs:
     load_balancer_arn_suffix: pulumi.Input[str]
     load_balancer_ready: Sequence[pulumi.Resource]
     """The listener forwarding to the target group: the group's health checks and request metrics need it."""
+    boot_needs: Sequence[pulumi.Resource]
+    """What an instance's first boot needs to exist already (the app secret's value, the database user, the
+    routes out and to Atlas, Atlas's access list): instances launch only after them, or the first ones fail,
+    churn, and leave the unhealthy alarm firing."""
     tags: Mapping[str, str]
     """The stack's tags: instances and volumes get them at launch (provider default tags do not reach them)."""
 
@@ -136,7 +140,7 @@ class AppFleet(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=list(args.load_balancer_ready),
+                depends_on=[*args.load_balancer_ready, *args.boot_needs],
                 # Target tracking owns the desired capacity once the group exists; a deploy must not reset it.
                 # The rollout owns the launch template version: only a successful refresh moves the group.
                 ignore_changes=["desiredCapacity", "launchTemplate"],

@@ -91,8 +91,10 @@ def build_compute_tier(
     app_secret_arn: pulumi.Input[str],
     files_bucket_arn: pulumi.Input[str],
     backends: Sequence[BackendAccess],
+    boot_needs: Sequence[pulumi.Resource],
     opts: pulumi.ResourceOptions,
 ) -> ComputeTier:
+    """`boot_needs`: what the instances' first boot reads or connects through (AppFleetArgs.boot_needs)."""
     name_prefix = f"{config.project}-{config.stack}"
     guard = protection_for(config.is_production)
     registry = ImageRepository(
@@ -163,6 +165,7 @@ def build_compute_tier(
             target_group_arn_suffix=load_balancer.target_group_arn_suffix,
             load_balancer_arn_suffix=load_balancer.arn_suffix,
             load_balancer_ready=[load_balancer.forwarding_listener],
+            boot_needs=boot_needs,
             tags=default_tags(config),
         ),
         opts=opts,

@@ -62,6 +62,9 @@ class Database(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     mongo_url: pulumi.Output[str]
     """Secret: mongodb+srv://<user>:<password>@<peered SRV host>/<database>?retryWrites=true&w=majority."""
+    app_ready: list[pulumi.Resource]
+    """What the app's first connection needs besides the cluster: its user, Atlas's access list entry for the
+    VPC, and the routes to Atlas over the peering. The fleet waits for them (depends_on)."""
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:database:Database", name, None, opts)
@@ -173,6 +176,7 @@ class Database(pulumi.ComponentResource):
             connections_threshold=connections_alert_threshold(connections_per_node(args.min_instance_size)),
         )
 
+        self.app_ready = [user, peering.access_list, *peering.routes]
         self.mongo_url = pulumi.Output.secret(
             pulumi.Output.all(cluster.connection_strings, user.username, password.result).apply(
                 lambda v: mongo_url(_peered_srv(v[0]), v[1], v[2], args.database_name)

@@ -161,6 +161,12 @@ def _unit(boot: AppBoot) -> str:
     )
 
 
+BOOT_FETCH_ATTEMPTS = 6
+"""Tries of each network step before the prepare step fails (and systemd starts it again 5 s later)."""
+BOOT_FETCH_FIRST_DELAY_SECONDS = 2
+"""The first wait; each next one doubles (2, 4, 8, 16, 32: about a minute in all)."""
+
+
 def _prepare_script(boot: AppBoot) -> str:
     fixed = " ".join(shlex.quote(f"{key}={value}") for key, value in fixed_environment(boot).items())
     return f"""#!/bin/bash
@@ -174,17 +180,44 @@ readonly SECRET_ARN={shlex.quote(boot.app_secret_arn)}
 readonly REGISTRY={shlex.quote(boot.registry)}
 readonly IMAGE={shlex.quote(boot.image)}
 
+# Each network step is retried with exponential backoff: right after launch the instance role's credentials can
+# take seconds to be accepted, and an API or the registry can throttle or blink. Only the step's name is logged.
+retry() {{
+  local attempt=1 delay={BOOT_FETCH_FIRST_DELAY_SECONDS}
+  until "$@"; do
+    if (( attempt >= {BOOT_FETCH_ATTEMPTS} )); then
+      echo "prepare-api: $1 failed {BOOT_FETCH_ATTEMPTS} times; giving up until systemd starts this step again" >&2
+      return 1
+    fi
+    echo "prepare-api: $1 failed (attempt $attempt of {BOOT_FETCH_ATTEMPTS}); retrying in ${{delay}}s" >&2
+    sleep "$delay"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2))
+  done
+}}
+
+fetch_secret() {{
+  aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ARN" \\
+      --query SecretString --output text \\
+    | {SECRET_TO_ENV_SCRIPT} {fixed} > "$tmp"
+}}
+
+registry_login() {{
+  aws ecr get-login-password --region "$REGION" \\
+    | docker login --username AWS --password-stdin "$REGISTRY" > /dev/null
+}}
+
+pull_image() {{
+  docker image inspect "$IMAGE" > /dev/null 2>&1 || docker pull --quiet "$IMAGE" > /dev/null
+}}
+
 install -d -m 0700 -o root -g root {CONFIG_DIR}
 tmp="$(mktemp {APP_ENV_FILE}.XXXXXX)"
 trap 'rm -f "$tmp"' EXIT
-aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ARN" \\
-    --query SecretString --output text \\
-  | {SECRET_TO_ENV_SCRIPT} {fixed} > "$tmp"
+retry fetch_secret
 mv -f "$tmp" {APP_ENV_FILE}
-
-aws ecr get-login-password --region "$REGION" \\
-  | docker login --username AWS --password-stdin "$REGISTRY" > /dev/null
-docker image inspect "$IMAGE" > /dev/null 2>&1 || docker pull --quiet "$IMAGE" > /dev/null
+retry registry_login
+retry pull_image
 """
 
 

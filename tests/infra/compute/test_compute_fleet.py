@@ -404,3 +404,28 @@ def test_tier_b_gets_no_ec2_fleet(stack_id: str) -> None:
     assert not plan.of_type(LAUNCH_TEMPLATE)
     assert not plan.of_type(ROLLOUT)
     assert "autoScalingGroupName" not in plan.outputs
+
+
+def urns_named(plan: Plan, *names: str) -> set[str]:
+    found = {r["urn"] for r in plan.resources if r["name"] in names}
+    assert len(found) == len(names), f"missing: {set(names) - {r['name'] for r in plan.resources}}"
+    return found
+
+
+def test_instances_launch_only_once_their_first_boot_can_succeed(ec2_plan: Plan) -> None:
+    """The secret's value, the database user, Atlas's access list, the routes to Atlas and through the NAT: on
+    a new stack, instances that boot before these fail, churn, and leave the unhealthy alarm firing."""
+    depends_on = set(group(ec2_plan)["options"]["dependsOn"])
+    azs = len(ec2_plan.outputs["availabilityZones"])
+    needed = urns_named(
+        ec2_plan,
+        "app-secret-secret",
+        "app-secret-version",
+        "database-app-user",
+        "database-access-vpc",
+        "network-s3-endpoint",
+        *(f"database-atlas-route-{index}" for index in range(azs)),
+        *(f"network-private-default-route-{index}" for index in range(azs)),
+        *(f"network-private-rta-{index}" for index in range(azs)),
+    )
+    assert needed <= depends_on, sorted(needed - depends_on)

@@ -297,3 +297,76 @@ def test_a_digest_in_config_runs_the_image_by_digest() -> None:
     plan = stack_plan("dev", (f"appImageTag={DIGEST}",))
     args = exec_start(cloud_config(user_data_of(plan)), UNIT_PATH)
     assert f"{plan.outputs['imageRepositoryUrl']}@{DIGEST}" in args
+
+
+# The prepare step retries the secret, the registry login and the pull with backoff (fake `sleep`: no waiting).
+
+FLAKY_AWS = """#!/bin/sh
+echo "aws $*" >> "$CALLS"
+count=$(cat "$FAILS_LEFT")
+if [ "$count" -gt 0 ]; then
+  echo $((count - 1)) > "$FAILS_LEFT"
+  echo "An error occurred (AccessDeniedException): credentials not yet valid" >&2
+  exit 255
+fi
+case "$1 $2" in
+  "secretsmanager get-secret-value") cat "$SECRET_FILE" ;;
+  "ecr get-login-password") echo ecr-token-value ;;
+  *) exit 3 ;;
+esac
+"""
+FAKE_SLEEP = """#!/bin/sh
+echo "$1" >> "$SLEPT"
+"""
+
+
+def run_prepare(tmp_path: Path, *, failures: int) -> tuple[subprocess.CompletedProcess[str], Path]:
+    document = cloud_config(render_user_data(boot("1.4.2")))
+    etc, libexec, bin_dir = tmp_path / "etc", tmp_path / "libexec", tmp_path / "bin"
+    for folder in (libexec, bin_dir):
+        folder.mkdir()
+    prepare = written_file(document, PREPARE_SCRIPT)["content"]
+    prepare = prepare.replace("/etc/contentry", str(etc)).replace("/usr/local/libexec/contentry", str(libexec))
+    prepare = prepare.replace(" -o root -g root", "")
+    (libexec / "prepare-api").write_text(prepare)
+    secret_to_env_program = written_file(document, SECRET_TO_ENV_SCRIPT)["content"]
+    (libexec / "secret-to-env").write_text(secret_to_env_program.replace("/usr/bin/python3", sys.executable, 1))
+    (bin_dir / "aws").write_text(FLAKY_AWS)
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "sleep").write_text(FAKE_SLEEP)
+    for script in (*libexec.iterdir(), *bin_dir.iterdir()):
+        script.chmod(0o700)
+    (tmp_path / "secret.json").write_text(json.dumps(SECRET))
+    (tmp_path / "fails-left").write_text(str(failures))
+    environment = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "CALLS": str(tmp_path / "calls.log"),
+        "SECRET_FILE": str(tmp_path / "secret.json"),
+        "FAILS_LEFT": str(tmp_path / "fails-left"),
+        "SLEPT": str(tmp_path / "slept"),
+    }
+    result = subprocess.run(
+        ["bash", str(libexec / "prepare-api")], env=environment, capture_output=True, text=True, check=False
+    )
+    return result, tmp_path
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_prepare_step_retries_the_secret_with_backoff_until_it_is_readable(tmp_path: Path) -> None:
+    """Right after launch the instance role's credentials can take seconds to work."""
+    result, folder = run_prepare(tmp_path, failures=3)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "slept").read_text().split() == ["2", "4", "8"], "exponential backoff"
+    assert result.stderr.count("prepare-api: fetch_secret failed") == 3
+    assert (folder / "etc" / "app.env").read_text().count("MONGO_URL=") == 1
+    assert not any(value in result.stdout + result.stderr for value in SECRET_VALUES)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_prepare_step_gives_up_after_its_attempts_and_leaves_no_partial_secret(tmp_path: Path) -> None:
+    result, folder = run_prepare(tmp_path, failures=100)
+    assert result.returncode != 0
+    assert "fetch_secret failed 6 times; giving up" in result.stderr
+    assert (folder / "slept").read_text().split() == ["2", "4", "8", "16", "32"]
+    assert list((folder / "etc").iterdir()) == [], "no env file, no temporary copy"
+    assert "docker pull" not in (folder / "calls.log").read_text()
