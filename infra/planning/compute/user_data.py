@@ -32,6 +32,12 @@ LIBEXEC_DIR = "/usr/local/libexec/contentry"
 PREPARE_SCRIPT = f"{LIBEXEC_DIR}/prepare-api"
 SECRET_TO_ENV_SCRIPT = f"{LIBEXEC_DIR}/secret-to-env"
 UNIT_PATH = f"/etc/systemd/system/{UNIT_NAME}"
+JOURNAL_COPY_UNIT_NAME = "contentry-api-journal.service"
+JOURNAL_COPY_UNIT_PATH = f"/etc/systemd/system/{JOURNAL_COPY_UNIT_NAME}"
+BOOT_LOG_DIR = "/var/log/contentry"
+UNIT_LOG_FILE = f"{BOOT_LOG_DIR}/api-unit.log"
+"""The API unit's journal, copied as text for the CloudWatch agent (which reads files, not the journal)."""
+JOURNAL_CURSOR_FILE = "/var/lib/contentry/api-journal.cursor"
 CLOUDWATCH_AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
 CLOUDWATCH_AGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
 PACKAGES = ("docker", "amazon-cloudwatch-agent")
@@ -118,6 +124,10 @@ def docker_run_command(boot: AppBoot) -> list[str]:
         "mode=non-blocking",
         "--log-opt",
         "max-buffer-size=8m",
+        # The container's stdout (one JSON line per request) reaches CloudWatch through the log driver alone; only
+        # its stderr (a crash before logging is set up) also reaches the unit's journal, and so its boot log.
+        "--attach",
+        "stderr",
         boot.image,
         *GUNICORN_COMMAND,
     ]
@@ -138,6 +148,10 @@ def _unit(boot: AppBoot) -> str:
             "Wants=network-online.target",
             "After=network-online.target docker.service",
             "Requires=docker.service",
+            # Its journal (the prepare step's output, systemd's start failures and restarts, docker's errors) is
+            # copied to a file the CloudWatch agent ships: boot failures are visible without a shell on the host.
+            f"Wants={JOURNAL_COPY_UNIT_NAME}",
+            f"After={JOURNAL_COPY_UNIT_NAME}",
             # Never give up: a transient failure (ECR or Secrets Manager unreachable) heals by itself, and a
             # permanently broken instance fails its ELB health checks and is replaced by the Auto Scaling group.
             "StartLimitIntervalSec=0",
@@ -165,6 +179,41 @@ BOOT_FETCH_ATTEMPTS = 6
 """Tries of each network step before the prepare step fails (and systemd starts it again 5 s later)."""
 BOOT_FETCH_FIRST_DELAY_SECONDS = 2
 """The first wait; each next one doubles (2, 4, 8, 16, 32: about a minute in all)."""
+
+
+def _journal_copy_unit() -> str:
+    command = [
+        "/usr/bin/journalctl",
+        f"--unit={UNIT_NAME}",
+        "--follow",
+        "--lines=all",
+        "--output=short-iso-precise",
+        "--no-hostname",
+        # Where it stopped: a restart of this unit resumes there, so no line is shipped twice or skipped.
+        f"--cursor-file={JOURNAL_CURSOR_FILE}",
+    ]
+    return "\n".join(
+        [
+            "[Unit]",
+            f"Description=Copy the journal of {UNIT_NAME} to {UNIT_LOG_FILE} for the CloudWatch agent",
+            "After=systemd-journald.service",
+            "",
+            "[Service]",
+            "Type=simple",
+            f"ExecStart={_systemd_command(command)}",
+            f"StandardOutput=append:{UNIT_LOG_FILE}",
+            "StandardError=journal",
+            # systemd creates /var/lib/contentry and /var/log/contentry for it.
+            "StateDirectory=contentry",
+            "LogsDirectory=contentry",
+            "Restart=always",
+            "RestartSec=5",
+            "",
+            "[Install]",
+            "WantedBy=multi-user.target",
+            "",
+        ]
+    )
 
 
 def _prepare_script(boot: AppBoot) -> str:
@@ -257,8 +306,10 @@ main()
 
 
 def cloudwatch_agent_config(log_group_name: str) -> dict[str, Any]:
-    """Memory and root-disk use (EC2 does not see inside the guest) and the boot log, per instance and
-    aggregated per Auto Scaling group (what fleet alarms watch)."""
+    """Memory and root-disk use (EC2 does not see inside the guest) per instance and aggregated per Auto Scaling
+    group (what fleet alarms watch); and the boot logs, into the app's log group next to the container's
+    stream: cloud-init's output (packages, the agent itself) and the API unit's journal (the prepare step,
+    systemd's start failures and restarts)."""
     return {
         "agent": {"metrics_collection_interval": 60},
         "metrics": {
@@ -282,7 +333,12 @@ def cloudwatch_agent_config(log_group_name: str) -> dict[str, Any]:
                             "file_path": "/var/log/cloud-init-output.log",
                             "log_group_name": log_group_name,
                             "log_stream_name": "{instance_id}/cloud-init-output",
-                        }
+                        },
+                        {
+                            "file_path": UNIT_LOG_FILE,
+                            "log_group_name": log_group_name,
+                            "log_stream_name": "{instance_id}/api-unit",
+                        },
                     ]
                 }
             }
@@ -304,6 +360,7 @@ def cloud_config(boot: AppBoot) -> dict[str, Any]:
             root_file(SECRET_TO_ENV_SCRIPT, ENV_FILE_WRITER_PROGRAM, "0700"),
             root_file(PREPARE_SCRIPT, _prepare_script(boot), "0700"),
             root_file(UNIT_PATH, _unit(boot), "0644"),
+            root_file(JOURNAL_COPY_UNIT_PATH, _journal_copy_unit(), "0644"),
             root_file(
                 CLOUDWATCH_AGENT_CONFIG, json.dumps(cloudwatch_agent_config(boot.log_group_name), indent=2), "0644"
             ),
@@ -315,6 +372,8 @@ def cloud_config(boot: AppBoot) -> dict[str, Any]:
             ["sh", "-c", f'printf "INSTANCE_ID=%s\\n" "$(cloud-init query v1.instance_id)" > {INSTANCE_ENV_FILE}'],
             [CLOUDWATCH_AGENT_CTL, "-a", "fetch-config", "-m", "ec2", "-s", "-c", f"file:{CLOUDWATCH_AGENT_CONFIG}"],
             ["systemctl", "daemon-reload"],
+            # After the agent (it reads the copy from the start) and before the API, whose journal it copies.
+            ["systemctl", "enable", "--now", JOURNAL_COPY_UNIT_NAME],
             ["systemctl", "enable", "--now", UNIT_NAME],
         ],
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -17,8 +18,11 @@ from infra.planning.compute.user_data import (
     APP_ENV_FILE,
     CLOUDWATCH_AGENT_CONFIG,
     GUNICORN_COMMAND,
+    JOURNAL_COPY_UNIT_NAME,
+    JOURNAL_COPY_UNIT_PATH,
     PREPARE_SCRIPT,
     SECRET_TO_ENV_SCRIPT,
+    UNIT_LOG_FILE,
     UNIT_NAME,
     UNIT_PATH,
     AppBoot,
@@ -123,14 +127,73 @@ def test_the_user_data_carries_the_secret_arn_never_a_secret_value() -> None:
     assert "set -x" not in prepare.replace("Never add `set -x`", "")
 
 
-def test_the_cloudwatch_agent_collects_memory_disk_and_the_boot_log() -> None:
+def test_the_cloudwatch_agent_collects_memory_disk_and_the_boot_logs() -> None:
     config = json.loads(written_file(cloud_config(render_user_data(boot())), CLOUDWATCH_AGENT_CONFIG)["content"])
     collected = config["metrics"]["metrics_collected"]
     assert "mem_used_percent" in collected["mem"]["measurement"]
     assert "used_percent" in collected["disk"]["measurement"]
     assert ["AutoScalingGroupName"] in config["metrics"]["aggregation_dimensions"]
-    (log_file,) = config["logs"]["logs_collected"]["files"]["collect_list"]
-    assert log_file["log_group_name"] == "/contentry-prod/api"
+    files = {entry["file_path"]: entry for entry in config["logs"]["logs_collected"]["files"]["collect_list"]}
+    assert set(files) == {"/var/log/cloud-init-output.log", UNIT_LOG_FILE}
+    # Into the app's own log group, one stream per instance and source, beside the container's stream.
+    assert {entry["log_group_name"] for entry in files.values()} == {"/contentry-prod/api"}
+    assert files[UNIT_LOG_FILE]["log_stream_name"] == "{instance_id}/api-unit"
+
+
+def test_the_api_unit_s_journal_is_copied_to_the_file_the_agent_ships() -> None:
+    """Boot failures (the secret unreadable, the image not pulled, systemd's restarts) reach CloudWatch, not
+    only journald."""
+    document = cloud_config(render_user_data(boot()))
+    copy = unit_directives(written_file(document, JOURNAL_COPY_UNIT_PATH)["content"])
+    (command,) = copy["ExecStart"]
+    words = shlex.split(command)
+    assert words[0] == "/usr/bin/journalctl"
+    assert f"--unit={UNIT_NAME}" in words
+    assert "--follow" in words
+    assert copy["StandardOutput"] == [f"append:{UNIT_LOG_FILE}"]
+    assert copy["Restart"] == ["always"]
+    api = unit_directives(written_file(document, UNIT_PATH)["content"])
+    assert JOURNAL_COPY_UNIT_NAME in api["Wants"]
+    # The agent starts first (it reads the copy from its start), then the copy, then the API.
+    commands = [" ".join(step) for step in document["runcmd"]]
+    agent = next(i for i, step in enumerate(commands) if "amazon-cloudwatch-agent-ctl" in step)
+    copying = commands.index(f"systemctl enable --now {JOURNAL_COPY_UNIT_NAME}")
+    assert agent < copying < commands.index(f"systemctl enable --now {UNIT_NAME}")
+
+
+def test_only_the_container_s_stderr_reaches_the_journal_so_request_logs_are_not_shipped_twice() -> None:
+    args = exec_start(cloud_config(render_user_data(boot())), UNIT_PATH)
+    assert args[args.index("--attach") + 1] == "stderr"
+    assert args[args.index("--log-driver") + 1] == "awslogs"
+
+
+@pytest.mark.skipif(shutil.which("journalctl") is None, reason="needs journalctl (systemd 252, as AL2023)")
+def test_journalctl_accepts_the_copy_s_options(tmp_path: Path) -> None:
+    document = cloud_config(render_user_data(boot()))
+    (command,) = unit_directives(written_file(document, JOURNAL_COPY_UNIT_PATH)["content"])["ExecStart"]
+    words = [w for w in shlex.split(command) if w != "--follow"]
+    words = [f"--cursor-file={tmp_path / 'cursor'}" if w.startswith("--cursor-file=") else w for w in words]
+    result = subprocess.run([*words, "--no-pager"], capture_output=True, text=True, check=False, timeout=60)
+    assert "unrecognized option" not in result.stderr, result.stderr
+    assert "Invalid" not in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_systemd_accepts_both_units(tmp_path: Path) -> None:
+    document = cloud_config(render_user_data(boot()))
+    for path in (UNIT_PATH, JOURNAL_COPY_UNIT_PATH):
+        unit = tmp_path / Path(path).name
+        unit.write_text(written_file(document, path)["content"])
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *(str(p) for p in tmp_path.iterdir())],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    for complaint in ("Unknown key", "Unknown section", "Invalid", "Failed to parse", "bad unit"):
+        assert complaint not in output, output
 
 
 def test_rendering_is_deterministic_and_follows_the_image() -> None:
