@@ -11,7 +11,14 @@ from infra.capacity.ec2_fleet import (
 from infra.capacity.mongo_connections import ConnectionBudgetError
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
-from infra.config.model import CacheMode, ComputePlatform, NatStrategy, StackConfig, atlas_size_rank
+from infra.config.model import (
+    AL2023_AMI_PARAMETER_PREFIX,
+    CacheMode,
+    ComputePlatform,
+    NatStrategy,
+    StackConfig,
+    atlas_size_rank,
+)
 from infra.planning.data.atlas_sizing import ATLAS_CIDR
 
 
@@ -130,6 +137,17 @@ def _production_problems(config: StackConfig) -> list[ConfigProblem]:
         )
     if config.compute.min_size < 2:
         problems.append(ConfigProblem(_key("computeMinSize"), f"{config.compute.min_size}: {why}; use 2 or more"))
+    if config.platform is ComputePlatform.EC2 and config.compute.pinned_ami is None:
+        architecture = "arm64" if config.compute.is_graviton else "x86_64"
+        problems.append(
+            ConfigProblem(
+                _key("computeAmiId"),
+                "latest: production pins its AMI, so an Amazon Linux release replaces the fleet only when you choose,"
+                " not on the next unrelated pulumi up. Print the current one and pin it: aws ssm get-parameter"
+                f" --region {config.region} --name {AL2023_AMI_PARAMETER_PREFIX}{architecture} --query"
+                " Parameter.Value --output text; then pulumi config set computeAmiId ami-...",
+            )
+        )
     cache = config.cache
     if cache.mode is CacheMode.ELASTICACHE and cache.replicas < 1:
         problems.append(ConfigProblem(_key("cacheReplicas"), f"0: {why}; use 1 or more (automatic failover)"))

@@ -49,6 +49,8 @@ class AppFleetArgs:
     security_group_id: pulumi.Input[str]
     instance_type: str
     is_graviton: bool
+    pinned_ami: str | None
+    """The AMI id to boot, or None for the newest AL2023 release (development's `latest`)."""
     size: FleetSize
     root_volume_gb: int
     workers_per_instance: int
@@ -168,11 +170,13 @@ class AppFleet(pulumi.ComponentResource):
         self, log_group: aws.cloudwatch.LogGroup, profile: aws.iam.InstanceProfile
     ) -> aws.ec2.LaunchTemplate:
         args = self._args
-        # A plain invoke: the AMI id is known at preview, so a new AL2023 release shows up as a planned change.
-        ami = aws.ssm.get_parameter(
-            name=al2023_ami_parameter(architecture_of(is_graviton=args.is_graviton)),
-            opts=pulumi.InvokeOptions(parent=self),
-        )
+        image_id = args.pinned_ami
+        if image_id is None:
+            # A plain invoke: the AMI id is known at preview, so a new AL2023 release shows up as a planned change.
+            image_id = aws.ssm.get_parameter(
+                name=al2023_ami_parameter(architecture_of(is_graviton=args.is_graviton)),
+                opts=pulumi.InvokeOptions(parent=self),
+            ).value
         user_data = pulumi.Output.all(args.repository_url, args.app_secret_arn, log_group.name).apply(
             lambda values: base64.b64encode(
                 render_user_data(
@@ -193,7 +197,7 @@ class AppFleet(pulumi.ComponentResource):
         return aws.ec2.LaunchTemplate(
             child_name(self._name, "template"),
             description=f"{args.name_prefix} app instances running image {args.image_tag}",
-            image_id=ami.value,
+            image_id=image_id,
             instance_type=args.instance_type,
             # No key pair and no port 22: shell access is SSM Session Manager, audited and IAM-controlled.
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),

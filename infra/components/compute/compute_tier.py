@@ -150,6 +150,7 @@ def build_compute_tier(
             security_group_id=security_groups.app_security_group_id,
             instance_type=compute.instance_type,
             is_graviton=compute.is_graviton,
+            pinned_ami=compute.pinned_ami,
             size=FleetSize(compute.min_size, compute.desired_size, compute.max_size),
             root_volume_gb=compute.root_volume_gb,
             workers_per_instance=budget.workers_per_instance,

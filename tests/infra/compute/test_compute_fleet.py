@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest.mock import patch
 
 import pulumi.runtime
 import pytest
 from botocore.validate import validate_parameters
 
-from infra.plan.document import Plan
-from infra.plan.mocks import PlanMocks
+from infra.config.keys import keys_by_full_name
+from infra.plan.document import Plan, build_plan
+from infra.plan.mocks import _INVOKES, PlanMocks
 from infra.planning.compute.ami import Architecture, al2023_ami_parameter
 from infra.planning.compute.instance_policy import ACTIONS_WITHOUT_RESOURCE_SCOPE
 from infra.planning.compute.rollout import ROLLOUT_COMMAND
@@ -28,8 +30,11 @@ from tests.infra.compute.compute_support import (
     stack_plan,
     the,
 )
+from tests.infra.plans import REPO_ROOT
 
 INSTANCE_TYPES = {"A": "c7g.xlarge", "C": "t4g.large"}  # Graviton presets (prices.md: ~15% below x86)
+# What the offline plan puts in place of prod's computeAmiId placeholder.
+PINNED_OFFLINE_AMI = keys_by_full_name()["contentry:computeAmiId"].offline_value
 ROLLOUT = "command:local:Command"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
@@ -89,13 +94,30 @@ def test_the_template_boots_al2023_for_the_instance_architecture(stack_id: str) 
     plan = stack_plan(stack_id)
     inputs = template(plan)
     assert inputs["instanceType"] == INSTANCE_TYPES[EC2_STACKS[stack_id]]
-    assert inputs["imageId"] == ami_for(plan.outputs["region"], Architecture.ARM64)
+    if plan.outputs["environment"] == "production":
+        assert inputs["imageId"] == PINNED_OFFLINE_AMI, "production boots the AMI its config pins"
+    else:
+        assert inputs["imageId"] == ami_for(plan.outputs["region"], Architecture.ARM64)
 
 
 def test_an_x86_instance_type_boots_the_x86_image() -> None:
-    plan = stack_plan("prod", ("computeInstanceType=c6i.xlarge",))
+    plan = stack_plan("dev", ("computeInstanceType=c6i.xlarge",))
     assert template(plan)["imageId"] == ami_for("us-east-1", Architecture.X86_64)
     assert ami_for("us-east-1", Architecture.X86_64) != ami_for("us-east-1", Architecture.ARM64)
+
+
+def test_a_new_amazon_linux_release_replaces_the_production_fleet_only_when_pinned() -> None:
+    """Any new AMI id is a new launch template version, rolled through every instance: with the public
+    parameter, the first up after a release replaced production's fleet whatever the up was for."""
+    released = "ami-0fedcba9876543210"
+    newer = {**_INVOKES, "aws:ssm/getParameter:getParameter": lambda args, region: {"value": released}}
+    with patch.dict("infra.plan.mocks._INVOKES", newer):
+        prod = build_plan("prod", (), REPO_ROOT)
+        dev = build_plan("dev", (), REPO_ROOT)
+        chosen = build_plan("prod", (f"computeAmiId={released}",), REPO_ROOT)
+    assert template(prod)["imageId"] == template(stack_plan("prod"))["imageId"] == PINNED_OFFLINE_AMI
+    assert template(dev)["imageId"] == released, "development follows each release (tried there first)"
+    assert template(chosen)["imageId"] == released, "production takes it when its config says so"
 
 
 def test_imdsv2_is_required_with_room_for_one_container_hop(ec2_plan: Plan) -> None:
