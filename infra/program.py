@@ -13,6 +13,7 @@ from infra.components.compute.compute_tier import build_compute_tier
 from infra.components.compute.security_groups import BackendAccess
 from infra.components.data.data_tier import build_data_tier, needs_certificate_provider
 from infra.components.network import Network, NetworkArgs
+from infra.components.s3_endpoint_policy import S3EndpointPolicy, S3EndpointPolicyArgs
 from infra.config import StackConfig, load_stack_config
 from infra.config.model import ComputePlatform
 from infra.planning.protection import protection_for
@@ -67,6 +68,15 @@ def build(config: StackConfig) -> None:
     app_secret = data_tier.app_secret
     files = data_tier.files
     cache = data_tier.cache  # None with cacheMode external
+    # The VPC's S3 endpoint admits the stack's buckets, Amazon Linux's and ECR's, nothing else; set now that the
+    # buckets exist (the network came first).
+    s3_endpoint_policy = S3EndpointPolicy(
+        "s3-endpoint",
+        S3EndpointPolicyArgs(
+            endpoint_id=network.s3_endpoint_id, region=config.region, stack_bucket_arns=[files.bucket_arn]
+        ),
+        opts=with_aws,
+    )
 
     # Compute on EC2 (tiers A and C); tier B runs the app on EKS instead.
     compute = None
@@ -81,7 +91,7 @@ def build(config: StackConfig) -> None:
             else [],
             # First boot reads the secret (a component: depending on it waits for its version too), connects as
             # the database user over the peering, and pulls packages and the image through the NAT.
-            boot_needs=[app_secret, *data_tier.database.app_ready, *network.private_egress],
+            boot_needs=[app_secret, *data_tier.database.app_ready, *network.private_egress, s3_endpoint_policy],
             opts=with_aws,
         )
 

@@ -45,6 +45,8 @@ class Network(pulumi.ComponentResource):
     isolated_subnet_ids: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
     isolated_route_table_id: pulumi.Output[str]
+    s3_endpoint_id: pulumi.Output[str]
+    """The S3 gateway endpoint: its policy is set once the stack's buckets exist (S3EndpointPolicy)."""
     private_egress: list[pulumi.Resource]
     """What an instance in a private subnet needs to reach out at boot (packages, the image, the secret): the
     default routes through the NAT gateways, the subnets' association with their tables, and the S3 endpoint
@@ -97,7 +99,8 @@ class Network(pulumi.ComponentResource):
         self.private_route_table_ids = [t.id for t in private_tables]
         self.isolated_route_table_id = isolated_table.id
 
-        # S3 traffic (app uploads, image layers from ECR's S3) stays off the NAT gateways: free and private.
+        # S3 traffic (app uploads, image layers from ECR's S3) stays off the NAT gateways: free and private. Its
+        # policy (which buckets) is a separate resource, set after the data tier (program.py).
         s3_endpoint = aws.ec2.VpcEndpoint(
             child_name(name, "s3-endpoint"),
             vpc_id=vpc.id,
@@ -107,6 +110,7 @@ class Network(pulumi.ComponentResource):
             tags=name_tag(args.name_prefix, "s3-endpoint"),
             opts=child,
         )
+        self.s3_endpoint_id = s3_endpoint.id
         self.private_egress.append(s3_endpoint)
         self._flow_logs(vpc)
 
