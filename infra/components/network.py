@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
@@ -13,6 +12,7 @@ import pulumi_aws as aws
 
 from infra.config.model import NatStrategy
 from infra.planning.cidr import PlannedSubnet, SubnetTier, plan_subnets, public_ipv6_subnet
+from infra.planning.flow_logs import flow_logs_permissions, flow_logs_trust_policy
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import Protection
 from infra.planning.zones import Zone, ZoneChoiceError, choose_zones, offered_zone_ids
@@ -292,46 +292,19 @@ class Network(pulumi.ComponentResource):
                 parent=self, protect=self._args.guard.protect, retain_on_delete=self._args.guard.retain_on_delete
             ),
         )
+        account_id = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
         role = aws.iam.Role(
             child_name(self._name, "flow-logs-role"),
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            # Only this account's flow logs in this region may have the service assume it (confused deputy).
+            assume_role_policy=flow_logs_trust_policy(account_id=account_id, region=self._args.region),
             tags=name_tag(self._args.name_prefix, "vpc-flow-logs"),
             opts=child,
         )
-        # Least privilege: write to this one log group, nothing else.
+        # Least privilege: write to this one log group; find it (DescribeLogGroups takes only "*").
         aws.iam.RolePolicy(
             child_name(self._name, "flow-logs-policy"),
             role=role.id,
-            policy=log_group.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogGroups",
-                                    "logs:DescribeLogStreams",
-                                ],
-                                "Resource": [arn, f"{arn}:*"],
-                            }
-                        ],
-                    }
-                )
-            ),
+            policy=log_group.arn.apply(flow_logs_permissions),
             opts=child,
         )
         aws.ec2.FlowLog(
