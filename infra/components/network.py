@@ -142,6 +142,7 @@ class Network(pulumi.ComponentResource):
         )
         try:
             return choose_zones(
+                # Parallel lists: the provider fills both from one list of zones sorted by name.
                 [Zone(name, zone_id) for name, zone_id in zip(zones.names, zones.zone_ids, strict=True)],
                 offered_zone_ids(offerings.instance_types, offerings.locations),
                 self._args.instance_types,
