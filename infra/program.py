@@ -9,15 +9,28 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from infra.capacity.kubernetes_fleet import pod_fleet_budget
 from infra.components.compute.compute_tier import build_compute_tier
 from infra.components.compute.security_groups import BackendAccess
 from infra.components.data.data_tier import build_data_tier, needs_certificate_provider
 from infra.components.kubernetes.kubernetes_tier import build_kubernetes_tier
 from infra.components.network import Network, NetworkArgs
+from infra.components.s3_endpoint_policy import S3EndpointPolicy, S3EndpointPolicyArgs
 from infra.config import StackConfig, load_stack_config
 from infra.config.model import ComputePlatform
 from infra.planning.protection import protection_for
 from infra.planning.tags import default_tags
+from infra.planning.zones import zone_instance_types
+
+
+def pod_environment(config: StackConfig) -> dict[str, str]:
+    """Tier B's pods get their workers and MongoDB pool from the same connection budget the config validated."""
+    budget = pod_fleet_budget(
+        cpu_request_millicores=config.kubernetes.pod_cpu_millicores,
+        max_replicas=config.kubernetes.max_replicas,
+        atlas_min_tier=config.database.min_instance_size,
+    )
+    return {"GUNICORN_WORKERS": str(budget.workers_per_pod), "MONGO_MAX_POOL_SIZE": str(budget.mongo.pool_per_worker)}
 
 
 def main(*, allow_placeholders: bool = False) -> None:
@@ -54,6 +67,7 @@ def build(config: StackConfig) -> None:
             region=config.region,
             vpc_cidr=config.network.vpc_cidr,
             az_count=config.network.az_count,
+            instance_types=zone_instance_types(config),
             nat_strategy=config.network.nat_strategy,
             flow_log_retention_days=config.log_retention_days,
             guard=protection_for(config.is_production),
@@ -66,6 +80,15 @@ def build(config: StackConfig) -> None:
     app_secret = data_tier.app_secret
     files = data_tier.files
     cache = data_tier.cache  # None with cacheMode external
+    # The VPC's S3 endpoint admits the stack's buckets, Amazon Linux's and ECR's, nothing else; set now that the
+    # buckets exist (the network came first).
+    s3_endpoint_policy = S3EndpointPolicy(
+        "s3-endpoint",
+        S3EndpointPolicyArgs(
+            endpoint_id=network.s3_endpoint_id, region=config.region, stack_bucket_arns=[files.bucket_arn]
+        ),
+        opts=with_aws,
+    )
 
     # Compute on EC2 (tiers A and C); tier B runs the app on EKS instead.
     compute = None
@@ -78,6 +101,9 @@ def build(config: StackConfig) -> None:
             backends=[BackendAccess("cache", cache.security_group_id, cache.port, "Redis TLS from the app")]
             if cache is not None
             else [],
+            # First boot reads the secret (a component: depending on it waits for its version too), connects as
+            # the database user over the peering, and pulls packages and the image through the NAT.
+            boot_needs=[app_secret, *data_tier.database.app_ready, *network.private_egress, s3_endpoint_policy],
             opts=with_aws,
         )
 
@@ -93,6 +119,10 @@ def build(config: StackConfig) -> None:
             backends=[BackendAccess("cache", cache.security_group_id, cache.port, "Redis TLS from the app pods")]
             if cache is not None
             else [],
+            # The pods connect as the database user over the peering and reach AWS through the NAT: the rollout
+            # `pulumi up` waits for could never become Ready before those exist.
+            start_needs=[*data_tier.database.app_ready, *network.private_egress, s3_endpoint_policy],
+            extra_environment=pod_environment(config),
             opts=with_aws,
         )
 
@@ -103,6 +133,7 @@ def build(config: StackConfig) -> None:
     pulumi.export("region", config.region)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("availabilityZones", network.availability_zones)
+    pulumi.export("availabilityZoneIds", network.availability_zone_ids)
     pulumi.export("publicSubnetIds", network.public_subnet_ids)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
     pulumi.export("isolatedSubnetIds", network.isolated_subnet_ids)

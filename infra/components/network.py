@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
@@ -12,8 +12,10 @@ import pulumi_aws as aws
 
 from infra.config.model import NatStrategy
 from infra.planning.cidr import PlannedSubnet, SubnetTier, plan_subnets, public_ipv6_subnet
+from infra.planning.flow_logs import flow_logs_permissions, flow_logs_trust_policy
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import Protection
+from infra.planning.zones import Zone, ZoneChoiceError, choose_zones, offered_zone_ids
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class NetworkArgs:
     region: str
     vpc_cidr: IPv4Network
     az_count: int
+    instance_types: Sequence[str]
+    """EC2 instance types every chosen AZ must offer: the app's, and the one the cache nodes run on."""
     nat_strategy: NatStrategy
     flow_log_retention_days: int
     guard: Protection
@@ -33,11 +37,20 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     vpc_cidr_block: pulumi.Output[str]
     availability_zones: list[str]
+    """Zone names, as this account maps them (what the console shows)."""
+    availability_zone_ids: list[str]
+    """The same zones' IDs: the physical zones, where the subnets are placed."""
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
     isolated_subnet_ids: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
     isolated_route_table_id: pulumi.Output[str]
+    s3_endpoint_id: pulumi.Output[str]
+    """The S3 gateway endpoint: its policy is set once the stack's buckets exist (S3EndpointPolicy)."""
+    private_egress: list[pulumi.Resource]
+    """What an instance in a private subnet needs to reach out at boot (packages, the image, the secret): the
+    default routes through the NAT gateways, the subnets' association with their tables, and the S3 endpoint
+    (image layers). The fleet waits for them (depends_on)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:network:Network", name, None, opts)
@@ -45,7 +58,9 @@ class Network(pulumi.ComponentResource):
         self._args = args
         child = pulumi.ResourceOptions(parent=self)
 
-        self.availability_zones = self._pick_availability_zones()
+        zones = self._pick_availability_zones()
+        self.availability_zones = [zone.name for zone in zones]
+        self.availability_zone_ids = [zone.zone_id for zone in zones]
         vpc = aws.ec2.Vpc(
             child_name(name, "vpc"),
             cidr_block=str(args.vpc_cidr),
@@ -79,13 +94,14 @@ class Network(pulumi.ComponentResource):
         )
         self._public_routes(vpc, igw, public)
         nat_ids = self._nat_gateways(igw, public)
-        private_tables = self._private_routes(vpc, nat_ids, subnets[SubnetTier.PRIVATE])
+        private_tables, self.private_egress = self._private_routes(vpc, nat_ids, subnets[SubnetTier.PRIVATE])
         isolated_table = self._isolated_routes(vpc, subnets[SubnetTier.ISOLATED])
         self.private_route_table_ids = [t.id for t in private_tables]
         self.isolated_route_table_id = isolated_table.id
 
-        # S3 traffic (app uploads, image layers from ECR's S3) stays off the NAT gateways: free and private.
-        aws.ec2.VpcEndpoint(
+        # S3 traffic (app uploads, image layers from ECR's S3) stays off the NAT gateways: free and private. Its
+        # policy (which buckets) is a separate resource, set after the data tier (program.py).
+        s3_endpoint = aws.ec2.VpcEndpoint(
             child_name(name, "s3-endpoint"),
             vpc_id=vpc.id,
             service_name=f"com.amazonaws.{args.region}.s3",
@@ -94,33 +110,47 @@ class Network(pulumi.ComponentResource):
             tags=name_tag(args.name_prefix, "s3-endpoint"),
             opts=child,
         )
+        self.s3_endpoint_id = s3_endpoint.id
+        self.private_egress.append(s3_endpoint)
         self._flow_logs(vpc)
 
         self.register_outputs(
             {
                 "vpcId": self.vpc_id,
                 "availabilityZones": self.availability_zones,
+                "availabilityZoneIds": self.availability_zone_ids,
                 "publicSubnetIds": self.public_subnet_ids,
                 "privateSubnetIds": self.private_subnet_ids,
                 "isolatedSubnetIds": self.isolated_subnet_ids,
             }
         )
 
-    def _pick_availability_zones(self) -> list[str]:
-        # A plain (not Output) invoke: the AZ count decides how many resources exist, and resources must not be
+    def _pick_availability_zones(self) -> list[Zone]:
+        # Plain (not Output) invokes: the AZ count decides how many resources exist, and resources must not be
         # created inside .apply() (they would be missing from `pulumi preview`).
+        invoke = pulumi.InvokeOptions(parent=self)
         zones = aws.get_availability_zones(
             state="available",
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],  # no Local Zones
-            opts=pulumi.InvokeOptions(parent=self),
+            opts=invoke,
         )
-        names = sorted(zones.names)
-        if len(names) < self._args.az_count:
-            raise pulumi.RunError(
-                f"contentry:azCount is {self._args.az_count}, but region {self._args.region} has only "
-                f"{len(names)} available zones ({', '.join(names)})"
+        # By zone ID: offerings differ by physical zone, and names map to physical zones per account.
+        offerings = aws.ec2.get_instance_type_offerings(
+            location_type="availability-zone-id",
+            filters=[{"name": "instance-type", "values": list(self._args.instance_types)}],
+            opts=invoke,
+        )
+        try:
+            return choose_zones(
+                # Parallel lists: the provider fills both from one list of zones sorted by name.
+                [Zone(name, zone_id) for name, zone_id in zip(zones.names, zones.zone_ids, strict=True)],
+                offered_zone_ids(offerings.instance_types, offerings.locations),
+                self._args.instance_types,
+                self._args.az_count,
+                region=self._args.region,
             )
-        return names[: self._args.az_count]
+        except ZoneChoiceError as error:
+            raise pulumi.RunError(str(error)) from error
 
     def _subnets(self, vpc: aws.ec2.Vpc) -> dict[SubnetTier, list[aws.ec2.Subnet]]:
         subnets: dict[SubnetTier, list[aws.ec2.Subnet]] = {tier: [] for tier in SubnetTier}
@@ -131,7 +161,9 @@ class Network(pulumi.ComponentResource):
                     child_name(self._name, planned.tier.value, planned.az_index),
                     vpc_id=vpc.id,
                     cidr_block=str(planned.cidr),
-                    availability_zone=zone,
+                    # The physical zone the offerings were checked in (the provider's availability_zone_id; it
+                    # conflicts with availability_zone, which this replaces: same zone, so no replacement).
+                    availability_zone_id=self.availability_zone_ids[planned.az_index],
                     # Nothing here gets a public IP by itself: the ALB and NAT gateways bring their own.
                     map_public_ip_on_launch=False,
                     **self._ipv6(vpc, planned),
@@ -202,9 +234,11 @@ class Network(pulumi.ComponentResource):
 
     def _private_routes(
         self, vpc: aws.ec2.Vpc, nat_ids: list[pulumi.Output[str]], private: list[aws.ec2.Subnet]
-    ) -> list[aws.ec2.RouteTable]:
+    ) -> tuple[list[aws.ec2.RouteTable], list[pulumi.Resource]]:
+        """The private tables, and the routes and associations that give each private subnet its way out."""
         child = pulumi.ResourceOptions(parent=self)
         tables = []
+        egress: list[pulumi.Resource] = []
         for index, subnet in enumerate(private):
             # One table per AZ even with a single NAT: switching strategy then changes routes, not tables.
             table = aws.ec2.RouteTable(
@@ -213,16 +247,16 @@ class Network(pulumi.ComponentResource):
                 tags=name_tag(self._args.name_prefix, "private", index),
                 opts=child,
             )
-            aws.ec2.Route(
+            route = aws.ec2.Route(
                 child_name(self._name, "private-default-route", index),
                 route_table_id=table.id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=nat_ids[index % len(nat_ids)],
                 opts=child,
             )
-            self._associate(table, [subnet], "private-rta", first_index=index)
+            egress += [route, *self._associate(table, [subnet], "private-rta", first_index=index)]
             tables.append(table)
-        return tables
+        return tables, egress
 
     def _isolated_routes(self, vpc: aws.ec2.Vpc, isolated: list[aws.ec2.Subnet]) -> aws.ec2.RouteTable:
         child = pulumi.ResourceOptions(parent=self)
@@ -238,14 +272,16 @@ class Network(pulumi.ComponentResource):
 
     def _associate(
         self, table: aws.ec2.RouteTable, subnets: list[aws.ec2.Subnet], label: str, first_index: int = 0
-    ) -> None:
-        for offset, subnet in enumerate(subnets):
+    ) -> list[aws.ec2.RouteTableAssociation]:
+        return [
             aws.ec2.RouteTableAssociation(
                 child_name(self._name, label, first_index + offset),
                 route_table_id=table.id,
                 subnet_id=subnet.id,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            for offset, subnet in enumerate(subnets)
+        ]
 
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> None:
         child = pulumi.ResourceOptions(parent=self)
@@ -257,46 +293,19 @@ class Network(pulumi.ComponentResource):
                 parent=self, protect=self._args.guard.protect, retain_on_delete=self._args.guard.retain_on_delete
             ),
         )
+        account_id = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
         role = aws.iam.Role(
             child_name(self._name, "flow-logs-role"),
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            # Only this account's flow logs in this region may have the service assume it (confused deputy).
+            assume_role_policy=flow_logs_trust_policy(account_id=account_id, region=self._args.region),
             tags=name_tag(self._args.name_prefix, "vpc-flow-logs"),
             opts=child,
         )
-        # Least privilege: write to this one log group, nothing else.
+        # Least privilege: write to this one log group; find it (DescribeLogGroups takes only "*").
         aws.iam.RolePolicy(
             child_name(self._name, "flow-logs-policy"),
             role=role.id,
-            policy=log_group.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogGroups",
-                                    "logs:DescribeLogStreams",
-                                ],
-                                "Resource": [arn, f"{arn}:*"],
-                            }
-                        ],
-                    }
-                )
-            ),
+            policy=log_group.arn.apply(flow_logs_permissions),
             opts=child,
         )
         aws.ec2.FlowLog(

@@ -112,6 +112,11 @@ _CACHE_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
 # A Docker tag (at most 128 characters, no leading '.' or '-') or an image digest.
 _IMAGE_TAG = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$")
 _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_AMI_ID = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
+LATEST_AMI = "latest"
+"""computeAmiId's value for "the newest Amazon Linux 2023 release at every up" (refused in production)."""
+AL2023_AMI_PARAMETER_PREFIX = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
+"""AWS's public SSM parameters naming the current AL2023 AMI, by architecture (arm64, x86_64)."""
 CdnPriceClass = Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
 
 
@@ -224,6 +229,16 @@ class ComputeSettings(BaseModel):
     root_volume_gb: Annotated[int, Field(ge=20, le=500)] = setting(
         "computeRootVolumeGb", "Size of each instance's encrypted gp3 root volume in GiB (20 to 500).", default=30
     )
+    ami_id: str = setting(
+        "computeAmiId",
+        "The Amazon Linux 2023 AMI the instances boot (tiers A and C): an AMI id (ami-...) of the instance type's"
+        " architecture, pinned so that a new Amazon Linux release reaches the fleet only when you set it; or"
+        " `latest`, the newest release at every `pulumi up` (refused in production). Print the current one:"
+        f" aws ssm get-parameter --name {AL2023_AMI_PARAMETER_PREFIX}arm64 (x86_64 for x86 types) --query"
+        " Parameter.Value --output text",
+        default=LATEST_AMI,
+        offline_value="ami-0123456789abcdef0",
+    )
 
     @field_validator("image_tag")
     @classmethod
@@ -234,6 +249,13 @@ class ComputeSettings(BaseModel):
             )
         if value == "latest":
             raise ValueError("'latest' is mutable and ECR tags here are immutable: use a version, git sha or digest")
+        return value
+
+    @field_validator("ami_id")
+    @classmethod
+    def _ami(cls, value: str) -> str:
+        if value != LATEST_AMI and not _AMI_ID.match(value):
+            raise ValueError(f"'{value}' is neither an AMI id (ami- and 8 or 17 hex digits) nor '{LATEST_AMI}'")
         return value
 
     @field_validator("instance_type")
@@ -248,6 +270,11 @@ class ComputeSettings(BaseModel):
         """Graviton (arm64) families carry a `g` after the generation digit: c7g, t4g, m6gd."""
         family = self.instance_type.split(".", 1)[0]
         return re.fullmatch(r"[a-z]+\d+g[a-z]*", family) is not None
+
+    @property
+    def pinned_ami(self) -> str | None:
+        """The AMI id to boot, or None to boot the newest AL2023 release (computeAmiId `latest`)."""
+        return None if self.ami_id == LATEST_AMI else self.ami_id
 
 
 class DatabaseSettings(BaseModel):

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from infra.capacity.ec2_fleet import (
+    DEPLOY_MAX_HEALTHY_PERCENT,
+    UnknownVcpusError,
+    ec2_fleet_budget,
+    largest_fitting_fleet,
+)
+from infra.capacity.kubernetes_fleet import ROLLING_MAX_SURGE_PERCENT, pod_fleet_budget
 from infra.capacity.kubernetes_nodes import Resources, allocatable, app_pod_capacity, node_shape, pods_per_node
+from infra.capacity.mongo_connections import ConnectionBudgetError
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
 from infra.config.model import (
+    AL2023_AMI_PARAMETER_PREFIX,
     ATLAS_CIDR,
     CacheMode,
+    ComputePlatform,
     KubernetesSettings,
     NatStrategy,
     StackConfig,
@@ -84,7 +94,57 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
     if config.is_production:
         problems.extend(_production_problems(config))
     problems.extend(_kubernetes_problems(config))
+    problems.extend(_connection_budget_problems(config))
     return problems
+
+
+def _connection_budget_problems(config: StackConfig) -> list[ConfigProblem]:
+    """The app fleet at its largest (EC2 instances, or tier B's pods) must fit its share of the smallest Atlas
+    tier it may run on (infra.capacity.mongo_connections)."""
+    if config.platform is not ComputePlatform.EC2:
+        return _pod_connection_budget_problems(config)
+    compute, database = config.compute, config.database
+    try:
+        ec2_fleet_budget(
+            instance_type=compute.instance_type,
+            max_size=compute.max_size,
+            atlas_min_tier=database.min_instance_size,
+        )
+    except UnknownVcpusError as error:
+        return [ConfigProblem(_key("computeInstanceType"), str(error))]
+    except ConnectionBudgetError as error:
+        fitting = largest_fitting_fleet(instance_type=compute.instance_type, atlas_min_tier=database.min_instance_size)
+        return [
+            ConfigProblem(
+                _key("atlasMinInstanceSize"),
+                f"computeMaxSize {compute.max_size} x {compute.instance_type} (one worker per vCPU), at"
+                f" {DEPLOY_MAX_HEALTHY_PERCENT}% during a deploy, on an Atlas cluster that may scale down to"
+                f" {database.min_instance_size}: {error}. Lower computeMaxSize (at most {fitting} fits), pick a"
+                " smaller computeInstanceType, or raise atlasMinInstanceSize",
+            )
+        ]
+    return []
+
+
+def _pod_connection_budget_problems(config: StackConfig) -> list[ConfigProblem]:
+    settings, database = config.kubernetes, config.database
+    try:
+        pod_fleet_budget(
+            cpu_request_millicores=settings.pod_cpu_millicores,
+            max_replicas=settings.max_replicas,
+            atlas_min_tier=database.min_instance_size,
+        )
+    except ConnectionBudgetError as error:
+        return [
+            ConfigProblem(
+                _key("atlasMinInstanceSize"),
+                f"podMaxReplicas {settings.max_replicas} pods of podCpuRequestMillicores {settings.pod_cpu_millicores}"
+                f" (one worker per CPU of the pod's limit), at {100 + ROLLING_MAX_SURGE_PERCENT}% during a rollout, on"
+                f" an Atlas cluster that may scale down to {database.min_instance_size}: {error}. Lower podMaxReplicas"
+                " or podCpuRequestMillicores, or raise atlasMinInstanceSize",
+            )
+        ]
+    return []
 
 
 # Tier B (EKS)
@@ -193,6 +253,17 @@ def _production_problems(config: StackConfig) -> list[ConfigProblem]:
         )
     if config.compute.min_size < 2:
         problems.append(ConfigProblem(_key("computeMinSize"), f"{config.compute.min_size}: {why}; use 2 or more"))
+    if config.platform is ComputePlatform.EC2 and config.compute.pinned_ami is None:
+        architecture = "arm64" if config.compute.is_graviton else "x86_64"
+        problems.append(
+            ConfigProblem(
+                _key("computeAmiId"),
+                "latest: production pins its AMI, so an Amazon Linux release replaces the fleet only when you choose,"
+                " not on the next unrelated pulumi up. Print the current one and pin it: aws ssm get-parameter"
+                f" --region {config.region} --name {AL2023_AMI_PARAMETER_PREFIX}{architecture} --query"
+                " Parameter.Value --output text; then pulumi config set computeAmiId ami-...",
+            )
+        )
     cache = config.cache
     if cache.mode is CacheMode.ELASTICACHE and cache.replicas < 1:
         problems.append(ConfigProblem(_key("cacheReplicas"), f"0: {why}; use 1 or more (automatic failover)"))

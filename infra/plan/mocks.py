@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -62,9 +63,59 @@ def _zones(_: dict[str, Any], region: str) -> dict[str, Any]:
     letters = _ZONE_LETTERS.get(region, "abc")
     return {
         "names": [f"{region}{letter}" for letter in letters],
-        "zoneIds": [f"{region[:3]}{region[-1]}-az{index + 1}" for index in range(len(letters))],
+        "zoneIds": _zone_ids(region),
         "state": "available",
         "id": region,
+    }
+
+
+# Zone IDs as AWS spells them: use1-az1 (us-east-1), euw1-az2 (eu-west-1), apse2-az3 (ap-southeast-2). Which name
+# maps to which ID is per account; here zone name i is ID i.
+_DIRECTIONS = {
+    "east": "e",
+    "west": "w",
+    "north": "n",
+    "south": "s",
+    "central": "c",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+}
+
+
+def _zone_ids(region: str) -> list[str]:
+    area, direction, number = region.split("-")
+    short = _DIRECTIONS.get(direction, direction[0])
+    return [f"{area}{short}{number}-az{index + 1}" for index in range(len(_ZONE_LETTERS.get(region, "abc")))]
+
+
+# Compute tier (issue 13): zone IDs that offer no Graviton (arm64) type, as the issue measured in us-east-1.
+_ZONES_WITHOUT_GRAVITON = {"us-east-1": frozenset({"use1-az3"})}
+_GRAVITON_FAMILY = re.compile(r"^[a-z]+\d+g[a-z]*\.")
+
+
+def _instance_type_offerings(args: dict[str, Any], region: str) -> dict[str, Any]:
+    """Every requested type in every zone ID of the region, except Graviton types where the region's table
+    says a zone has none. Only the look-up the program makes: by zone ID, filtered by instance type."""
+    if args.get("locationType") != "availability-zone-id":
+        raise UnmockedInvokeError("the offline plan answers instance-type offerings by availability-zone-id only")
+    filters = {f["name"]: list(f["values"]) for f in args.get("filters") or []}
+    if set(filters) != {"instance-type"}:
+        raise UnmockedInvokeError(f"the offline plan filters offerings by instance-type only, not {sorted(filters)}")
+    without_graviton = _ZONES_WITHOUT_GRAVITON.get(region, frozenset())
+    pairs = [
+        (instance_type, zone_id)
+        for instance_type in filters["instance-type"]
+        for zone_id in _zone_ids(region)
+        if not (_GRAVITON_FAMILY.match(instance_type) and zone_id in without_graviton)
+    ]
+    return {
+        "id": region,
+        "instanceTypes": [instance_type for instance_type, _ in pairs],
+        "locations": [zone_id for _, zone_id in pairs],
+        "locationTypes": ["availability-zone-id"] * len(pairs),
+        "locationType": "availability-zone-id",
     }
 
 
@@ -325,6 +376,7 @@ _INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:ec2/getInstanceType:getInstanceType": _instance_type,
     # Tier B (issue 10)
     "aws:iam/getSessionContext:getSessionContext": _session_context,
+    "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _instance_type_offerings,
 }
 
 # Outputs the provider computes and the program reads (ids and ARNs are handled above).

@@ -107,7 +107,8 @@ def test_markdown_and_csv() -> None:
     assert sum(Decimal(r["monthlyUsd"]) for r in priced_rows) == Decimal(total["monthlyUsd"])
 
 
-UNPRICED_TYPE = ("--set", "computeInstanceType=c7g.12xlarge")
+# A type the price table lacks, small enough for the fleet's MongoDB connection budget (infra/capacity).
+UNPRICED_TYPE = ("--set", "computeInstanceType=c7gd.xlarge")
 
 
 def test_an_unpriced_baseline_item_makes_a_budget_uncheckable_exit_4_naming_it() -> None:
@@ -119,7 +120,7 @@ def test_an_unpriced_baseline_item_makes_a_budget_uncheckable_exit_4_naming_it()
     assert (document["overBudget"], document["budgetStatus"], document["complete"]) == (None, "unknown", False)
     assert "budget of $1,000.00 (monthlyBudgetUsd) cannot be checked" in err
     assert "app-fleet-asg" in err
-    assert "ec2.instance.c7g.12xlarge" in err
+    assert "ec2.instance.c7gd.xlarge" in err
     assert "Traceback" not in err
 
 
@@ -133,7 +134,9 @@ def test_against_marks_a_resource_with_unpriced_parts_unknown_not_a_saving(tmp_p
     current.write_text(plan_of("prod").to_json(), encoding="utf-8")
     code, out, err = cost("--stack", "prod", *UNPRICED_TYPE, "--against", str(current), *GENEROUS)
     assert code == 4, err
-    assert re.search(r"\? app-fleet-asg\s+unknown \(priced parts \$433\.00 -> \$\d+\.\d\d; unpriced: 4 x c7g", out), out
+    assert re.search(r"\? app-fleet-asg\s+unknown \(priced parts \$433\.00 -> \$\d+\.\d\d; unpriced: 4 x c7gd", out), (
+        out
+    )
     assert "~ app-fleet-asg" not in out
     assert "Monthly total: unknown" in out
 

@@ -26,6 +26,7 @@ VALID_PROD = {
     "contentry:environment": "production",
     "contentry:domain": "api.contentry.ai",
     "contentry:hostedZoneId": "Z0123456789ABCDEFGHIJ",
+    "contentry:computeAmiId": "ami-0abcdef1234567890",
 }
 
 
@@ -434,3 +435,30 @@ def test_secret_keys_passed_through_the_environment_count_as_secret(monkeypatch:
         runtime_config.CONFIG.reset(token)
     assert raw_config.secret_keys == {"contentry:externalRedisUrl"}
     assert resolve(raw_config).cache.mode is CacheMode.EXTERNAL
+
+
+def test_production_pins_its_ami_and_is_told_how() -> None:
+    with pytest.raises(InvalidStackConfig) as caught:
+        resolve(raw({**VALID_PROD, "aws:region": "eu-west-1", "contentry:computeAmiId": "latest"}, "prod"))
+    (problem,) = caught.value.problems
+    assert problem.key == "contentry:computeAmiId"
+    assert (
+        "aws ssm get-parameter --region eu-west-1 --name "
+        "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" in problem.message
+    )
+    assert "pulumi config set computeAmiId ami-" in problem.message
+    x86 = {**VALID_PROD, "contentry:computeInstanceType": "c6i.xlarge", "contentry:computeAmiId": "latest"}
+    with pytest.raises(InvalidStackConfig, match="al2023-ami-kernel-default-x86_64"):
+        resolve(raw(x86, "prod"))
+    pinned = resolve(raw({**VALID_PROD, "contentry:computeAmiId": "ami-0abcdef1234567890"}, "prod"))
+    assert pinned.compute.pinned_ami == "ami-0abcdef1234567890"
+
+
+def test_development_may_follow_the_latest_release() -> None:
+    assert resolve(raw(VALID_DEV)).compute.pinned_ami is None
+
+
+@pytest.mark.parametrize("value", ["ami-123", "ami-0ABCDEF1234567890", "al2023", "Latest"])
+def test_an_ami_that_is_neither_an_id_nor_latest_is_refused(value: str) -> None:
+    with pytest.raises(InvalidStackConfig, match="contentry:computeAmiId"):
+        resolve(raw({**VALID_DEV, "contentry:computeAmiId": value}))

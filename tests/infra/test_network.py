@@ -37,7 +37,9 @@ def test_azs_subnet_tiers_and_nat_count(stack_id: str) -> None:
     for tier in ("public", "private", "isolated"):
         tier_subnets = subnets(plan, tier)
         assert len(tier_subnets) == azs, f"{stack_id}: {tier} subnets"
-        assert {s["inputs"]["availabilityZone"] for s in tier_subnets} == set(plan.outputs["availabilityZones"])
+        # Placed by zone ID, the physical zone the instance-type offerings were checked in.
+        assert {s["inputs"]["availabilityZoneId"] for s in tier_subnets} == set(plan.outputs["availabilityZoneIds"])
+        assert all("availabilityZone" not in s["inputs"] for s in tier_subnets), "the ID alone places a subnet"
     assert len(plan.of_type("aws:ec2/natGateway:NatGateway")) == nats
     assert len(plan.of_type("aws:ec2/eip:Eip")) == nats
 
@@ -164,10 +166,31 @@ def test_flow_log_role_can_write_only_to_its_log_group(any_plan: Plan) -> None:
         p for p in any_plan.of_type("aws:iam/rolePolicy:RolePolicy") if p["name"] == "network-flow-logs-policy"
     ]
     document = json.loads(policy["inputs"]["policy"])
-    (statement,) = document["Statement"]
-    assert "*" not in statement["Resource"]
-    assert all("network-flow-logs" in arn for arn in statement["Resource"])
-    assert not any(action.endswith("*") for action in statement["Action"])
+    by_action = {action: statement["Resource"] for statement in document["Statement"] for action in statement["Action"]}
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"):
+        assert by_action[action] != "*", action
+        assert all("network-flow-logs" in arn for arn in by_action[action]), action
+    # DescribeLogGroups takes only "*" (on a log group ARN the grant matches nothing), and it only lists.
+    assert by_action["logs:DescribeLogGroups"] == "*"
+    assert set(by_action) == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "logs:DescribeLogStreams",
+        "logs:DescribeLogGroups",
+    }
+    assert not any(action.endswith("*") for action in by_action)
+
+
+def test_only_this_account_s_flow_logs_may_assume_the_role(any_plan: Plan) -> None:
+    """aws:SourceAccount and aws:SourceArn, as AWS recommends against the confused deputy."""
+    (role,) = [r for r in any_plan.of_type("aws:iam/role:Role") if r["name"] == "network-flow-logs-role"]
+    (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    region = any_plan.outputs["region"]
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{region}:123456789012:vpc-flow-log/*"},
+    }
 
 
 def test_default_security_group_is_locked_down(any_plan: Plan) -> None:

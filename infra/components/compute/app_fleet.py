@@ -24,8 +24,8 @@ import pulumi_aws as aws
 from infra.components.compute.fleet_rollout import roll_out_launch_template
 from infra.components.compute.fleet_scaling import (
     TrafficMetrics,
+    deploy_capacity_alarm,
     deploy_error_alarm,
-    deploy_unhealthy_alarm,
     target_tracking_policies,
 )
 from infra.components.compute.instance_role import instance_profile
@@ -49,8 +49,14 @@ class AppFleetArgs:
     security_group_id: pulumi.Input[str]
     instance_type: str
     is_graviton: bool
+    pinned_ami: str | None
+    """The AMI id to boot, or None for the newest AL2023 release (development's `latest`)."""
     size: FleetSize
     root_volume_gb: int
+    workers_per_instance: int
+    """gunicorn workers per instance (GUNICORN_WORKERS)."""
+    mongo_max_pool_size: int
+    """Each worker's MongoDB pool (MONGO_MAX_POOL_SIZE), from the fleet's connection budget."""
     repository_url: pulumi.Input[str]
     repository_arn: pulumi.Input[str]
     image_tag: str
@@ -64,6 +70,10 @@ class AppFleetArgs:
     load_balancer_arn_suffix: pulumi.Input[str]
     load_balancer_ready: Sequence[pulumi.Resource]
     """The listener forwarding to the target group: the group's health checks and request metrics need it."""
+    boot_needs: Sequence[pulumi.Resource]
+    """What an instance's first boot needs to exist already (the app secret's value, the database user, the
+    routes out and to Atlas, Atlas's access list): instances launch only after them, or the first ones fail,
+    churn, and leave the unhealthy alarm firing."""
     tags: Mapping[str, str]
     """The stack's tags: instances and volumes get them at launch (provider default tags do not reach them)."""
 
@@ -101,10 +111,6 @@ class AppFleet(pulumi.ComponentResource):
             load_balancer_arn_suffix=args.load_balancer_arn_suffix,
             target_group_arn_suffix=args.target_group_arn_suffix,
         )
-        deploy_alarms = [
-            deploy_error_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic),
-            deploy_unhealthy_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic),
-        ]
         group = aws.autoscaling.Group(
             child_name(name, "asg"),
             vpc_zone_identifiers=list(args.subnet_ids),
@@ -136,13 +142,17 @@ class AppFleet(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=list(args.load_balancer_ready),
+                depends_on=[*args.load_balancer_ready, *args.boot_needs],
                 # Target tracking owns the desired capacity once the group exists; a deploy must not reset it.
                 # The rollout owns the launch template version: only a successful refresh moves the group.
                 ignore_changes=["desiredCapacity", "launchTemplate"],
             ),
         )
         target_tracking_policies(self, name, group=group, instance_type=args.instance_type, traffic=traffic)
+        deploy_alarms = [
+            deploy_error_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic),
+            deploy_capacity_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic, group_name=group.name),
+        ]
         roll_out_launch_template(self, name, region=args.region, group=group, template=template, alarms=deploy_alarms)
 
         self.auto_scaling_group_name = group.name
@@ -160,11 +170,13 @@ class AppFleet(pulumi.ComponentResource):
         self, log_group: aws.cloudwatch.LogGroup, profile: aws.iam.InstanceProfile
     ) -> aws.ec2.LaunchTemplate:
         args = self._args
-        # A plain invoke: the AMI id is known at preview, so a new AL2023 release shows up as a planned change.
-        ami = aws.ssm.get_parameter(
-            name=al2023_ami_parameter(architecture_of(is_graviton=args.is_graviton)),
-            opts=pulumi.InvokeOptions(parent=self),
-        )
+        image_id = args.pinned_ami
+        if image_id is None:
+            # A plain invoke: the AMI id is known at preview, so a new AL2023 release shows up as a planned change.
+            image_id = aws.ssm.get_parameter(
+                name=al2023_ami_parameter(architecture_of(is_graviton=args.is_graviton)),
+                opts=pulumi.InvokeOptions(parent=self),
+            ).value
         user_data = pulumi.Output.all(args.repository_url, args.app_secret_arn, log_group.name).apply(
             lambda values: base64.b64encode(
                 render_user_data(
@@ -175,6 +187,8 @@ class AppFleet(pulumi.ComponentResource):
                         registry=registry_host(values[0]),
                         app_secret_arn=values[1],
                         log_group_name=values[2],
+                        workers=args.workers_per_instance,
+                        mongo_max_pool_size=args.mongo_max_pool_size,
                     )
                 ).encode()
             ).decode()
@@ -183,7 +197,7 @@ class AppFleet(pulumi.ComponentResource):
         return aws.ec2.LaunchTemplate(
             child_name(self._name, "template"),
             description=f"{args.name_prefix} app instances running image {args.image_tag}",
-            image_id=ami.value,
+            image_id=image_id,
             instance_type=args.instance_type,
             # No key pair and no port 22: shell access is SSM Session Manager, audited and IAM-controlled.
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from infra.capacity.ec2_fleet import ec2_fleet_budget
 from infra.components.compute.app_fleet import AppFleet, AppFleetArgs
 from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
 from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
@@ -90,8 +91,10 @@ def build_compute_tier(
     app_secret_arn: pulumi.Input[str],
     files_bucket_arn: pulumi.Input[str],
     backends: Sequence[BackendAccess],
+    boot_needs: Sequence[pulumi.Resource],
     opts: pulumi.ResourceOptions,
 ) -> ComputeTier:
+    """`boot_needs`: what the instances' first boot reads or connects through (AppFleetArgs.boot_needs)."""
     name_prefix = f"{config.project}-{config.stack}"
     guard = protection_for(config.is_production)
     registry = ImageRepository(
@@ -132,6 +135,12 @@ def build_compute_tier(
         opts=opts,
     )
     compute = config.compute
+    # Validated by the config rules already: the fleet at its largest fits its share of the Atlas tier.
+    budget = ec2_fleet_budget(
+        instance_type=compute.instance_type,
+        max_size=compute.max_size,
+        atlas_min_tier=config.database.min_instance_size,
+    )
     fleet = AppFleet(
         "app-fleet",
         AppFleetArgs(
@@ -141,8 +150,11 @@ def build_compute_tier(
             security_group_id=security_groups.app_security_group_id,
             instance_type=compute.instance_type,
             is_graviton=compute.is_graviton,
+            pinned_ami=compute.pinned_ami,
             size=FleetSize(compute.min_size, compute.desired_size, compute.max_size),
             root_volume_gb=compute.root_volume_gb,
+            workers_per_instance=budget.workers_per_instance,
+            mongo_max_pool_size=budget.mongo.pool_per_worker,
             repository_url=registry.repository_url,
             repository_arn=registry.repository_arn,
             image_tag=compute.image_tag,
@@ -154,6 +166,7 @@ def build_compute_tier(
             target_group_arn_suffix=load_balancer.target_group_arn_suffix,
             load_balancer_arn_suffix=load_balancer.arn_suffix,
             load_balancer_ready=[load_balancer.forwarding_listener],
+            boot_needs=boot_needs,
             tags=default_tags(config),
         ),
         opts=opts,

@@ -16,6 +16,8 @@ import pulumi
 import pulumi_mongodbatlas as atlas
 import pulumi_random as random
 
+from infra.capacity.atlas_limits import connections_per_node
+from infra.capacity.mongo_connections import connections_alert_threshold
 from infra.components.data.database_alerts import create_alerts
 from infra.components.data.database_peering import PeeringArgs, create_peering
 from infra.config.model import AtlasInstanceSize, MongoVersion
@@ -60,6 +62,9 @@ class Database(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     mongo_url: pulumi.Output[str]
     """Secret: mongodb+srv://<user>:<password>@<peered SRV host>/<database>?retryWrites=true&w=majority."""
+    app_ready: list[pulumi.Resource]
+    """What the app's first connection needs besides the cluster: its user, Atlas's access list entry for the
+    VPC, and the routes to Atlas over the peering. The fleet waits for them (depends_on)."""
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:database:Database", name, None, opts)
@@ -163,8 +168,15 @@ class Database(pulumi.ComponentResource):
             scopes=[atlas.DatabaseUserScopeArgs(name=cluster.name, type="CLUSTER")],
             opts=child,
         )
-        create_alerts(self, name, project.id, args.alert_email)
+        create_alerts(
+            self,
+            name,
+            project.id,
+            args.alert_email,
+            connections_threshold=connections_alert_threshold(connections_per_node(args.min_instance_size)),
+        )
 
+        self.app_ready = [user, peering.access_list, *peering.routes]
         self.mongo_url = pulumi.Output.secret(
             pulumi.Output.all(cluster.connection_strings, user.username, password.result).apply(
                 lambda v: mongo_url(_peered_srv(v[0]), v[1], v[2], args.database_name)

@@ -7,14 +7,21 @@ import pulumi_mongodbatlas as atlas
 
 from infra.planning.naming import child_name
 
-# Of the running tier's connection limit, per node: alert while there is time to find the leak or scale.
-CONNECTIONS_PERCENT_OF_LIMIT = 80
 REPLICATION_LAG_SECONDS = 60  # a secondary this far behind could not take over without losing writes
 DISK_USED_PERCENT = 80  # room for compaction and an index build before the disk fills
 REPEAT_MINUTES = 60
 
 
-def create_alerts(parent: pulumi.Resource, name: str, project_id: pulumi.Input[str], alert_email: str) -> None:
+def create_alerts(
+    parent: pulumi.Resource,
+    name: str,
+    project_id: pulumi.Input[str],
+    alert_email: str,
+    *,
+    connections_threshold: int,
+) -> None:
+    """`connections_threshold`: open connections per node (infra.capacity.mongo_connections.
+    connections_alert_threshold of the smallest tier the cluster may run)."""
     child = pulumi.ResourceOptions(parent=parent)
     notify = [
         atlas.AlertConfigurationNotificationArgs(
@@ -22,9 +29,12 @@ def create_alerts(parent: pulumi.Resource, name: str, project_id: pulumi.Input[s
         )
     ]
     metric_alerts = {
-        # A percentage of the limit of the tier the node runs now (Atlas's "Connections % of configured limit",
-        # a host metric): a count derived from the declared size would drift as auto-scaling changes the tier.
-        "connections": ("CONNECTIONS_PERCENT", CONNECTIONS_PERCENT_OF_LIMIT, "RAW"),
+        # A count against the limit of the smallest tier the cluster may scale down to, not a percentage of the
+        # running tier's: while auto-scaling has the cluster on a larger tier, its percentage looks low, yet
+        # Atlas may scale down at any time (it follows CPU and memory, not connections) and then refuse what
+        # is open. The fleet is sized to stay below 60% of that limit, so crossing 75% means a leak or another
+        # client, with a quarter of the limit left to act.
+        "connections": ("CONNECTIONS", connections_threshold, "RAW"),
         "replication-lag": ("OPLOG_SLAVE_LAG_MASTER_TIME", REPLICATION_LAG_SECONDS, "SECONDS"),
         "disk-used": ("DISK_PARTITION_SPACE_USED_DATA", DISK_USED_PERCENT, "RAW"),
     }

@@ -34,6 +34,10 @@ class PeeringArgs:
 class Peering:
     container: atlas.NetworkContainer
     accepter: aws.ec2.VpcPeeringConnectionAccepter
+    routes: list[aws.ec2.Route]
+    """The app subnets' routes to Atlas over the accepted connection."""
+    access_list: atlas.ProjectIpAccessList
+    """Atlas admits the VPC's range: without it the app's first connection is refused."""
 
 
 def create_peering(parent: pulumi.Resource, name: str, project_id: pulumi.Input[str], args: PeeringArgs) -> Peering:
@@ -67,19 +71,21 @@ def create_peering(parent: pulumi.Resource, name: str, project_id: pulumi.Input[
         tags=name_tag(args.name_prefix, "atlas-peering"),
         opts=child,
     )
+    routes = []
     for index, table_id in enumerate(args.route_table_ids):
-        aws.ec2.Route(
+        route = aws.ec2.Route(
             child_name(name, "atlas-route", index),
             route_table_id=table_id,
             destination_cidr_block=args.atlas_cidr,
             vpc_peering_connection_id=accepter.id,  # the accepted connection: a pending one takes no routes
             opts=child,
         )
-    atlas.ProjectIpAccessList(
+        routes.append(route)
+    access_list = atlas.ProjectIpAccessList(
         child_name(name, "access-vpc"),
         project_id=project_id,
         cidr_block=args.vpc_cidr,
         comment=f"{args.name_prefix} VPC, over the peering connection",
         opts=child,
     )
-    return Peering(container=container, accepter=accepter)
+    return Peering(container=container, accepter=accepter, routes=routes, access_list=access_list)

@@ -37,6 +37,9 @@ class AppWorkloadArgs:
     provider: kubernetes.Provider
     load_balancer_ready: Sequence[pulumi.Resource]
     """The load balancer controller's release and the listener forwarding to the target group."""
+    start_needs: Sequence[pulumi.Resource] = ()
+    """What a pod connects through before it can be Ready: the Deployment (whose rollout `pulumi up` awaits)
+    waits for them."""
 
 
 class AppWorkload(pulumi.ComponentResource):
@@ -103,7 +106,7 @@ class AppWorkload(pulumi.ComponentResource):
             child_name(name, "deployment"),
             metadata=manifest["metadata"],
             spec=manifest["spec"],
-            opts=after(binding, account, settings, identity.association),
+            opts=after(binding, account, settings, identity.association, *args.start_needs),
         )
         manifest = workload.horizontal_pod_autoscaler(spec)
         kubernetes.autoscaling.v2.HorizontalPodAutoscaler(

@@ -55,8 +55,11 @@ def build_kubernetes_tier(
     files_bucket_arn: pulumi.Input[str],
     backends: Sequence[BackendAccess],
     opts: pulumi.ResourceOptions,
+    start_needs: Sequence[pulumi.Resource] = (),
     extra_environment: Mapping[str, str] | None = None,
 ) -> KubernetesTier:
+    """`start_needs`: what a new pod connects through before it can be Ready (the database user and access list,
+    the routes to Atlas and through the NAT); the Deployment waits for them."""
     name_prefix = f"{config.project}-{config.stack}"
     guard = protection_for(config.is_production)
     settings = config.kubernetes
@@ -179,6 +182,7 @@ def build_kubernetes_tier(
             target_group_arn=load_balancer.target_group_arn,
             provider=cluster.provider,
             load_balancer_ready=[load_balancer_controller.release, load_balancer.forwarding_listener],
+            start_needs=list(start_needs),
         ),
         opts=opts,
     )

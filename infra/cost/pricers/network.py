@@ -135,6 +135,7 @@ FREE = {
     "aws:ec2/networkAcl:NetworkAcl": _NO_CHARGE,
     "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": _NO_CHARGE,
     "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation": _NO_CHARGE,
+    "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy": "an endpoint's access policy; no charge of its own",
     "aws:ec2/flowLog:FlowLog": "billed as log ingestion and storage on its CloudWatch log group",
     "aws:lb/targetGroup:TargetGroup": "part of the load balancer's price",
     "aws:lb/listener:Listener": "part of the load balancer's price",

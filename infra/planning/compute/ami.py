@@ -1,13 +1,18 @@
-"""Which Amazon Linux 2023 image the app fleet boots: looked up in AWS's public SSM parameters, never pasted.
+"""Which Amazon Linux 2023 image the app fleet boots: the AMI pinned in config (computeAmiId), or, with
+`latest` (development only), the one AWS's public SSM parameter names for the architecture.
 
-The parameter always names the newest AL2023 release for the architecture, so each `pulumi up` picks up the
-latest patched AMI; a new AMI id is a new launch template version, which rolls through the fleet with the
-same guards as a new app image (instance refresh, checkpoints, automatic rollback).
+Pinned, because any new AMI id is a new launch template version, which replaces every instance: with the
+parameter, the first `pulumi up` after an AL2023 release replaced the whole production fleet, whatever the up
+was for. Now a new release reaches production when someone sets it (the command is in computeAmiId's
+description and the README), and rolls with the same guards as a new app image (instance refresh, checkpoints,
+bake time, automatic rollback). Development follows `latest`, so each release is tried there first.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from infra.config.model import AL2023_AMI_PARAMETER_PREFIX
 
 
 class Architecture(StrEnum):
@@ -22,4 +27,4 @@ def architecture_of(*, is_graviton: bool) -> Architecture:
 
 def al2023_ami_parameter(architecture: Architecture) -> str:
     """The public SSM parameter holding the current AL2023 AMI id (standard image, the distribution's kernel)."""
-    return f"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{architecture.value}"
+    return f"{AL2023_AMI_PARAMETER_PREFIX}{architecture.value}"

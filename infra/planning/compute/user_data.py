@@ -32,6 +32,12 @@ LIBEXEC_DIR = "/usr/local/libexec/contentry"
 PREPARE_SCRIPT = f"{LIBEXEC_DIR}/prepare-api"
 SECRET_TO_ENV_SCRIPT = f"{LIBEXEC_DIR}/secret-to-env"
 UNIT_PATH = f"/etc/systemd/system/{UNIT_NAME}"
+JOURNAL_COPY_UNIT_NAME = "contentry-api-journal.service"
+JOURNAL_COPY_UNIT_PATH = f"/etc/systemd/system/{JOURNAL_COPY_UNIT_NAME}"
+BOOT_LOG_DIR = "/var/log/contentry"
+UNIT_LOG_FILE = f"{BOOT_LOG_DIR}/api-unit.log"
+"""The API unit's journal, copied as text for the CloudWatch agent (which reads files, not the journal)."""
+JOURNAL_CURSOR_FILE = "/var/lib/contentry/api-journal.cursor"
 CLOUDWATCH_AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
 CLOUDWATCH_AGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
 PACKAGES = ("docker", "amazon-cloudwatch-agent")
@@ -55,6 +61,10 @@ class AppBoot:
     """The registry host to log in to (`<account>.dkr.ecr.<region>.amazonaws.com`)."""
     app_secret_arn: str
     log_group_name: str
+    workers: int
+    """gunicorn workers (one per vCPU), set explicitly: the MongoDB connection budget counts on exactly these."""
+    mongo_max_pool_size: int
+    """Each worker's MongoDB pool, from the fleet's connection budget (infra/capacity/mongo_connections.py)."""
     app_port: int = APP_PORT
 
 
@@ -66,6 +76,9 @@ def fixed_environment(boot: AppBoot) -> dict[str, str]:
         "AWS_REGION": boot.region,
         "APP_RELEASE": boot.release,
         "GUNICORN_BIND": f"0.0.0.0:{boot.app_port}",
+        # The fleet's share of the Atlas tier's connections, divided among exactly this many workers.
+        "GUNICORN_WORKERS": str(boot.workers),
+        "MONGO_MAX_POOL_SIZE": str(boot.mongo_max_pool_size),
     }
 
 
@@ -111,6 +124,10 @@ def docker_run_command(boot: AppBoot) -> list[str]:
         "mode=non-blocking",
         "--log-opt",
         "max-buffer-size=8m",
+        # The container's stdout (one JSON line per request) reaches CloudWatch through the log driver alone; only
+        # its stderr (a crash before logging is set up) also reaches the unit's journal, and so its boot log.
+        "--attach",
+        "stderr",
         boot.image,
         *GUNICORN_COMMAND,
     ]
@@ -131,6 +148,10 @@ def _unit(boot: AppBoot) -> str:
             "Wants=network-online.target",
             "After=network-online.target docker.service",
             "Requires=docker.service",
+            # Its journal (the prepare step's output, systemd's start failures and restarts, docker's errors) is
+            # copied to a file the CloudWatch agent ships: boot failures are visible without a shell on the host.
+            f"Wants={JOURNAL_COPY_UNIT_NAME}",
+            f"After={JOURNAL_COPY_UNIT_NAME}",
             # Never give up: a transient failure (ECR or Secrets Manager unreachable) heals by itself, and a
             # permanently broken instance fails its ELB health checks and is replaced by the Auto Scaling group.
             "StartLimitIntervalSec=0",
@@ -154,6 +175,47 @@ def _unit(boot: AppBoot) -> str:
     )
 
 
+BOOT_FETCH_ATTEMPTS = 6
+"""Tries of each network step before the prepare step fails (and systemd starts it again 5 s later)."""
+BOOT_FETCH_FIRST_DELAY_SECONDS = 2
+"""The first wait; each next one doubles (2, 4, 8, 16, 32: about a minute in all)."""
+
+
+def _journal_copy_unit() -> str:
+    command = [
+        "/usr/bin/journalctl",
+        f"--unit={UNIT_NAME}",
+        "--follow",
+        "--lines=all",
+        "--output=short-iso-precise",
+        "--no-hostname",
+        # Where it stopped: a restart of this unit resumes there, so no line is shipped twice or skipped.
+        f"--cursor-file={JOURNAL_CURSOR_FILE}",
+    ]
+    return "\n".join(
+        [
+            "[Unit]",
+            f"Description=Copy the journal of {UNIT_NAME} to {UNIT_LOG_FILE} for the CloudWatch agent",
+            "After=systemd-journald.service",
+            "",
+            "[Service]",
+            "Type=simple",
+            f"ExecStart={_systemd_command(command)}",
+            f"StandardOutput=append:{UNIT_LOG_FILE}",
+            "StandardError=journal",
+            # systemd creates /var/lib/contentry and /var/log/contentry for it.
+            "StateDirectory=contentry",
+            "LogsDirectory=contentry",
+            "Restart=always",
+            "RestartSec=5",
+            "",
+            "[Install]",
+            "WantedBy=multi-user.target",
+            "",
+        ]
+    )
+
+
 def _prepare_script(boot: AppBoot) -> str:
     fixed = " ".join(shlex.quote(f"{key}={value}") for key, value in fixed_environment(boot).items())
     return f"""#!/bin/bash
@@ -167,17 +229,44 @@ readonly SECRET_ARN={shlex.quote(boot.app_secret_arn)}
 readonly REGISTRY={shlex.quote(boot.registry)}
 readonly IMAGE={shlex.quote(boot.image)}
 
+# Each network step is retried with exponential backoff: right after launch the instance role's credentials can
+# take seconds to be accepted, and an API or the registry can throttle or blink. Only the step's name is logged.
+retry() {{
+  local attempt=1 delay={BOOT_FETCH_FIRST_DELAY_SECONDS}
+  until "$@"; do
+    if (( attempt >= {BOOT_FETCH_ATTEMPTS} )); then
+      echo "prepare-api: $1 failed {BOOT_FETCH_ATTEMPTS} times; giving up until systemd starts this step again" >&2
+      return 1
+    fi
+    echo "prepare-api: $1 failed (attempt $attempt of {BOOT_FETCH_ATTEMPTS}); retrying in ${{delay}}s" >&2
+    sleep "$delay"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2))
+  done
+}}
+
+fetch_secret() {{
+  aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ARN" \\
+      --query SecretString --output text \\
+    | {SECRET_TO_ENV_SCRIPT} {fixed} > "$tmp"
+}}
+
+registry_login() {{
+  aws ecr get-login-password --region "$REGION" \\
+    | docker login --username AWS --password-stdin "$REGISTRY" > /dev/null
+}}
+
+pull_image() {{
+  docker image inspect "$IMAGE" > /dev/null 2>&1 || docker pull --quiet "$IMAGE" > /dev/null
+}}
+
 install -d -m 0700 -o root -g root {CONFIG_DIR}
 tmp="$(mktemp {APP_ENV_FILE}.XXXXXX)"
 trap 'rm -f "$tmp"' EXIT
-aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ARN" \\
-    --query SecretString --output text \\
-  | {SECRET_TO_ENV_SCRIPT} {fixed} > "$tmp"
+retry fetch_secret
 mv -f "$tmp" {APP_ENV_FILE}
-
-aws ecr get-login-password --region "$REGION" \\
-  | docker login --username AWS --password-stdin "$REGISTRY" > /dev/null
-docker image inspect "$IMAGE" > /dev/null 2>&1 || docker pull --quiet "$IMAGE" > /dev/null
+retry registry_login
+retry pull_image
 """
 
 
@@ -217,8 +306,10 @@ main()
 
 
 def cloudwatch_agent_config(log_group_name: str) -> dict[str, Any]:
-    """Memory and root-disk use (EC2 does not see inside the guest) and the boot log, per instance and
-    aggregated per Auto Scaling group (what fleet alarms watch)."""
+    """Memory and root-disk use (EC2 does not see inside the guest) per instance and aggregated per Auto Scaling
+    group (what fleet alarms watch); and the boot logs, into the app's log group next to the container's
+    stream: cloud-init's output (packages, the agent itself) and the API unit's journal (the prepare step,
+    systemd's start failures and restarts)."""
     return {
         "agent": {"metrics_collection_interval": 60},
         "metrics": {
@@ -242,7 +333,12 @@ def cloudwatch_agent_config(log_group_name: str) -> dict[str, Any]:
                             "file_path": "/var/log/cloud-init-output.log",
                             "log_group_name": log_group_name,
                             "log_stream_name": "{instance_id}/cloud-init-output",
-                        }
+                        },
+                        {
+                            "file_path": UNIT_LOG_FILE,
+                            "log_group_name": log_group_name,
+                            "log_stream_name": "{instance_id}/api-unit",
+                        },
                     ]
                 }
             }
@@ -264,6 +360,7 @@ def cloud_config(boot: AppBoot) -> dict[str, Any]:
             root_file(SECRET_TO_ENV_SCRIPT, ENV_FILE_WRITER_PROGRAM, "0700"),
             root_file(PREPARE_SCRIPT, _prepare_script(boot), "0700"),
             root_file(UNIT_PATH, _unit(boot), "0644"),
+            root_file(JOURNAL_COPY_UNIT_PATH, _journal_copy_unit(), "0644"),
             root_file(
                 CLOUDWATCH_AGENT_CONFIG, json.dumps(cloudwatch_agent_config(boot.log_group_name), indent=2), "0644"
             ),
@@ -275,6 +372,8 @@ def cloud_config(boot: AppBoot) -> dict[str, Any]:
             ["sh", "-c", f'printf "INSTANCE_ID=%s\\n" "$(cloud-init query v1.instance_id)" > {INSTANCE_ENV_FILE}'],
             [CLOUDWATCH_AGENT_CTL, "-a", "fetch-config", "-m", "ec2", "-s", "-c", f"file:{CLOUDWATCH_AGENT_CONFIG}"],
             ["systemctl", "daemon-reload"],
+            # After the agent (it reads the copy from the start) and before the API, whose journal it copies.
+            ["systemctl", "enable", "--now", JOURNAL_COPY_UNIT_NAME],
             ["systemctl", "enable", "--now", UNIT_NAME],
         ],
     }

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import pulumi
 
+from infra.capacity.kubernetes_fleet import POD_CPU_LIMIT_FACTOR, ROLLING_MAX_SURGE_PERCENT
 from infra.capacity.kubernetes_nodes import Resources
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.data.app_settings import CDN_KEY, SECRET_KEYS
@@ -41,9 +42,6 @@ SERVICE_PORT: Final = 80
 SETTINGS_CHECKSUM_ANNOTATION: Final = "contentry.io/settings-sha256"
 READINESS_GATE_LABEL: Final = "elbv2.k8s.aws/pod-readiness-gate-inject"
 TMP_SIZE_LIMIT: Final = "64Mi"
-CPU_LIMIT_FACTOR: Final = 2
-"""A pod may burst to twice its CPU request; gunicorn starts one worker per CPU of the limit (its conf reads
-the cgroup quota). Memory is limited to the request: a pod is never killed for a neighbour's memory."""
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
@@ -189,7 +187,7 @@ def _resources(requests: Resources) -> dict[str, Any]:
     cpu, memory = f"{requests.cpu_millicores}m", f"{requests.memory_mib}Mi"
     return {
         "requests": {"cpu": cpu, "memory": memory},
-        "limits": {"cpu": f"{requests.cpu_millicores * CPU_LIMIT_FACTOR}m", "memory": memory},
+        "limits": {"cpu": f"{requests.cpu_millicores * POD_CPU_LIMIT_FACTOR}m", "memory": memory},
     }
 
 
@@ -229,7 +227,10 @@ def deployment(spec: AppWorkloadSpec) -> dict[str, Any]:
             "selector": {"matchLabels": spec.selector},
             "revisionHistoryLimit": 10,
             "minReadySeconds": MIN_READY_SECONDS,
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": f"{ROLLING_MAX_SURGE_PERCENT}%"},
+            },
             "template": {
                 "metadata": {
                     "labels": spec.labels,

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest.mock import patch
 
 import pulumi.runtime
 import pytest
 from botocore.validate import validate_parameters
 
-from infra.plan.document import Plan
-from infra.plan.mocks import PlanMocks
+from infra.config.keys import keys_by_full_name
+from infra.plan.document import Plan, build_plan
+from infra.plan.mocks import _INVOKES, PlanMocks
 from infra.planning.compute.ami import Architecture, al2023_ami_parameter
 from infra.planning.compute.instance_policy import ACTIONS_WITHOUT_RESOURCE_SCOPE
-from infra.planning.compute.rollout import ROLLOUT_SCRIPT
+from infra.planning.compute.rollout import ROLLOUT_COMMAND
+from infra.planning.compute.scaling import ALARM_DECISION_LAG_SECONDS
 from tests.infra.compute.compute_support import (
     AUTO_SCALING_GROUP,
     EC2_STACKS,
@@ -27,8 +30,11 @@ from tests.infra.compute.compute_support import (
     stack_plan,
     the,
 )
+from tests.infra.plans import REPO_ROOT
 
 INSTANCE_TYPES = {"A": "c7g.xlarge", "C": "t4g.large"}  # Graviton presets (prices.md: ~15% below x86)
+# What the offline plan puts in place of prod's computeAmiId placeholder.
+PINNED_OFFLINE_AMI = keys_by_full_name()["contentry:computeAmiId"].offline_value
 ROLLOUT = "command:local:Command"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
@@ -88,13 +94,30 @@ def test_the_template_boots_al2023_for_the_instance_architecture(stack_id: str) 
     plan = stack_plan(stack_id)
     inputs = template(plan)
     assert inputs["instanceType"] == INSTANCE_TYPES[EC2_STACKS[stack_id]]
-    assert inputs["imageId"] == ami_for(plan.outputs["region"], Architecture.ARM64)
+    if plan.outputs["environment"] == "production":
+        assert inputs["imageId"] == PINNED_OFFLINE_AMI, "production boots the AMI its config pins"
+    else:
+        assert inputs["imageId"] == ami_for(plan.outputs["region"], Architecture.ARM64)
 
 
 def test_an_x86_instance_type_boots_the_x86_image() -> None:
-    plan = stack_plan("prod", ("computeInstanceType=c6i.xlarge",))
+    plan = stack_plan("dev", ("computeInstanceType=c6i.xlarge",))
     assert template(plan)["imageId"] == ami_for("us-east-1", Architecture.X86_64)
     assert ami_for("us-east-1", Architecture.X86_64) != ami_for("us-east-1", Architecture.ARM64)
+
+
+def test_a_new_amazon_linux_release_replaces_the_production_fleet_only_when_pinned() -> None:
+    """Any new AMI id is a new launch template version, rolled through every instance: with the public
+    parameter, the first up after a release replaced production's fleet whatever the up was for."""
+    released = "ami-0fedcba9876543210"
+    newer = {**_INVOKES, "aws:ssm/getParameter:getParameter": lambda args, region: {"value": released}}
+    with patch.dict("infra.plan.mocks._INVOKES", newer):
+        prod = build_plan("prod", (), REPO_ROOT)
+        dev = build_plan("dev", (), REPO_ROOT)
+        chosen = build_plan("prod", (f"computeAmiId={released}",), REPO_ROOT)
+    assert template(prod)["imageId"] == template(stack_plan("prod"))["imageId"] == PINNED_OFFLINE_AMI
+    assert template(dev)["imageId"] == released, "development follows each release (tried there first)"
+    assert template(chosen)["imageId"] == released, "production takes it when its config says so"
 
 
 def test_imdsv2_is_required_with_room_for_one_container_hop(ec2_plan: Plan) -> None:
@@ -212,7 +235,7 @@ def refresh_request(plan: Plan) -> dict[str, Any]:
 
 def test_each_template_version_is_rolled_out_as_the_refreshs_desired_configuration(ec2_plan: Plan) -> None:
     command = rollout(ec2_plan)
-    assert command["inputs"]["create"] == command["inputs"]["update"] == ROLLOUT_SCRIPT
+    assert command["inputs"]["create"] == command["inputs"]["update"] == ROLLOUT_COMMAND
     template_resource = the(ec2_plan, LAUNCH_TEMPLATE)
     version = latest_template_version()
     assert command["inputs"]["triggers"] == [id_of(template_resource), version], "a new version runs the rollout"
@@ -222,8 +245,6 @@ def test_each_template_version_is_rolled_out_as_the_refreshs_desired_configurati
     }
     assert request["AutoScalingGroupName"] == ec2_plan.outputs["autoScalingGroupName"]
     environment = command["inputs"]["environment"]
-    assert environment["AUTO_SCALING_GROUP"] == ec2_plan.outputs["autoScalingGroupName"]
-    assert environment["LAUNCH_TEMPLATE_VERSION"] == str(version)
     assert environment["AWS_REGION_NAME"] == ec2_plan.outputs["region"]
     # Started only once the group and the alarms it names exist.
     assert {group(ec2_plan)["urn"], *(a["urn"] for a in deploy_alarms(ec2_plan))} <= set(
@@ -245,8 +266,24 @@ def test_the_rollout_keeps_capacity_pauses_halfway_and_rolls_back_on_either_alar
     assert sorted(preferences["AlarmSpecification"]["Alarms"]) == sorted(
         a["inputs"]["name"] for a in deploy_alarms(ec2_plan)
     )
-    # What the AWS CLI will send, checked against the API's own model: a misspelt key fails here, not at deploy.
+    # What boto3 will send, checked against the API's own model: a misspelt key fails here, not at deploy.
     validate_parameters(request, autoscaling_model().operation_model("StartInstanceRefresh").input_shape)
+
+
+def alarm_window_seconds(alarm: dict[str, Any]) -> int:
+    inputs = alarm["inputs"]
+    periods = [q["metric"]["period"] for q in inputs.get("metricQueries", []) if "metric" in q] or [inputs["period"]]
+    return inputs["evaluationPeriods"] * max(periods)
+
+
+def test_each_alarm_decides_within_the_checkpoint_and_the_bake_time(ec2_plan: Plan) -> None:
+    """A pause shorter than an alarm's window lets the refresh go on before the alarm can fire; after the last
+    checkpoint only the bake time keeps rollback possible."""
+    preferences = refresh_request(ec2_plan)["Preferences"]
+    for alarm in deploy_alarms(ec2_plan):
+        needed = alarm_window_seconds(alarm) + ALARM_DECISION_LAG_SECONDS
+        assert preferences["CheckpointDelay"] >= needed, alarm["name"]
+        assert preferences["BakeTime"] >= needed, alarm["name"]
 
 
 def deploy_alarms(plan: Plan) -> list[dict[str, Any]]:
@@ -302,17 +339,44 @@ def test_the_deploy_alarm_counts_5xx_from_the_app_and_from_the_load_balancer(ec2
     assert error_rate(alarm, {}) == 0, "a minute without traffic is not an error"
 
 
-def test_targets_that_never_become_healthy_fail_the_deploy(ec2_plan: Plan) -> None:
-    alarm = the(ec2_plan, ALARM, "app-fleet-deploy-unhealthy")["inputs"]
-    assert (alarm["namespace"], alarm["metricName"]) == ("AWS/ApplicationELB", "UnHealthyHostCount")
-    assert alarm["dimensions"]["TargetGroup"].startswith("targetgroup/")
-    assert alarm["dimensions"]["LoadBalancer"].startswith("app/")
-    assert (alarm["statistic"], alarm["period"], alarm["threshold"]) == ("Minimum", 60, 0)
-    # Longer than a healthy batch is unhealthy while it boots (the grace period bounds that), or it would roll
-    # back every deploy.
-    minutes = alarm["evaluationPeriods"]
-    assert alarm["datapointsToAlarm"] == minutes
-    assert minutes * 60 > group(ec2_plan)["inputs"]["healthCheckGracePeriod"]
+def capacity_shortfall(alarm: dict[str, Any], healthy: float | None, desired: float | None) -> float:
+    """The capacity alarm's expression on one minute's values by query id (None: no datapoint)."""
+    queries = alarm["inputs"]["metricQueries"]
+    (expression,) = [q["expression"] for q in queries if q.get("returnData")]
+    functions = {"FILL": lambda value, default: default if value is None else value}
+    return eval(expression, {"__builtins__": {}}, {**functions, "healthy": healthy, "desired": desired})  # noqa: S307
+
+
+def test_fewer_healthy_targets_than_desired_fails_the_deploy_within_a_few_minutes(ec2_plan: Plan) -> None:
+    alarm = the(ec2_plan, ALARM, "app-fleet-deploy-unhealthy")
+    inputs = alarm["inputs"]
+    metrics = {q["id"]: q["metric"] for q in inputs["metricQueries"] if "metric" in q}
+    healthy, desired = metrics["healthy"], metrics["desired"]
+    assert (healthy["namespace"], healthy["metricName"], healthy["stat"]) == (
+        "AWS/ApplicationELB",
+        "HealthyHostCount",
+        "Maximum",
+    )
+    assert healthy["dimensions"]["TargetGroup"].startswith("targetgroup/")
+    assert healthy["dimensions"]["LoadBalancer"].startswith("app/")
+    assert (desired["namespace"], desired["metricName"], desired["stat"]) == (
+        "AWS/AutoScaling",
+        "GroupDesiredCapacity",
+        "Minimum",
+    )
+    assert desired["dimensions"] == {"AutoScalingGroupName": ec2_plan.outputs["autoScalingGroupName"]}
+    assert "GroupDesiredCapacity" in group(ec2_plan)["inputs"]["enabledMetrics"], "the group publishes it"
+    assert (inputs["comparisonOperator"], inputs["threshold"]) == ("GreaterThanThreshold", 0)
+    # Longer than a healthy boot (the grace period bounds it: every scale-out's new instances are unhealthy
+    # while they boot), short enough to decide within the checkpoint.
+    minutes = inputs["evaluationPeriods"]
+    assert inputs["datapointsToAlarm"] == minutes
+    assert minutes * 60 >= group(ec2_plan)["inputs"]["healthCheckGracePeriod"]
+    assert minutes <= 5
+    assert capacity_shortfall(alarm, healthy=2, desired=4) > 0, "half the fleet never became healthy"
+    assert capacity_shortfall(alarm, healthy=6, desired=4) <= 0, "a deploy runs above desired"
+    assert capacity_shortfall(alarm, healthy=None, desired=4) > 0, "no healthy datapoint is no healthy target"
+    assert capacity_shortfall(alarm, healthy=4, desired=None) <= 0
 
 
 def test_target_capacity_is_owned_by_scaling_not_by_deploys(ec2_plan: Plan) -> None:
@@ -363,3 +427,28 @@ def test_tier_b_gets_no_ec2_fleet(stack_id: str) -> None:
     assert [t["name"] for t in plan.of_type(LAUNCH_TEMPLATE)] == ["nodes-template"]
     assert not plan.of_type(ROLLOUT)
     assert "autoScalingGroupName" not in plan.outputs
+
+
+def urns_named(plan: Plan, *names: str) -> set[str]:
+    found = {r["urn"] for r in plan.resources if r["name"] in names}
+    assert len(found) == len(names), f"missing: {set(names) - {r['name'] for r in plan.resources}}"
+    return found
+
+
+def test_instances_launch_only_once_their_first_boot_can_succeed(ec2_plan: Plan) -> None:
+    """The secret's value, the database user, Atlas's access list, the routes to Atlas and through the NAT: on
+    a new stack, instances that boot before these fail, churn, and leave the unhealthy alarm firing."""
+    depends_on = set(group(ec2_plan)["options"]["dependsOn"])
+    azs = len(ec2_plan.outputs["availabilityZones"])
+    needed = urns_named(
+        ec2_plan,
+        "app-secret-secret",
+        "app-secret-version",
+        "database-app-user",
+        "database-access-vpc",
+        "network-s3-endpoint",
+        *(f"database-atlas-route-{index}" for index in range(azs)),
+        *(f"network-private-default-route-{index}" for index in range(azs)),
+        *(f"network-private-rta-{index}" for index in range(azs)),
+    )
+    assert needed <= depends_on, sorted(needed - depends_on)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -17,8 +18,11 @@ from infra.planning.compute.user_data import (
     APP_ENV_FILE,
     CLOUDWATCH_AGENT_CONFIG,
     GUNICORN_COMMAND,
+    JOURNAL_COPY_UNIT_NAME,
+    JOURNAL_COPY_UNIT_PATH,
     PREPARE_SCRIPT,
     SECRET_TO_ENV_SCRIPT,
+    UNIT_LOG_FILE,
     UNIT_NAME,
     UNIT_PATH,
     AppBoot,
@@ -49,6 +53,8 @@ def boot(tag: str = "1.4.2", *, digest: bool = False) -> AppBoot:
         registry=REGISTRY,
         app_secret_arn=SECRET_ARN,
         log_group_name="/contentry-prod/api",
+        workers=4,
+        mongo_max_pool_size=23,
     )
 
 
@@ -121,14 +127,73 @@ def test_the_user_data_carries_the_secret_arn_never_a_secret_value() -> None:
     assert "set -x" not in prepare.replace("Never add `set -x`", "")
 
 
-def test_the_cloudwatch_agent_collects_memory_disk_and_the_boot_log() -> None:
+def test_the_cloudwatch_agent_collects_memory_disk_and_the_boot_logs() -> None:
     config = json.loads(written_file(cloud_config(render_user_data(boot())), CLOUDWATCH_AGENT_CONFIG)["content"])
     collected = config["metrics"]["metrics_collected"]
     assert "mem_used_percent" in collected["mem"]["measurement"]
     assert "used_percent" in collected["disk"]["measurement"]
     assert ["AutoScalingGroupName"] in config["metrics"]["aggregation_dimensions"]
-    (log_file,) = config["logs"]["logs_collected"]["files"]["collect_list"]
-    assert log_file["log_group_name"] == "/contentry-prod/api"
+    files = {entry["file_path"]: entry for entry in config["logs"]["logs_collected"]["files"]["collect_list"]}
+    assert set(files) == {"/var/log/cloud-init-output.log", UNIT_LOG_FILE}
+    # Into the app's own log group, one stream per instance and source, beside the container's stream.
+    assert {entry["log_group_name"] for entry in files.values()} == {"/contentry-prod/api"}
+    assert files[UNIT_LOG_FILE]["log_stream_name"] == "{instance_id}/api-unit"
+
+
+def test_the_api_unit_s_journal_is_copied_to_the_file_the_agent_ships() -> None:
+    """Boot failures (the secret unreadable, the image not pulled, systemd's restarts) reach CloudWatch, not
+    only journald."""
+    document = cloud_config(render_user_data(boot()))
+    copy = unit_directives(written_file(document, JOURNAL_COPY_UNIT_PATH)["content"])
+    (command,) = copy["ExecStart"]
+    words = shlex.split(command)
+    assert words[0] == "/usr/bin/journalctl"
+    assert f"--unit={UNIT_NAME}" in words
+    assert "--follow" in words
+    assert copy["StandardOutput"] == [f"append:{UNIT_LOG_FILE}"]
+    assert copy["Restart"] == ["always"]
+    api = unit_directives(written_file(document, UNIT_PATH)["content"])
+    assert JOURNAL_COPY_UNIT_NAME in api["Wants"]
+    # The agent starts first (it reads the copy from its start), then the copy, then the API.
+    commands = [" ".join(step) for step in document["runcmd"]]
+    agent = next(i for i, step in enumerate(commands) if "amazon-cloudwatch-agent-ctl" in step)
+    copying = commands.index(f"systemctl enable --now {JOURNAL_COPY_UNIT_NAME}")
+    assert agent < copying < commands.index(f"systemctl enable --now {UNIT_NAME}")
+
+
+def test_only_the_container_s_stderr_reaches_the_journal_so_request_logs_are_not_shipped_twice() -> None:
+    args = exec_start(cloud_config(render_user_data(boot())), UNIT_PATH)
+    assert args[args.index("--attach") + 1] == "stderr"
+    assert args[args.index("--log-driver") + 1] == "awslogs"
+
+
+@pytest.mark.skipif(shutil.which("journalctl") is None, reason="needs journalctl (systemd 252, as AL2023)")
+def test_journalctl_accepts_the_copy_s_options(tmp_path: Path) -> None:
+    document = cloud_config(render_user_data(boot()))
+    (command,) = unit_directives(written_file(document, JOURNAL_COPY_UNIT_PATH)["content"])["ExecStart"]
+    words = [w for w in shlex.split(command) if w != "--follow"]
+    words = [f"--cursor-file={tmp_path / 'cursor'}" if w.startswith("--cursor-file=") else w for w in words]
+    result = subprocess.run([*words, "--no-pager"], capture_output=True, text=True, check=False, timeout=60)
+    assert "unrecognized option" not in result.stderr, result.stderr
+    assert "Invalid" not in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_systemd_accepts_both_units(tmp_path: Path) -> None:
+    document = cloud_config(render_user_data(boot()))
+    for path in (UNIT_PATH, JOURNAL_COPY_UNIT_PATH):
+        unit = tmp_path / Path(path).name
+        unit.write_text(written_file(document, path)["content"])
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *(str(p) for p in tmp_path.iterdir())],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    for complaint in ("Unknown key", "Unknown section", "Invalid", "Failed to parse", "bad unit"):
+        assert complaint not in output, output
 
 
 def test_rendering_is_deterministic_and_follows_the_image() -> None:
@@ -144,6 +209,8 @@ def test_a_value_that_would_need_quoting_in_systemd_is_refused() -> None:
         registry=REGISTRY,
         app_secret_arn=SECRET_ARN,
         log_group_name="/contentry prod/%api",
+        workers=4,
+        mongo_max_pool_size=23,
     )
     with pytest.raises(ValueError, match="quoting"):
         render_user_data(unsafe)
@@ -252,6 +319,8 @@ def test_the_prepare_script_fetches_the_secret_into_a_root_only_file_and_pulls_t
         "AWS_REGION": "us-east-1",
         "APP_RELEASE": "1.4.2",
         "GUNICORN_BIND": "0.0.0.0:8000",
+        "GUNICORN_WORKERS": "4",
+        "MONGO_MAX_POOL_SIZE": "23",
     }
     log = calls.read_text()
     assert f"--secret-id {SECRET_ARN}" in log
@@ -291,3 +360,76 @@ def test_a_digest_in_config_runs_the_image_by_digest() -> None:
     plan = stack_plan("dev", (f"appImageTag={DIGEST}",))
     args = exec_start(cloud_config(user_data_of(plan)), UNIT_PATH)
     assert f"{plan.outputs['imageRepositoryUrl']}@{DIGEST}" in args
+
+
+# The prepare step retries the secret, the registry login and the pull with backoff (fake `sleep`: no waiting).
+
+FLAKY_AWS = """#!/bin/sh
+echo "aws $*" >> "$CALLS"
+count=$(cat "$FAILS_LEFT")
+if [ "$count" -gt 0 ]; then
+  echo $((count - 1)) > "$FAILS_LEFT"
+  echo "An error occurred (AccessDeniedException): credentials not yet valid" >&2
+  exit 255
+fi
+case "$1 $2" in
+  "secretsmanager get-secret-value") cat "$SECRET_FILE" ;;
+  "ecr get-login-password") echo ecr-token-value ;;
+  *) exit 3 ;;
+esac
+"""
+FAKE_SLEEP = """#!/bin/sh
+echo "$1" >> "$SLEPT"
+"""
+
+
+def run_prepare(tmp_path: Path, *, failures: int) -> tuple[subprocess.CompletedProcess[str], Path]:
+    document = cloud_config(render_user_data(boot("1.4.2")))
+    etc, libexec, bin_dir = tmp_path / "etc", tmp_path / "libexec", tmp_path / "bin"
+    for folder in (libexec, bin_dir):
+        folder.mkdir()
+    prepare = written_file(document, PREPARE_SCRIPT)["content"]
+    prepare = prepare.replace("/etc/contentry", str(etc)).replace("/usr/local/libexec/contentry", str(libexec))
+    prepare = prepare.replace(" -o root -g root", "")
+    (libexec / "prepare-api").write_text(prepare)
+    secret_to_env_program = written_file(document, SECRET_TO_ENV_SCRIPT)["content"]
+    (libexec / "secret-to-env").write_text(secret_to_env_program.replace("/usr/bin/python3", sys.executable, 1))
+    (bin_dir / "aws").write_text(FLAKY_AWS)
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "sleep").write_text(FAKE_SLEEP)
+    for script in (*libexec.iterdir(), *bin_dir.iterdir()):
+        script.chmod(0o700)
+    (tmp_path / "secret.json").write_text(json.dumps(SECRET))
+    (tmp_path / "fails-left").write_text(str(failures))
+    environment = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "CALLS": str(tmp_path / "calls.log"),
+        "SECRET_FILE": str(tmp_path / "secret.json"),
+        "FAILS_LEFT": str(tmp_path / "fails-left"),
+        "SLEPT": str(tmp_path / "slept"),
+    }
+    result = subprocess.run(
+        ["bash", str(libexec / "prepare-api")], env=environment, capture_output=True, text=True, check=False
+    )
+    return result, tmp_path
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_prepare_step_retries_the_secret_with_backoff_until_it_is_readable(tmp_path: Path) -> None:
+    """Right after launch the instance role's credentials can take seconds to work."""
+    result, folder = run_prepare(tmp_path, failures=3)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "slept").read_text().split() == ["2", "4", "8"], "exponential backoff"
+    assert result.stderr.count("prepare-api: fetch_secret failed") == 3
+    assert (folder / "etc" / "app.env").read_text().count("MONGO_URL=") == 1
+    assert not any(value in result.stdout + result.stderr for value in SECRET_VALUES)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_prepare_step_gives_up_after_its_attempts_and_leaves_no_partial_secret(tmp_path: Path) -> None:
+    result, folder = run_prepare(tmp_path, failures=100)
+    assert result.returncode != 0
+    assert "fetch_secret failed 6 times; giving up" in result.stderr
+    assert (folder / "slept").read_text().split() == ["2", "4", "8", "16", "32"]
+    assert list((folder / "etc").iterdir()) == [], "no env file, no temporary copy"
+    assert "docker pull" not in (folder / "calls.log").read_text()
