@@ -3,8 +3,10 @@
 Three properties matter in production:
 - get-or-compute is single-flight per key: while one coroutine loads a key, the others in this process wait
   for its result, so a hot miss reaches Redis and the database once per process, not once per request;
-- a circuit breaker sits in front of Redis: after a failure Redis is skipped for a few seconds and the
-  value is computed from the database, so a dead or hung Redis adds no latency;
+- a circuit breaker sits in front of Redis: when a good share of recent calls failed, Redis is skipped for a
+  short cooldown and the value is computed from the database, so a dead or hung Redis adds no latency, while
+  a single error does not (the client retries a connection error once on a fresh connection, see
+  app/core/redis.py);
 - counters (hits, misses, errors, bypasses, coalesced waits) for /api/health/detailed.
 Redis is never a source of truth here: every failure degrades to computing the value.
 """
@@ -21,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.services.circuit_breaker import BreakerState, CircuitBreaker
+from app.services.circuit_breaker import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
@@ -195,14 +197,15 @@ class CacheService:
             result = await operation(redis)
         except REDIS_FAILURES as exc:
             self.stats.errors += 1
-            was_closed = self.breaker.state is BreakerState.CLOSED
-            self.breaker.record_failure()
-            if was_closed and self.breaker.state is not BreakerState.CLOSED:
+            if self.breaker.record_failure():
                 logger.warning(
-                    "redis failed; serving from the database for %.1fs",
+                    "redis failing; serving from the database for %.1fs",
                     self.breaker.cooldown_seconds,
                     extra={"error": type(exc).__name__},
                 )
+                # The pool's idle connections are probably dead too (a restart or failover closed them all):
+                # drop them now, so the trial after the cooldown opens a fresh connection.
+                await self._drop_idle_connections(redis)
             return UNAVAILABLE
         finally:
             self._slots.release()
@@ -213,6 +216,12 @@ class CacheService:
             else:
                 self.stats.hits += 1
         return result
+
+    async def _drop_idle_connections(self, redis: Redis) -> None:
+        try:
+            await redis.connection_pool.disconnect(inuse_connections=False)
+        except REDIS_FAILURES:  # closing a dead socket can fail; the pool forgets it either way
+            logger.debug("closing idle redis connections failed", exc_info=True)
 
     def _forget(self, full_key: str, flight: asyncio.Future[Any]) -> None:
         if self._inflight.get(full_key) is flight:
