@@ -1,17 +1,33 @@
 """Request ids, access lines, JSON logs, CORS, error bodies, and secrets kept out of logs."""
 
+import io
 import json
 import logging
 import sys
+import threading
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from app.core.config import Settings
-from app.core.logging import JsonFormatter, request_id_var
+from app.core.logging import (
+    HANDLER_NAME,
+    JsonFormatter,
+    QueueingHandler,
+    json_stream_handler,
+    log_writer,
+    request_id_var,
+)
 from app.main import create_app
-from tests.app.support import TEST_HEALTH_TOKEN, TEST_JWT_SECRET, bearer_token, health_token_header, serve
+from tests.app.support import (
+    HANG_GUARD_SECONDS,
+    TEST_HEALTH_TOKEN,
+    TEST_JWT_SECRET,
+    bearer_token,
+    health_token_header,
+    serve,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -149,3 +165,108 @@ async def test_secrets_never_reach_the_logs(client: httpx.AsyncClient, caplog: p
     assert TEST_HEALTH_TOKEN not in rendered
     assert TEST_JWT_SECRET not in rendered
     assert "Bearer" not in rendered
+
+
+class BlockingStream(io.StringIO):
+    """A stdout whose reader has fallen behind: every write waits until the test releases it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = threading.Event()
+
+    def write(self, text: str) -> int:
+        assert self.released.wait(HANG_GUARD_SECONDS), "the stream was never released"
+        return super().write(text)
+
+
+def queueing_logger(stream: io.StringIO) -> tuple[logging.Logger, QueueingHandler]:
+    handler = QueueingHandler(json_stream_handler(stream))
+    logger = logging.Logger(f"queue-test-{id(stream)}", logging.INFO)
+    logger.addHandler(handler)
+    return logger, handler
+
+
+def test_logging_does_not_wait_for_a_blocked_stdout_and_keeps_every_line() -> None:
+    stream = BlockingStream()
+    logger, handler = queueing_logger(stream)
+    handler.start()
+    done = threading.Event()
+
+    def log_lines() -> None:
+        for index in range(500):
+            logger.info("request", extra={"index": index})
+        done.set()
+
+    writer = threading.Thread(target=log_lines)
+    writer.start()
+    # Every call returns while stdout is still blocked: the caller (the event loop) never waits on the pipe.
+    assert done.wait(HANG_GUARD_SECONDS), "logging blocked on the stream"
+    assert stream.getvalue() == ""
+    stream.released.set()
+    handler.stop()  # the worker's shutdown: writes every queued line, then returns
+    writer.join()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["index"] for line in lines] == list(range(500)), "every line, in order"
+
+
+def test_before_the_listener_starts_and_after_it_stops_lines_are_written_at_once() -> None:
+    stream = io.StringIO()
+    logger, handler = queueing_logger(stream)
+    logger.info("before")
+    assert json.loads(stream.getvalue())["message"] == "before"
+    handler.start()
+    handler.stop()
+    logger.warning("after %s", "stop")
+    assert json.loads(stream.getvalue().splitlines()[-1])["message"] == "after stop"
+
+
+def test_a_queued_record_keeps_its_message_request_id_and_traceback() -> None:
+    stream = io.StringIO()
+    logger, handler = queueing_logger(stream)
+    handler.start()
+    token = request_id_var.set("queued-request-1")
+    arguments = ["first"]
+    try:
+        logger.info("value %s", arguments)
+        arguments[0] = "changed after the call"  # the line says what was logged, not what the list became
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logger.exception("failed")
+    finally:
+        request_id_var.reset(token)
+    handler.stop()
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first["message"] == "value ['first']"
+    assert first["request_id"] == second["request_id"] == "queued-request-1"
+    assert "RuntimeError: boom" in second["exception"]
+
+
+def test_the_app_logs_through_the_queue(settings: Settings) -> None:
+    create_app(settings)
+    writer = log_writer()
+    assert writer is not None
+    assert [handler for handler in logging.getLogger().handlers if handler.get_name() == HANDLER_NAME] == [writer]
+
+
+async def test_the_lifespan_starts_the_listener_and_stops_it(settings: Settings, s3: None) -> None:
+    async with serve(create_app(settings)) as client:
+        writer = log_writer()
+        assert writer is not None
+        assert writer.listening
+        await client.get("/api/health")
+    assert not writer.listening, "stopped, so every line was written before shutdown finished"
+
+
+@pytest.mark.parametrize("path", ["/api/health/", "/api/health//", "/api/health/live/"])
+async def test_a_trailing_slash_is_served_without_a_redirect(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path, headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    assert "location" not in response.headers
+
+
+async def test_no_route_redirects_to_the_host_header(client: httpx.AsyncClient) -> None:
+    for path in ("/api/posts/", "/api/uploads/", "/api/", "/api/health/ready/"):
+        response = await client.get(path, headers={"Host": "evil.example"})
+        assert response.status_code not in (301, 302, 307, 308), path
+        assert "evil.example" not in response.headers.get("location", ""), path
