@@ -16,7 +16,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from app import __version__
 from app.api.openapi import install_openapi
-from app.api.router import api_router
+from app.api.router import include_api
 from app.core.config import Settings, get_settings
 from app.core.http_guards import RequestBodyLimitMiddleware, TrailingSlashMiddleware
 from app.core.logging import configure_logging
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log_enabled)
     app.add_exception_handler(ConnectionFailure, database_unavailable)
     app.add_exception_handler(ExecutionTimeout, database_unavailable)
-    app.include_router(api_router)
+    include_api(app)
     install_openapi(app, settings)
     return app
 

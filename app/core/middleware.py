@@ -7,11 +7,13 @@ Written as plain ASGI middleware rather than BaseHTTPMiddleware: it sits on ever
 balancer's health checks, and a plain wrapper costs a function call instead of an extra task per request.
 """
 
+import itertools
 import json
 import logging
+import os
 import re
+import secrets
 import time
-import uuid
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +27,26 @@ _REQUEST_ID_HEADER_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/-]{8,128}$")
 
 access_logger = logging.getLogger("app.access")
+
+
+class RequestIds:
+    """32 hex characters per request, unique across workers and restarts: 16 random per process (reset in a
+    forked child) and a 16-digit counter. uuid4() read 16 bytes from the kernel per request, 6% of a worker's
+    time on /api/health in a profile."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+new_request_id = RequestIds().next
 error_logger = logging.getLogger("app.errors")
 
 
@@ -46,7 +68,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
 
-        request_id = incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = incoming_request_id(scope) or new_request_id()
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_code = 500  # what the client sees if the app raises before responding
