@@ -22,16 +22,51 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # the C string escaper json.dumps uses
 from logging.handlers import QueueHandler
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # How long a line may wait in the queue: a few wake-ups a second instead of one per line.
 FLUSH_INTERVAL_SECONDS = 0.1
+ACCESS_LOGGER = "app.access"
+
+
+class AccessEntry(NamedTuple):
+    """One request's access line, queued as plain values and formatted by the listener.
+
+    Access lines skip logging's per-record machinery: a LogRecord (with its caller lookup, thread and process
+    names) and the generic JSON formatter (which walks the record's attributes) cost about 25 us per request,
+    a fifth of a worker's time on /api/health in a profile. The line written is the same JSON object a
+    LogRecord would give: time, level, logger, message, request_id, method, path, status, duration_ms,
+    client_ip.
+    """
+
+    created: float
+    request_id: str
+    method: str
+    path: str
+    status: int
+    duration_ms: float
+    client_ip: str | None
+
+    def format(self) -> str:
+        seconds = int(self.created)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        millis = int((self.created - seconds) * 1000)
+        client = "null" if self.client_ip is None else encode_basestring(self.client_ip)
+        return (
+            f'{{"time": "{stamp}.{millis:03d}+00:00", "level": "INFO", "logger": "{ACCESS_LOGGER}", '
+            f'"message": "request", "request_id": {encode_basestring(self.request_id)}, '
+            f'"method": {encode_basestring(self.method)}, "path": {encode_basestring(self.path)}, '
+            f'"status": {int(self.status)}, "duration_ms": {float(self.duration_ms)}, "client_ip": {client}}}'
+        )
+
 
 HANDLER_NAME = "contentry-json"
 
@@ -71,7 +106,9 @@ class JsonFormatter(logging.Formatter):
 class BatchingListener:
     """Writes queued records through a handler, all that is queued at each wake-up, in one write."""
 
-    def __init__(self, records: "queue.SimpleQueue[logging.LogRecord]", handler: logging.StreamHandler[TextIO]):
+    def __init__(
+        self, records: "queue.SimpleQueue[logging.LogRecord | AccessEntry]", handler: logging.StreamHandler[TextIO]
+    ):
         self._records = records
         self._handler = handler
         self._stopping = threading.Event()
@@ -98,7 +135,9 @@ class BatchingListener:
                 record = self._records.get_nowait()
             except queue.Empty:
                 break
-            if record.levelno >= handler.level:
+            if isinstance(record, AccessEntry):
+                lines.append(record.format())
+            elif record.levelno >= handler.level:
                 try:
                     lines.append(handler.format(record))
                 except Exception:  # noqa: BLE001 - a record that cannot be formatted is reported, not fatal
@@ -117,7 +156,7 @@ class QueueingHandler(QueueHandler):
     """
 
     def __init__(self, stream_handler: logging.StreamHandler[TextIO]) -> None:
-        self.records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        self.records: queue.SimpleQueue[logging.LogRecord | AccessEntry] = queue.SimpleQueue()
         super().__init__(self.records)
         self.stream_handler = stream_handler
         self._listener: BatchingListener | None = None
@@ -152,6 +191,16 @@ class QueueingHandler(QueueHandler):
 
     def enqueue(self, record: logging.LogRecord) -> None:
         self.records.put(record)
+
+    def access(self, entry: AccessEntry) -> None:
+        """Queue an access line, or write it at once while no listener runs."""
+        if self._listener is not None:
+            self.records.put(entry)
+            return
+        handler = self.stream_handler
+        with handler.lock or contextlib.nullcontext():
+            handler.stream.write(entry.format() + "\n")
+            handler.flush()
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         if record.args:
@@ -214,6 +263,12 @@ def configure_logging(level: str) -> QueueingHandler:
     factory = logging.getLogRecordFactory()
     if not getattr(factory, "stamps_request_id", False):
         logging.setLogRecordFactory(_stamp_request_id(factory))
+    # The logging HOWTO's optimisations for what the JSON lines never show: the caller's file and line (a stack
+    # walk per record), thread, process and multiprocessing names.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     root.setLevel(level)
     ours = [handler for handler in root.handlers if handler.get_name() == HANDLER_NAME]
@@ -232,6 +287,6 @@ def configure_logging(level: str) -> QueueingHandler:
 def log_writer() -> QueueingHandler | None:
     """The root logger's queueing handler, if configure_logging installed one."""
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, QueueingHandler):
+        if type(handler) is QueueingHandler:
             return handler
     return None

@@ -15,10 +15,9 @@ import re
 import secrets
 import time
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.logging import request_id_var
+from app.core.logging import ACCESS_LOGGER, AccessEntry, log_writer, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_HEADER_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
@@ -26,7 +25,7 @@ _REQUEST_ID_HEADER_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
 # client cannot inject newlines or megabytes into our logs.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/-]{8,128}$")
 
-access_logger = logging.getLogger("app.access")
+access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 class RequestIds:
@@ -79,7 +78,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status_code = message["status"]
                 response_started = True
-                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+                # A new list rather than MutableHeaders: the same header, without an object per response.
+                message["headers"] = [*message.get("headers", ()), (_REQUEST_ID_HEADER_KEY, request_id.encode())]
             await send(message)
 
         try:
@@ -90,19 +90,24 @@ class RequestContextMiddleware:
                 raise  # half a response is out: only the server can end the connection
             await _send_internal_error(send_with_request_id, request_id)
         finally:
-            if self.access_log:
+            if self.access_log and access_logger.isEnabledFor(logging.INFO):
                 client = scope.get("client")
-                access_logger.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        # The path without the query string: queries can carry user identifiers.
-                        "path": scope["path"],
-                        "status": status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "client_ip": client[0] if client else None,
-                    },
+                entry = AccessEntry(
+                    created=time.time(),
+                    request_id=request_id,
+                    method=scope["method"],
+                    # The path without the query string: queries can carry user identifiers.
+                    path=scope["path"],
+                    status=status_code,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    client_ip=client[0] if client else None,
                 )
+                writer = log_writer()
+                if writer is not None:
+                    writer.access(entry)
+                else:  # logging was configured by someone else: go through it
+                    fields = ("method", "path", "status", "duration_ms", "client_ip")
+                    access_logger.info("request", extra={name: getattr(entry, name) for name in fields})
             request_id_var.reset(token)
 
 

@@ -5,6 +5,9 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -13,8 +16,10 @@ from fastapi import FastAPI
 from app.core.config import Settings
 from app.core.logging import (
     HANDLER_NAME,
+    AccessEntry,
     JsonFormatter,
     QueueingHandler,
+    configure_logging,
     json_stream_handler,
     log_writer,
     request_id_var,
@@ -51,27 +56,70 @@ async def test_an_unsafe_incoming_request_id_is_replaced(client: httpx.AsyncClie
     assert len(response.headers["x-request-id"]) == 32
 
 
+@pytest.fixture
+def written_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """What the app's log writer writes during the test, as parsed JSON lines (read once the app stopped, so
+    every queued line has been written)."""
+    writer = configure_logging("INFO")
+    stream = io.StringIO()
+    previous = writer.stream_handler.setStream(stream)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        writer.stream_handler.setStream(previous or sys.stdout)
+
+
 async def test_one_access_line_per_request_without_the_query_string(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    settings: Settings, s3: None, written_lines: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="app.access"):
+    async with serve(create_app(settings)) as client:
         response = await client.get("/api/posts", params={"user_id": "private-user-id"})
-    lines = [record for record in caplog.records if record.name == "app.access"]
+    lines = [line for line in written_lines() if line["logger"] == "app.access"]
     assert len(lines) == 1
-    line = lines[0]
-    assert line.__dict__["status"] == 200
-    assert line.__dict__["path"] == "/api/posts"
-    assert line.__dict__["method"] == "GET"
-    assert line.__dict__["duration_ms"] >= 0
-    assert "private-user-id" not in json.dumps(line.__dict__, default=str)
-    assert response.headers["x-request-id"]
+    [line] = lines
+    assert line["status"] == 200
+    assert line["path"] == "/api/posts"
+    assert line["method"] == "GET"
+    assert line["duration_ms"] >= 0
+    assert line["level"] == "INFO"
+    assert line["message"] == "request"
+    assert line["client_ip"] == "127.0.0.1"
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert datetime.fromisoformat(line["time"]).utcoffset() == timedelta(0)
+    assert "private-user-id" not in json.dumps(line)
 
 
-async def test_access_lines_can_be_switched_off(settings: Settings, s3: None, caplog: pytest.LogCaptureFixture) -> None:
+async def test_access_lines_can_be_switched_off(
+    settings: Settings, s3: None, written_lines: Callable[[], list[dict[str, Any]]]
+) -> None:
     async with serve(create_app(settings.model_copy(update={"access_log_enabled": False}))) as client:
-        with caplog.at_level(logging.INFO, logger="app.access"):
-            await client.get("/api/health")
-    assert not [record for record in caplog.records if record.name == "app.access"]
+        await client.get("/api/health")
+    assert written_lines(), "the app's other lines (started, stopped) are still written"
+    assert not [line for line in written_lines() if line["logger"] == "app.access"]
+
+
+def test_an_access_line_is_the_json_a_log_record_would_give() -> None:
+    entry = AccessEntry(
+        created=1_700_000_000.25,
+        request_id="req-1",
+        method="GET",
+        path='/api/"quoted"\n\u202e',
+        status=404,
+        duration_ms=1.5,
+        client_ip=None,
+    )
+    assert json.loads(entry.format()) == {
+        "time": "2023-11-14T22:13:20.250+00:00",
+        "level": "INFO",
+        "logger": "app.access",
+        "message": "request",
+        "request_id": "req-1",
+        "method": "GET",
+        "path": '/api/"quoted"\n\u202e',
+        "status": 404,
+        "duration_ms": 1.5,
+        "client_ip": None,
+    }
 
 
 def test_log_lines_are_json_with_the_request_id_and_extras() -> None:
