@@ -8,6 +8,10 @@
   307 whose Location is built from the Host header, so `Host: evil.example` made the API redirect there.
   (Trusted hosts were the alternative, but the ALB's health checks and the kubelet's probes send the
   target's IP address as Host, so a host allow-list would have to allow every IP anyway.)
+
+FastAPI's own `max_body_size` (Starlette's RequestBodyLimitMiddleware) was considered: its 413 is plain text
+that names no limit, and it leaves the connection open when the body was not read, so a client that
+declares 10 GiB keeps the worker reading and discarding until the body deadline (app/worker.py).
 """
 
 import json

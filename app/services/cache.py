@@ -54,6 +54,9 @@ class CacheStats:
 class CacheResult(Generic[ModelT]):
     value: ModelT
     source: CacheSource
+    # The value as JSON: the bytes stored in (or read from, and validated against the model) Redis. A route
+    # can send them as they are instead of serialising the model again.
+    json: bytes | None = None
 
 
 class _Unavailable:
@@ -157,15 +160,18 @@ class CacheService:
         raw = await self._call(lambda redis: redis.get(full_key))
         if isinstance(raw, bytes | str):
             try:
-                return CacheResult(model.model_validate_json(raw), CacheSource.HIT)
+                value = model.model_validate_json(raw)
             except ValidationError:
                 # Written by an older release with another shape: recompute and overwrite.
                 self.stats.errors += 1
+            else:
+                return CacheResult(value, CacheSource.HIT, raw.encode() if isinstance(raw, str) else raw)
         value = await compute()
+        payload = value.model_dump_json()
         if isinstance(raw, _Unavailable):
-            return CacheResult(value, CacheSource.BYPASS)
-        await self._store(full_key, value.model_dump_json(), ttl_seconds)
-        return CacheResult(value, CacheSource.MISS)
+            return CacheResult(value, CacheSource.BYPASS, payload.encode())
+        await self._store(full_key, payload, ttl_seconds)
+        return CacheResult(value, CacheSource.MISS, payload.encode())
 
     async def _store(self, full_key: str, payload: str, ttl_seconds: int | None) -> bool:
         ttl = ttl_seconds if ttl_seconds is not None else self._default_ttl
