@@ -41,12 +41,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.processes import REPO_ROOT, Background, CpuSampler, free_port, http_ok, port_open, running
+from bench.processes import (
+    REPO_ROOT,
+    Background,
+    CpuSampler,
+    free_port,
+    http_ok,
+    port_open,
+    process_tree_cpu_seconds,
+    running,
+)
 from bench.scenario import DEFAULT_USER_COUNT
 from bench.setups import SETUPS, app_env, seed
 from bench.stats import recovery_seconds
 
 GOAL_P95_MS = 200.0
+# A step where the load generator used this much of its one core measured the generator, not the setup.
+GENERATOR_BOUND_PERCENT = 90.0
 DEFAULT_OUT = REPO_ROOT / "build" / "bench" / "compare.json"
 MODES = ("saturation", "ceiling", "logging", "recycle", "fault")
 ALL_MODES = (*MODES, "ramp")
@@ -101,9 +112,16 @@ class Bench:
         budget = len(steps.split(",")) * self.args.step_seconds + 180
         with running(app, lambda: http_ok(f"{base_url}/api/health")), CpuSampler() as cpu:
             print(f"\n== {label}: {shlex.join(app.argv[2:])}", flush=True)
+            cpu_before = process_tree_cpu_seconds(app.pid)
             subprocess.run(command, cwd=REPO_ROOT, env=self.load_env(), check=True, timeout=budget)
+            server_cpu = process_tree_cpu_seconds(app.pid) - cpu_before
         report = json.loads((self.workdir / f"{label}.json").read_text())
         report["machine_cpu"] = cpu.summary()
+        requests = sum(step["requests"] for step in report["steps"])
+        # The server's own CPU per request: unlike a rate, it does not depend on whether the load generator
+        # (sharing the cores) could keep the server busy.
+        report["server_cpu_seconds"] = round(server_cpu, 3)
+        report["server_cpu_us_per_request"] = round(server_cpu / requests * 1e6, 1) if requests else None
         report["app_log"] = str(app.log_path)
         return report
 
@@ -129,8 +147,13 @@ class Bench:
                     )
                 )
         rates = {label: _median([_saturation_rps(run) for run in label_runs]) for label, label_runs in runs.items()}
+        cpu = {
+            label: _median([run["server_cpu_us_per_request"] for run in label_runs])
+            for label, label_runs in runs.items()
+        }
         return {
             "rps_median": rates,
+            "server_cpu_us_per_request_median": cpu,
             "rps_each_repeat": {
                 label: [_saturation_rps(run) for run in label_runs] for label, label_runs in runs.items()
             },
@@ -151,11 +174,15 @@ class Bench:
     def ceiling(self) -> dict[str, Any]:
         measured = self.closed_loop("ceiling", ("raw_asgi", "one_route_fastapi", "after"), "health")
         rates = measured["rps_median"]
+        cpu = measured["server_cpu_us_per_request_median"]
         return {
             "what": "/api/health alone, closed loop, same gunicorn config: highest rate with p95 < 200 ms and 0 "
             "errors; median of the repeats",
             "app_share_of_raw_asgi": _ratio(rates["after"], rates["raw_asgi"]),
             "app_share_of_one_route_fastapi": _ratio(rates["after"], rates["one_route_fastapi"]),
+            # Requests per CPU second, the app's against each: the same comparison without the load generator.
+            "app_share_of_raw_asgi_by_cpu": _ratio(cpu["raw_asgi"], cpu["after"]),
+            "app_share_of_one_route_fastapi_by_cpu": _ratio(cpu["one_route_fastapi"], cpu["after"]),
             **measured,
         }
 
@@ -278,9 +305,16 @@ def _point(run: dict[str, Any]) -> dict[str, Any] | None:
     if point is None:
         return None
     return {
-        key: point[key]
-        for key in ("users", "rps", "p95_ms", "errors", "machine_cpu_percent", "generator_cpu_percent_of_one_core")
+        **{
+            key: point[key]
+            for key in ("users", "rps", "p95_ms", "errors", "machine_cpu_percent", "generator_cpu_percent_of_one_core")
+        },
+        "generator_bound": _generator_bound(point),
     }
+
+
+def _generator_bound(point: dict[str, Any]) -> bool:
+    return (point.get("generator_cpu_percent_of_one_core") or 0) >= GENERATOR_BOUND_PERCENT
 
 
 def _overall_p99(run: dict[str, Any]) -> float | None:
@@ -300,7 +334,7 @@ def summary(result: dict[str, Any]) -> list[tuple[str, str]]:
         rates = s["rps_median"]
         rows.append(("saturation rps (median), before -> after", f"{rates['before']} -> {rates['after']}"))
         rows.append(("  ratio (goal >= 3x)", f"{s['ratio_after_to_before']}"))
-        rows.extend(_points(s))
+        rows.extend(_points(s, "saturation"))
     if "ceiling" in result:
         c = result["ceiling"]
         rates = c["rps_median"]
@@ -309,7 +343,19 @@ def summary(result: dict[str, Any]) -> list[tuple[str, str]]:
         )
         rows.append(("  app / raw ASGI", f"{c['app_share_of_raw_asgi']}"))
         rows.append(("  app / one-route FastAPI (goal >= 0.8)", f"{c['app_share_of_one_route_fastapi']}"))
-        rows.extend(_points(c))
+        cpu = c.get("server_cpu_us_per_request_median")
+        if cpu:
+            rows.append(
+                ("server CPU us per request: raw ASGI, one-route FastAPI, app", ", ".join(str(v) for v in cpu.values()))
+            )
+            rows.append(("  requests per CPU second, app / raw ASGI", f"{c['app_share_of_raw_asgi_by_cpu']}"))
+            rows.append(
+                (
+                    "  requests per CPU second, app / one-route FastAPI (goal >= 0.8)",
+                    f"{c['app_share_of_one_route_fastapi_by_cpu']}",
+                )
+            )
+        rows.extend(_points(c, "ceiling"))
     if "logging" in result:
         g = result["logging"]
         users = g["runs"]["on"][-1]["peak"]["users"]
@@ -335,16 +381,16 @@ def summary(result: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _points(measured: dict[str, Any]) -> list[tuple[str, str]]:
+def _points(measured: dict[str, Any], mode: str) -> list[tuple[str, str]]:
     rows = []
     for label, points in measured["at_saturation"].items():
         text = "; ".join(
             f"{p['rps']} rps at {p['users']} users, p95 {p['p95_ms']} ms, "
-            f"generator {p['generator_cpu_percent_of_one_core']}%"
+            f"generator {p['generator_cpu_percent_of_one_core']}%{' (generator-bound)' if _generator_bound(p) else ''}"
             for p in points
             if p
         )
-        rows.append((f"  {label} each repeat", text or "no step within the goal"))
+        rows.append((f"  {mode} {label}, each repeat", text or "no step within the goal"))
     return rows
 
 
@@ -412,9 +458,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print("\n" + "\n".join(f"{name:<58} {value}" for name, value in summary(result)))
+    print_summary(report)
     print(f"\nreport: {args.out}")
     return 0
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    print("\n" + "\n".join(f"{name:<58} {value}" for name, value in report["summary"].items()))
 
 
 if __name__ == "__main__":

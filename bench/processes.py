@@ -158,3 +158,18 @@ def running(background: Background, ready: Callable[[], bool]) -> Iterator[Backg
         yield background
     finally:
         background.stop()
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process, its live children, and its children that already
+    exited and were reaped (gunicorn reaps recycled workers, so their time is counted in the master's)."""
+    root = psutil.Process(pid)
+    times = root.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in root.children(recursive=True):
+        try:
+            child_times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += child_times.user + child_times.system
+    return total

@@ -16,6 +16,7 @@ stops it at shutdown, which writes every queued line before the process exits. B
 """
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -35,6 +36,12 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # How long a line may wait in the queue: a few wake-ups a second instead of one per line.
 FLUSH_INTERVAL_SECONDS = 0.1
 ACCESS_LOGGER = "app.access"
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(seconds: int) -> str:
+    """The ISO time of a whole second, formatted once for all the lines written in that second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 class AccessEntry(NamedTuple):
@@ -57,7 +64,7 @@ class AccessEntry(NamedTuple):
 
     def format(self) -> str:
         seconds = int(self.created)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        stamp = _utc_second(seconds)
         millis = int((self.created - seconds) * 1000)
         client = "null" if self.client_ip is None else encode_basestring(self.client_ip)
         return (

@@ -61,6 +61,8 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
         self.access_log = access_log
+        # Starlette builds the middleware stack on the first request, after create_app configured logging.
+        self.writer = log_writer()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,7 +104,7 @@ class RequestContextMiddleware:
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                     client_ip=client[0] if client else None,
                 )
-                writer = log_writer()
+                writer = self.writer
                 if writer is not None:
                     writer.access(entry)
                 else:  # logging was configured by someone else: go through it
