@@ -72,7 +72,7 @@ if client_deadlines.drain_seconds * 2 > timeout:
 # Recycle workers now and then, as a safety valve against a slow leak. A recycle drops no request: in-flight
 # requests finish, and idle keep-alive connections answer their next request with Connection: close instead
 # of being closed under a client that may be sending on them (GUNICORN_DRAIN_SECONDS above; before, each
-# recycle cost 100-2,318 read errors per benchmark run, 502s behind an ALB). `python -m bench.compare --mode
+# recycle cost 100-2,318 read errors per benchmark run, 502s behind an ALB). `python -m bench.compare --modes
 # recycle` proves it under load. The jitter is half the limit on purpose: workers share the load evenly, so
 # with a small jitter they reach the limit together and all restart at once. The benchmark saw exactly that
 # with 20,000 +/- 2,000: both workers exited within 0.15 s of each other and requests waited ~1.7 s.
