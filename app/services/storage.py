@@ -56,7 +56,7 @@ def safe_filename(filename: str) -> str:
 
     - path components are dropped (a client cannot choose another user's prefix with ../);
     - the name is normalised to NFC (one code point per accented letter, as macOS and Windows may differ);
-    - control and format characters are removed: bidi overrides (U+202E makes `\u202egnp.exe` display as
+    - control and format characters are removed: bidi overrides (U+202E makes `\\u202egnp.exe` display as
       `exe.png`), zero-width characters, NUL, newlines; so are surrogates, private-use and unassigned code
       points;
     - letters, marks and digits of every script are kept (`тест файл.png` stays `тест-файл.png`); any other
