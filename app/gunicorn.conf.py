@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from app.core.logging import logging_config
+from app.worker import ClientDeadlines
 
 # The ALB closes idle client connections after 60 s. The app must keep its side open longer, or it may close
 # a connection at the moment the ALB sends a request on it, which the client sees as a 502.
@@ -48,7 +49,8 @@ def default_workers() -> int:
 # A container listens on all its interfaces; the security groups decide who reaches the port.
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = _env_int("GUNICORN_WORKERS", _env_int("WEB_CONCURRENCY", default_workers(), minimum=1), minimum=1)
-worker_class = "uvicorn_worker.UvicornWorker"
+# uvicorn's worker with deadlines on slow clients and a recycle that drops no request (app/worker.py).
+worker_class = "app.worker.ContentryUvicornWorker"
 backlog = _env_int("GUNICORN_BACKLOG", 2048, minimum=64)
 
 # A worker that does not heartbeat for this long (a blocked event loop) is killed and replaced.
@@ -57,10 +59,23 @@ timeout = _env_int("GUNICORN_TIMEOUT", 30, minimum=5)
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=1)
 keepalive = _env_int("GUNICORN_KEEPALIVE", ALB_IDLE_TIMEOUT_SECONDS + 15, minimum=ALB_IDLE_TIMEOUT_SECONDS + 1)
 
-# Recycle workers now and then, as a safety valve against a slow leak. The jitter is half the limit on purpose:
-# workers share the load evenly, so with a small jitter they reach the limit together and all restart at once.
-# The benchmark saw exactly that with 20,000 +/- 2,000: both workers exited within 0.15 s of each other and
-# requests waited ~1.7 s for replacements.
+# Slow clients (read by the worker from the same variables; checked here so a bad value stops the master):
+# GUNICORN_HEADER_TIMEOUT (10 s) from a connection's opening or a request's first byte to the end of its
+# headers, GUNICORN_BODY_TIMEOUT (15 s) from there to the end of the body; both answer 408 and close.
+# GUNICORN_DRAIN_SECONDS (5 s): on a recycle or a shutdown, how long an idle keep-alive connection is kept to
+# answer one more request with Connection: close. The worker sends no heartbeat while it drains, so this
+# must stay well under `timeout`, or gunicorn would kill the draining worker.
+client_deadlines = ClientDeadlines.from_env()
+if client_deadlines.drain_seconds * 2 > timeout:
+    raise ValueError(f"GUNICORN_DRAIN_SECONDS={client_deadlines.drain_seconds} must be at most half GUNICORN_TIMEOUT")
+
+# Recycle workers now and then, as a safety valve against a slow leak. A recycle drops no request: in-flight
+# requests finish, and idle keep-alive connections answer their next request with Connection: close instead
+# of being closed under a client that may be sending on them (GUNICORN_DRAIN_SECONDS above; before, each
+# recycle cost 100-2,318 read errors per benchmark run, 502s behind an ALB). `python -m bench.compare --modes
+# recycle` proves it under load. The jitter is half the limit on purpose: workers share the load evenly, so
+# with a small jitter they reach the limit together and all restart at once. The benchmark saw exactly that
+# with 20,000 +/- 2,000: both workers exited within 0.15 s of each other and requests waited ~1.7 s.
 max_requests = _env_int("GUNICORN_MAX_REQUESTS", 100_000, minimum=0)
 max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2, minimum=0)
 

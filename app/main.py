@@ -15,8 +15,10 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from app import __version__
-from app.api.router import api_router
+from app.api.openapi import install_openapi
+from app.api.router import include_api
 from app.core.config import Settings, get_settings
+from app.core.http_guards import RequestBodyLimitMiddleware, TrailingSlashMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.resources import Resources, open_resources
@@ -40,24 +42,29 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    log_writer = configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
-        async with open_resources(settings) as resources:
-            # Names and switches only: nothing here is a secret.
-            logger.info(
-                "started",
-                extra={
-                    "environment": settings.app_env,
-                    "release": settings.app_release,
-                    "database": settings.mongo_database,
-                    "cache_enabled": settings.cache_enabled,
-                    "cdn": settings.cdn_domain is not None,
-                },
-            )
-            yield {"resources": resources}
-        logger.info("stopped")
+        # Per worker, after gunicorn's fork: log lines are written by this worker's listener thread from now on.
+        log_writer.start()
+        try:
+            async with open_resources(settings) as resources:
+                # Names and switches only: nothing here is a secret.
+                logger.info(
+                    "started",
+                    extra={
+                        "environment": settings.app_env,
+                        "release": settings.app_release,
+                        "database": settings.mongo_database,
+                        "cache_enabled": settings.cache_enabled,
+                        "cdn": settings.cdn_domain is not None,
+                    },
+                )
+                yield {"resources": resources}
+            logger.info("stopped")
+        finally:
+            log_writer.stop()  # every queued line is written before the worker exits
 
     app = FastAPI(
         title="Contentry API",
@@ -67,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None if settings.is_production else "/docs",
         redoc_url=None,
         openapi_url=None if settings.is_production else "/openapi.json",
+        # Never answer with a redirect built from the Host header; TrailingSlashMiddleware serves `/x/` as `/x`.
+        redirect_slashes=False,
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -78,11 +87,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=[REQUEST_ID_HEADER, "X-Cache"],
             max_age=600,
         )
+    app.add_middleware(TrailingSlashMiddleware)
+    # Only POST /api/uploads takes a body; every other route accepts none.
+    app.add_middleware(RequestBodyLimitMiddleware, limits={"/api/uploads": settings.json_body_max_bytes})
     # Added last, so outermost: preflights and errors get a request id and an access line too.
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log_enabled)
     app.add_exception_handler(ConnectionFailure, database_unavailable)
     app.add_exception_handler(ExecutionTimeout, database_unavailable)
-    app.include_router(api_router)
+    include_api(app)
+    install_openapi(app, settings)
     return app
 
 

@@ -62,7 +62,12 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         redis,
         prefix=settings.cache_prefix,
         default_ttl_seconds=settings.cache_default_ttl_seconds,
-        breaker=CircuitBreaker(cooldown_seconds=settings.cache_breaker_cooldown_seconds),
+        breaker=CircuitBreaker(
+            cooldown_seconds=settings.cache_breaker_cooldown_seconds,
+            window_seconds=settings.cache_breaker_window_seconds,
+            min_calls=settings.cache_breaker_min_calls,
+            failure_rate=settings.cache_breaker_failure_rate,
+        ),
         max_concurrency=settings.redis_max_connections,
         pool_wait_seconds=settings.redis_pool_wait_seconds,
     )
@@ -92,6 +97,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             redis,
             timeout_seconds=settings.readiness_timeout_seconds,
             cache_seconds=settings.readiness_cache_seconds,
+            failure_threshold=settings.readiness_failure_threshold,
         ),
         started_at=time.monotonic(),
     )

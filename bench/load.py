@@ -7,6 +7,11 @@ Users are added step by step (each user holds one keep-alive connection, so user
 and each step is held for --step-seconds. The report gives, per step and per endpoint: requests per second,
 p50/p95/p99 latency and the error rate, and the highest step reached with no error at all.
 
+--think-time 0 makes it closed-loop: each user sends its next request as soon as the last one is answered,
+so the offered load is whatever the app (or this generator: see generator_cpu_percent_of_one_core) can take,
+and the step with the highest rate under the p95 bound is the setup's saturation point. --scenario health
+requests /api/health only; --cache-timeline records the cached read's X-Cache answers over wall time.
+
 Only loopback targets are accepted unless --allow-remote is given: load is sent only to systems you run.
 """
 
@@ -30,10 +35,12 @@ from locust.runners import STATE_CLEANUP, STATE_STOPPED
 
 from locust import between
 
-from bench.locustfile import ApiUser
+from bench.locustfile import USER_CLASSES
 from bench.options import parse_steps, parse_think_time, require_loopback
-from bench.scenario import ENDPOINTS, THINK_TIME_SECONDS
-from bench.stats import Step, max_error_free_users
+from bench.scenario import ENDPOINTS, POSTS, THINK_TIME_SECONDS
+from bench.stats import CacheTimeline, Step, max_error_free_users, saturation_point
+
+GOAL_P95_MS = 200.0
 
 DEFAULT_STEPS = (100, 250, 500, 750, 1000)
 # Added at the end of the planned run before the load test is cut off whatever state it is in.
@@ -83,10 +90,11 @@ class StepRecorder:
         if step is not None:
             step.record(name, response_time, exception)
 
-    def sample_cpu(self) -> None:
+    def sample_cpu(self, generator: psutil.Process) -> None:
         step = self.current()
         if step is not None:
             step.cpu_percent.append(psutil.cpu_percent(interval=None))
+            step.generator_cpu_percent.append(generator.cpu_percent(interval=None))
 
     def finish(self) -> None:
         if self.steps and self.steps[-1].ended is None:
@@ -101,12 +109,27 @@ def run(
     spawn_rate: float,
     think_time: tuple[float, float],
     label: str,
+    scenario: str = "mix",
+    cache_timeline: bool = False,
 ) -> dict[str, Any]:
-    ApiUser.wait_time = between(*think_time)
+    user_class = USER_CLASSES[scenario]
+    user_class.wait_time = between(*think_time)
     shape = StepShape(steps, step_seconds, spawn_rate)
     recorder = StepRecorder(shape)
-    environment = Environment(user_classes=[ApiUser], shape_class=shape, events=locust.events, host=target)
+    environment = Environment(user_classes=[user_class], shape_class=shape, events=locust.events, host=target)
     environment.events.request.add_listener(recorder.on_request)
+    timeline = CacheTimeline()
+    if cache_timeline:
+
+        def record_cache(name: str, exception: BaseException | None = None, response: Any = None, **_: Any) -> None:
+            if name != POSTS:
+                return
+            source = "error" if exception is not None or response is None else response.headers.get("x-cache")
+            timeline.record(time.time(), source or "error")
+
+        environment.events.request.add_listener(record_cache)
+    generator = psutil.Process()
+    generator.cpu_percent(interval=None)
     runner = environment.create_local_runner()
     planned = len(steps) * step_seconds
     hard_stop = time.monotonic() + planned + HARD_STOP_MARGIN_SECONDS
@@ -116,7 +139,7 @@ def run(
     max_users = 0
     while time.monotonic() < hard_stop and runner.state not in (STATE_STOPPED, STATE_CLEANUP):
         gevent.sleep(1.0)
-        recorder.sample_cpu()
+        recorder.sample_cpu(generator)
         max_users = max(max_users, runner.user_count)
     runner.quit()
     recorder.finish()
@@ -131,13 +154,16 @@ def run(
             "step_seconds": step_seconds,
             "spawn_rate": spawn_rate,
             "think_time_seconds": list(think_time),
-            "endpoints": list(ENDPOINTS),
+            "scenario": scenario,
+            "endpoints": list(ENDPOINTS) if scenario == "mix" else ["/api/health"],
         },
         "max_users_reached": max_users,
         "max_error_free_users": max_error_free_users(step_summaries),
         "load_generator_cpu_warning": runner.cpu_warning_emitted,
         "peak": step_summaries[-1] if step_summaries else None,
+        "saturation": saturation_point(step_summaries, GOAL_P95_MS),
         "steps": step_summaries,
+        **({"cache_timeline": timeline.series()} if cache_timeline else {}),
     }
 
 
@@ -151,6 +177,11 @@ def print_report(report: dict[str, Any]) -> None:
                 f"{endpoint['p95_ms']:>7} {endpoint['p99_ms']:>7} {endpoint['errors']:>7}"
             )
     print(f"highest concurrency with no errors: {report['max_error_free_users']} users")
+    saturation = report["saturation"]
+    if saturation is not None:
+        print(
+            f"saturation (p95 < {GOAL_P95_MS:.0f} ms, 0 errors): {saturation['rps']} rps at {saturation['users']} users"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         default=THINK_TIME_SECONDS,
         help="pause between one user's requests, MIN:MAX seconds",
     )
+    parser.add_argument("--scenario", choices=sorted(USER_CLASSES), default="mix", help="what each user requests")
+    parser.add_argument("--cache-timeline", action="store_true", help="record the cached read's X-Cache over time")
     parser.add_argument("--out", type=Path, help="write the JSON report here")
     parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback target you operate")
     args = parser.parse_args(argv)
@@ -183,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         spawn_rate=args.spawn_rate,
         think_time=args.think_time,
         label=args.label,
+        scenario=args.scenario,
+        cache_timeline=args.cache_timeline,
     )
     print_report(report)
     if args.out:

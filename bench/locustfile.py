@@ -43,3 +43,19 @@ class ApiUser(FastHttpUser):
         user_id = f"{self.user_prefix}{random.randrange(self.user_count)}"
         page = random.randint(1, self.pages)
         self.client.get(f"/api/posts?user_id={user_id}&page={page}", name=POSTS)
+
+
+class HealthUser(FastHttpUser):
+    """Only the load balancer's check, /api/health: the route whose cost the ceiling comparison is about (and
+    the only route the raw ASGI and one-route FastAPI apps have)."""
+
+    wait_time = between(*THINK_TIME_SECONDS)
+    connection_timeout = 5.0
+    network_timeout = 10.0
+
+    @task
+    def health(self) -> None:
+        self.client.get(HEALTH, name=HEALTH)
+
+
+USER_CLASSES: dict[str, type[FastHttpUser]] = {"mix": ApiUser, "health": HealthUser}

@@ -43,6 +43,8 @@ class Step:
     ended: float | None = None
     samples: dict[str, EndpointSamples] = field(default_factory=dict)
     cpu_percent: list[float] = field(default_factory=list)
+    # The load generator's own process, in % of one core: near 100 it, not the app, may be the limit.
+    generator_cpu_percent: list[float] = field(default_factory=list)
 
     def record(self, name: str, response_time_ms: float, exception: BaseException | None) -> None:
         samples = self.samples.setdefault(name, EndpointSamples())
@@ -67,11 +69,74 @@ class Step:
             "errors": overall["errors"],
             "error_rate": overall["error_rate"],
             "p95_ms": overall["p95_ms"],
-            "machine_cpu_percent": round(sum(self.cpu_percent) / len(self.cpu_percent), 1)
-            if self.cpu_percent
-            else None,
+            "machine_cpu_percent": _mean(self.cpu_percent),
+            "generator_cpu_percent_of_one_core": _mean(self.generator_cpu_percent),
             "endpoints": {name: self.samples[name].summary(seconds) for name in sorted(self.samples)},
         }
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def saturation_point(step_summaries: list[dict[str, Any]], p95_below_ms: float) -> dict[str, Any] | None:
+    """The step with the highest throughput whose p95 stayed under the bound with no error at all: the highest
+    rate this setup sustains within the goal (None if no step did)."""
+    within = [
+        summary
+        for summary in step_summaries
+        if summary["requests"] and not summary["errors"] and (summary["p95_ms"] or 0) < p95_below_ms
+    ]
+    return max(within, key=lambda summary: summary["rps"] or 0, default=None)
+
+
+@dataclass
+class CacheTimeline:
+    """X-Cache answers of the cached read in fixed buckets of wall time (seconds since the epoch), to see the
+    hit ratio fall when Redis stops and come back after it starts."""
+
+    bucket_seconds: float = 0.5
+    buckets: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def record(self, at: float, source: str) -> None:
+        bucket = self.buckets.setdefault(int(at // self.bucket_seconds), {})
+        bucket[source] = bucket.get(source, 0) + 1
+
+    def series(self) -> list[dict[str, Any]]:
+        return [
+            {"at": round(index * self.bucket_seconds, 3), **counts} for index, counts in sorted(self.buckets.items())
+        ]
+
+
+def hit_ratio(buckets: list[dict[str, Any]]) -> float | None:
+    hits = sum(bucket.get("hit", 0) for bucket in buckets)
+    total = sum(bucket.get(source, 0) for bucket in buckets for source in ("hit", "miss", "bypass", "error"))
+    return hits / total if total else None
+
+
+def recovery_seconds(
+    series: list[dict[str, Any]], *, outage_start: float, redis_back: float, window_seconds: float = 1.0
+) -> dict[str, Any]:
+    """When the cache's hit ratio is back to its level before the outage, counted from the moment Redis
+    accepted connections again: the start of the first window (of window_seconds) after that moment whose
+    hit ratio reaches 95% of the ratio over the 5 s before the outage."""
+    baseline = hit_ratio([b for b in series if outage_start - 5 <= b["at"] < outage_start])
+    result: dict[str, Any] = {"baseline_hit_ratio": _round(baseline), "recovered_after_seconds": None}
+    if baseline is None:
+        return result
+    after = [b for b in series if b["at"] >= redis_back]
+    for index, bucket in enumerate(after):
+        window = [b for b in after[index:] if b["at"] < bucket["at"] + window_seconds]
+        ratio = hit_ratio(window)
+        if ratio is not None and ratio >= 0.95 * baseline and window[-1]["at"] - bucket["at"] >= window_seconds / 2:
+            result["recovered_after_seconds"] = round(bucket["at"] - redis_back, 2)
+            result["hit_ratio_then"] = _round(ratio)
+            break
+    return result
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def max_error_free_users(step_summaries: list[dict[str, Any]]) -> int:

@@ -104,8 +104,9 @@ class Settings(BaseSettings):
     cache_prefix: str = Field(default="contentry", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     cache_default_ttl_seconds: int = Field(default=60, ge=1, le=86_400)
     posts_cache_ttl_seconds: int = Field(default=30, ge=1, le=86_400)
-    # After a Redis failure the cache skips Redis for this long, so a dead Redis adds no latency.
-    cache_breaker_cooldown_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Once the breaker opens (see the failure-rate settings below) the cache skips Redis for this long, so a
+    # dead Redis adds no latency; then one trial call decides. Short, so a restarted Redis is used again fast.
+    cache_breaker_cooldown_seconds: float = Field(default=2.0, gt=0, le=300)
 
     # Readiness: each dependency gets this long; the answer is reused for readiness_cache_seconds so a
     # probe storm costs one ping per process. cache + timeout stays under 2 s: MongoDB down shows fast.
@@ -141,6 +142,21 @@ class Settings(BaseSettings):
     download_url_expires_seconds: int = Field(default=3_600, ge=60, le=7 * 86_400)
 
     cors_origins: Annotated[list[str], NoDecode] = []
+
+    # Saturation, recovery and hostile input.
+    # The cache's breaker opens when, over the last window, at least min_calls Redis calls were made and at
+    # least failure_rate of them failed: one stray error never sends the whole load to MongoDB.
+    cache_breaker_window_seconds: float = Field(default=10.0, ge=1, le=300)
+    cache_breaker_min_calls: int = Field(default=10, ge=1, le=10_000)
+    cache_breaker_failure_rate: float = Field(default=0.5, gt=0, le=1)
+    # A pooled Redis connection idle this long is PINGed before reuse (0 turns the check off).
+    redis_health_check_seconds: int = Field(default=10, ge=0, le=3_600)
+    # /ready says 503 only after this many consecutive failed MongoDB pings; a ping that timed out while this
+    # worker's event loop was itself saturated is inconclusive and does not count (app/services/readiness.py).
+    readiness_failure_threshold: int = Field(default=2, ge=1, le=20)
+    # Largest JSON request body accepted (POST /api/uploads is a few hundred bytes); larger gets 413 before
+    # the rest is read. Routes that take no body accept none.
+    json_body_max_bytes: int = Field(default=16 * 1024, ge=1_024, le=10 * 1024 * 1024)
 
     @field_validator("cors_origins", "upload_allowed_content_types", mode="before")
     @classmethod

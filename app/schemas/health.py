@@ -1,6 +1,6 @@
 """Health responses."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class HealthOut(BaseModel):
@@ -14,9 +14,10 @@ class LivenessOut(BaseModel):
 
 
 class DependencyOut(BaseModel):
-    status: str
+    status: str = Field(description="ok, down, disabled, or inconclusive (timed out while the worker was saturated)")
     latency_ms: float | None
     error: str | None
+    consecutive_failures: int | None = None
 
 
 class ReadinessOut(BaseModel):

@@ -3,8 +3,10 @@
 Three properties matter in production:
 - get-or-compute is single-flight per key: while one coroutine loads a key, the others in this process wait
   for its result, so a hot miss reaches Redis and the database once per process, not once per request;
-- a circuit breaker sits in front of Redis: after a failure Redis is skipped for a few seconds and the
-  value is computed from the database, so a dead or hung Redis adds no latency;
+- a circuit breaker sits in front of Redis: when a good share of recent calls failed, Redis is skipped for a
+  short cooldown and the value is computed from the database, so a dead or hung Redis adds no latency, while
+  a single error does not (the client retries a connection error once on a fresh connection, see
+  app/core/redis.py);
 - counters (hits, misses, errors, bypasses, coalesced waits) for /api/health/detailed.
 Redis is never a source of truth here: every failure degrades to computing the value.
 """
@@ -21,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.services.circuit_breaker import BreakerState, CircuitBreaker
+from app.services.circuit_breaker import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ class CacheStats:
 class CacheResult(Generic[ModelT]):
     value: ModelT
     source: CacheSource
+    # The value as JSON: the bytes stored in (or read from, and validated against the model) Redis. A route
+    # can send them as they are instead of serialising the model again.
+    json: bytes | None = None
 
 
 class _Unavailable:
@@ -155,15 +160,18 @@ class CacheService:
         raw = await self._call(lambda redis: redis.get(full_key))
         if isinstance(raw, bytes | str):
             try:
-                return CacheResult(model.model_validate_json(raw), CacheSource.HIT)
+                value = model.model_validate_json(raw)
             except ValidationError:
                 # Written by an older release with another shape: recompute and overwrite.
                 self.stats.errors += 1
+            else:
+                return CacheResult(value, CacheSource.HIT, raw.encode() if isinstance(raw, str) else raw)
         value = await compute()
+        payload = value.model_dump_json()
         if isinstance(raw, _Unavailable):
-            return CacheResult(value, CacheSource.BYPASS)
-        await self._store(full_key, value.model_dump_json(), ttl_seconds)
-        return CacheResult(value, CacheSource.MISS)
+            return CacheResult(value, CacheSource.BYPASS, payload.encode())
+        await self._store(full_key, payload, ttl_seconds)
+        return CacheResult(value, CacheSource.MISS, payload.encode())
 
     async def _store(self, full_key: str, payload: str, ttl_seconds: int | None) -> bool:
         ttl = ttl_seconds if ttl_seconds is not None else self._default_ttl
@@ -195,14 +203,15 @@ class CacheService:
             result = await operation(redis)
         except REDIS_FAILURES as exc:
             self.stats.errors += 1
-            was_closed = self.breaker.state is BreakerState.CLOSED
-            self.breaker.record_failure()
-            if was_closed and self.breaker.state is not BreakerState.CLOSED:
+            if self.breaker.record_failure():
                 logger.warning(
-                    "redis failed; serving from the database for %.1fs",
+                    "redis failing; serving from the database for %.1fs",
                     self.breaker.cooldown_seconds,
                     extra={"error": type(exc).__name__},
                 )
+                # The pool's idle connections are probably dead too (a restart or failover closed them all):
+                # drop them now, so the trial after the cooldown opens a fresh connection.
+                await self._drop_idle_connections(redis)
             return UNAVAILABLE
         finally:
             self._slots.release()
@@ -213,6 +222,12 @@ class CacheService:
             else:
                 self.stats.hits += 1
         return result
+
+    async def _drop_idle_connections(self, redis: Redis) -> None:
+        try:
+            await redis.connection_pool.disconnect(inuse_connections=False)
+        except REDIS_FAILURES:  # closing a dead socket can fail; the pool forgets it either way
+            logger.debug("closing idle redis connections failed", exc_info=True)
 
     def _forget(self, full_key: str, flight: asyncio.Future[Any]) -> None:
         if self._inflight.get(full_key) is flight:

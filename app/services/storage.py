@@ -23,7 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from app.core.config import Settings
 
-_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+# Unicode categories removed from file names: control (Cc), format (Cf: bidi overrides, zero-width
+# characters), surrogate (Cs), private use (Co), unassigned (Cn), line and paragraph separators (Zl, Zp).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_DASH_RUNS = re.compile(r"-{2,}")
 MAX_FILENAME_LENGTH = 128
 
 
@@ -54,14 +57,23 @@ class PresignedUpload:
 
 
 def safe_filename(filename: str) -> str:
-    """A file name that is safe as the last segment of an S3 key and in a URL: ASCII letters, digits, `._-`.
+    """A file name that is safe as the last segment of an S3 key and in a URL, and still the user's name.
 
-    Path components are dropped (a client cannot choose another user's prefix with ../), and a name that
-    sanitises to nothing becomes "file".
+    - path components are dropped (a client cannot choose another user's prefix with ../);
+    - the name is normalised to NFC (one code point per accented letter, as macOS and Windows may differ);
+    - control and format characters are removed: bidi overrides (U+202E makes `\\u202egnp.exe` display as
+      `exe.png`), zero-width characters, NUL, newlines; so are surrogates, private-use and unassigned code
+      points;
+    - letters, marks and digits of every script are kept (`тест файл.png` stays `тест-файл.png`); any other
+      run of characters (spaces, punctuation, symbols) becomes one `-`, except `.`, `_` and `-`;
+    - a name that sanitises to nothing becomes "file"; at most 128 characters, the extension kept.
     """
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
-    cleaned = _UNSAFE_FILENAME_CHARS.sub("-", ascii_name).strip(".-_")
+    visible = "".join(
+        char for char in unicodedata.normalize("NFC", base) if unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+    )
+    kept = "".join(char if _is_name_char(char) else "-" for char in visible)
+    cleaned = _DASH_RUNS.sub("-", kept).strip(".-_")
     if len(cleaned) > MAX_FILENAME_LENGTH:
         stem, dot, extension = cleaned.rpartition(".")
         if dot and 0 < len(extension) <= 16:
@@ -69,6 +81,10 @@ def safe_filename(filename: str) -> str:
         else:
             cleaned = cleaned[:MAX_FILENAME_LENGTH]
     return cleaned or "file"
+
+
+def _is_name_char(char: str) -> bool:
+    return char in "._-" or unicodedata.category(char)[0] in "LMN"
 
 
 def upload_key(user_id: str, filename: str, now: datetime, unique: uuid.UUID) -> str:

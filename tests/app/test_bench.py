@@ -1,11 +1,25 @@
 """The load test's own logic (statistics, options, the loopback guard), without running any load."""
 
 import argparse
+import json
 
 import pytest
 
+from bench.compare import DEFAULT_OUT
 from bench.options import parse_steps, parse_think_time, require_loopback
-from bench.stats import Step, max_error_free_users, percentile
+from bench.processes import REPO_ROOT
+from bench.profile import top_functions
+from bench.stats import (
+    CacheTimeline,
+    Step,
+    hit_ratio,
+    max_error_free_users,
+    percentile,
+    recovery_seconds,
+    saturation_point,
+)
+
+REFERENCE = REPO_ROOT / "bench" / "results" / "compare.json"
 
 
 def test_percentiles_are_nearest_rank() -> None:
@@ -69,3 +83,81 @@ def test_think_time_is_min_max() -> None:
     for bad in ("2:1", "x:y", "-1:1"):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_think_time(bad)
+
+
+def step(users: int, rps: float, p95: float, errors: int = 0) -> dict[str, object]:
+    return {"users": users, "rps": rps, "p95_ms": p95, "errors": errors, "requests": 100}
+
+
+def test_the_saturation_point_is_the_fastest_step_within_the_goal() -> None:
+    steps = [step(8, 900, 20), step(16, 1500, 60), step(32, 1700, 150), step(64, 1800, 320), step(128, 2000, 90, 3)]
+    point = saturation_point(steps, 200)
+    assert point is not None
+    assert (point["users"], point["rps"]) == (32, 1700), "p95 over the bound (64) and errors (128) disqualify"
+    assert saturation_point([step(8, 10, 500)], 200) is None
+
+
+def test_recovery_is_counted_from_redis_accepting_connections() -> None:
+    # 0.5 s buckets: 90% hits before the outage at t=100, bypasses during it, Redis back at t=110, then misses
+    # while the cache refills and hits again from t=112.
+    series: list[dict[str, float]] = []
+    for index in range(180, 240):
+        at = index * 0.5
+        if at < 100:
+            series.append({"at": at, "hit": 9, "miss": 1})
+        elif at < 110:
+            series.append({"at": at, "bypass": 10})
+        elif at < 112:
+            series.append({"at": at, "miss": 8, "hit": 2})
+        else:
+            series.append({"at": at, "hit": 9, "miss": 1})
+    result = recovery_seconds(series, outage_start=100, redis_back=110)
+    assert result["baseline_hit_ratio"] == 0.9
+    assert result["recovered_after_seconds"] == 2.0
+    never = [bucket for bucket in series if bucket["at"] < 112]
+    assert recovery_seconds(never, outage_start=100, redis_back=110)["recovered_after_seconds"] is None
+
+
+def test_the_cache_timeline_buckets_answers_by_wall_time() -> None:
+    timeline = CacheTimeline(bucket_seconds=0.5)
+    for at, source in ((10.1, "hit"), (10.4, "hit"), (10.6, "miss"), (11.2, "bypass")):
+        timeline.record(at, source)
+    assert timeline.series() == [{"at": 10.0, "hit": 2}, {"at": 10.5, "miss": 1}, {"at": 11.0, "bypass": 1}]
+    assert hit_ratio(timeline.series()) == 0.5
+
+
+def test_profile_summary_counts_each_function_once_per_stack() -> None:
+    collapsed = "main;serve;handle;log 30\nmain;serve;handle 50\nmain;idle 20\nmain;serve;log;log 10\n"
+    top = dict(top_functions(collapsed))
+    assert top["main"] == 100.0
+    assert top["serve"] == 81.8
+    assert top["log"] == 36.4, "a recursive frame is counted once per stack"
+
+
+def test_new_runs_are_written_to_build_not_over_the_committed_reference() -> None:
+    """Issue 13: `python -m bench.compare` overwrote bench/results/compare.json."""
+    assert DEFAULT_OUT.parts[-3:] == ("build", "bench", "compare.json")
+    assert REFERENCE.exists(), "the committed reference stays in bench/results/"
+    reference = json.loads(REFERENCE.read_text())
+    assert reference["command"].startswith("python -m bench.compare")
+    assert reference["machine"]["cpus"] >= 1
+    assert reference["started_at"]
+
+
+def test_the_ceiling_apps_answer_like_the_health_route() -> None:
+    import asyncio
+
+    import httpx
+
+    from bench.ceiling_apps import one_route_fastapi, raw_asgi
+
+    async def get(app: object) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            return await client.get("/api/health")
+
+    for app in (one_route_fastapi, raw_asgi):
+        response = asyncio.run(get(app))
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+        assert response.headers["cache-control"] == "no-store"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, SecretStr
 from redis.asyncio import Redis
 
 from app.core.config import Settings
-from app.core.redis import create_redis_client
+from app.core.redis import create_redis_client, redis_pool_stats
 from app.services.cache import CacheService, CacheSource
 from app.services.circuit_breaker import BreakerState, CircuitBreaker
 from tests.app.support import HANG_GUARD_SECONDS, FakeClock, ServerProcess, free_port
@@ -28,13 +28,24 @@ def redis_settings(port: int) -> Settings:
 
 
 def make_cache(
-    redis: Redis | None, *, cooldown: float = 5.0, max_concurrency: int = 50, clock: FakeClock | None = None
+    redis: Redis | None,
+    *,
+    cooldown: float = 5.0,
+    min_calls: int = 10,
+    max_concurrency: int = 50,
+    clock: FakeClock | None = None,
 ) -> CacheService:
     return CacheService(
         redis,
         prefix=f"test-{uuid.uuid4().hex[:8]}",
         default_ttl_seconds=60,
-        breaker=CircuitBreaker(cooldown_seconds=cooldown, clock=clock or FakeClock()),
+        breaker=CircuitBreaker(
+            cooldown_seconds=cooldown,
+            window_seconds=10,
+            min_calls=min_calls,
+            failure_rate=0.5,
+            clock=clock or FakeClock(),
+        ),
         max_concurrency=max_concurrency,
         pool_wait_seconds=0.05,
     )
@@ -199,22 +210,68 @@ async def test_a_dead_redis_opens_the_breaker_and_is_skipped(dead_redis: Redis) 
 
     results = [await cache.get_or_compute("greetings", f"k{index}", Greeting, compute) for index in range(20)]
     assert {result.source for result in results} == {CacheSource.BYPASS}
-    # One failed GET opened the breaker; the other 19 lookups were skipped without a call, and nothing is
-    # written back while Redis is unavailable.
-    assert cache.stats.errors == 1
-    assert cache.stats.bypassed == 19
+    # The window needs min_calls (10) outcomes before a failure rate means anything: ten failed GETs opened
+    # the breaker, the other ten lookups were skipped without a call, and nothing was written back.
+    assert cache.stats.errors == 10
+    assert cache.stats.bypassed == 10
     assert cache.stats.writes == 0
     assert cache.breaker.state is BreakerState.OPEN
-    assert cache.snapshot()["breaker"] == {"state": "open", "times_opened": 1, "cooldown_seconds": 60}
+    assert cache.snapshot()["breaker"] == {
+        "state": "open",
+        "times_opened": 1,
+        "cooldown_seconds": 60,
+        "window_seconds": 10,
+        "window_calls": 0,
+        "window_failures": 0,
+    }
+
+
+async def test_opening_the_breaker_drops_the_pools_idle_connections(private_redis: ServerProcess) -> None:
+    client = create_redis_client(redis_settings(private_redis.port))
+    cache = make_cache(client, min_calls=2)
+    try:
+        await asyncio.gather(*(client.ping() for _ in range(5)))  # five pooled connections
+        assert redis_pool_stats(client, 10)["open_connections"] == 5
+        private_redis.stop()
+        for index in range(2):
+            await cache.get_json("ns", f"k{index}")
+        assert cache.breaker.state is BreakerState.OPEN
+        # Dead sockets would each fail a trial after the cooldown; they are gone, so the trial connects afresh.
+        assert redis_pool_stats(client, 10)["open_connections"] == 0
+    finally:
+        await client.aclose()
+
+
+async def test_after_a_restart_stale_pooled_connections_are_retried_on_fresh_ones(
+    private_redis: ServerProcess,
+) -> None:
+    """After a restart every pooled connection is dead; one retry on a fresh connection hides that, so not a
+    single call fails (without the retry, 19 of 20 concurrent calls failed)."""
+    client = create_redis_client(redis_settings(private_redis.port))
+    cache = make_cache(client)
+    try:
+        assert all(await asyncio.gather(*(cache.set_json("ns", f"k{index}", {"i": index}) for index in range(20))))
+        assert redis_pool_stats(client, 50)["open_connections"] >= 2
+        private_redis.stop()
+        private_redis.start()  # same port, empty: every pooled socket now points at a closed connection
+        stored = await asyncio.gather(*(cache.set_json("ns", f"k{index}", {"i": index}) for index in range(20)))
+        read = await asyncio.gather(*(cache.get_json("ns", f"k{index}") for index in range(20)))
+    finally:
+        await client.aclose()
+    assert all(stored)
+    assert read == [{"i": index} for index in range(20)]
+    assert cache.stats.errors == 0
+    assert cache.breaker.state is BreakerState.CLOSED
 
 
 async def test_after_the_cooldown_a_recovered_redis_is_used_again(private_redis: ServerProcess) -> None:
     client = create_redis_client(redis_settings(private_redis.port))
     clock = FakeClock()
-    cache = make_cache(client, cooldown=5, clock=clock)
+    cache = make_cache(client, cooldown=5, min_calls=3, clock=clock)
     try:
         private_redis.stop()
-        assert await cache.get_json("ns", "k") is None
+        for _ in range(3):
+            assert await cache.get_json("ns", "k") is None
         assert cache.breaker.state is BreakerState.OPEN
         private_redis.start()
         clock.advance(5)
@@ -227,7 +284,7 @@ async def test_after_the_cooldown_a_recovered_redis_is_used_again(private_redis:
 
 async def test_a_hung_redis_costs_one_socket_timeout_then_nothing(private_redis: ServerProcess) -> None:
     client = create_redis_client(redis_settings(private_redis.port))
-    cache = make_cache(client, cooldown=60)
+    cache = make_cache(client, cooldown=60, min_calls=2)
     commands: list[str] = []
     execute = client.execute_command
 
@@ -243,18 +300,23 @@ async def test_a_hung_redis_costs_one_socket_timeout_then_nothing(private_redis:
         async def compute() -> Greeting:
             return Greeting(text="fallback", count=1)
 
-        # Redis is hung (SIGSTOP): only the client's socket timeout can end the first call. The guard only
+        # Redis is hung (SIGSTOP): only the client's socket timeout can end the first calls. The guard only
         # turns a missing timeout into a failure instead of a hang.
-        first = await asyncio.wait_for(
-            cache.get_or_compute("greetings", "a", Greeting, compute), timeout=HANG_GUARD_SECONDS
-        )
+        first = [
+            await asyncio.wait_for(
+                cache.get_or_compute("greetings", f"a{index}", Greeting, compute), timeout=HANG_GUARD_SECONDS
+            )
+            for index in range(2)
+        ]
         rest = [await cache.get_or_compute("greetings", f"b{index}", Greeting, compute) for index in range(50)]
     finally:
         private_redis.resume()
         await client.aclose()
-    assert first.source is CacheSource.BYPASS
-    assert commands == ["GET"], "the hung Redis is called once; the breaker skips it for every later lookup"
-    assert cache.stats.errors == 1
+    assert {result.source for result in first} == {CacheSource.BYPASS}
+    # A timeout is not retried (a hung Redis would cost two timeouts per call): one GET per lookup until the
+    # window holds min_calls (2) failures, then the breaker skips Redis for every later lookup.
+    assert commands == ["GET", "GET"]
+    assert cache.stats.errors == 2
     assert {result.source for result in rest} == {CacheSource.BYPASS}
     assert cache.stats.bypassed == 50
     assert cache.breaker.state is BreakerState.OPEN

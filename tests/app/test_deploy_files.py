@@ -1,5 +1,6 @@
 """The deployment files, read as a reviewer would: no Docker engine is needed to check what they promise."""
 
+import importlib
 import os
 import re
 import runpy
@@ -8,7 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
+from uvicorn_worker import UvicornWorker
 
+from app.worker import ClientDeadlines
 from tests.app.support import REPO_ROOT
 
 APP_DIR = REPO_ROOT / "app"
@@ -139,7 +142,10 @@ def load_gunicorn_config(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[st
 def test_gunicorn_serves_uvicorn_workers_on_port_8000(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_gunicorn_config(monkeypatch)
     assert config["bind"] == "0.0.0.0:8000"
-    assert config["worker_class"] == "uvicorn_worker.UvicornWorker"
+    # uvicorn's worker, with client deadlines and draining recycles (app/worker.py)
+    assert config["worker_class"] == "app.worker.ContentryUvicornWorker"
+    worker_module, _, worker_class = config["worker_class"].rpartition(".")
+    assert issubclass(getattr(importlib.import_module(worker_module), worker_class), UvicornWorker)
     assert config["workers"] == config["available_cpus"]()
     assert config["graceful_timeout"] >= 10
     assert config["max_requests"] > 0
@@ -189,3 +195,21 @@ def test_docker_compose_runs_the_api_with_mongodb_and_redis() -> None:
     for service in services.values():
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:"), "local services are not exposed beyond this machine"
+
+
+def test_slow_client_deadlines_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_gunicorn_config(monkeypatch)
+    assert config["client_deadlines"] == ClientDeadlines(header_seconds=10, body_seconds=15, drain_seconds=5)
+    monkeypatch.setenv("GUNICORN_HEADER_TIMEOUT", "3")
+    monkeypatch.setenv("GUNICORN_BODY_TIMEOUT", "4.5")
+    assert ClientDeadlines.from_env() == ClientDeadlines(header_seconds=3, body_seconds=4.5, drain_seconds=5)
+    monkeypatch.setenv("GUNICORN_HEADER_TIMEOUT", "forever")
+    with pytest.raises(ValueError, match="GUNICORN_HEADER_TIMEOUT='forever' is not a number"):
+        ClientDeadlines.from_env()
+
+
+def test_a_drain_longer_than_half_the_worker_timeout_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # gunicorn gets no heartbeat from a draining worker: a drain near `timeout` would get the worker killed.
+    monkeypatch.setenv("GUNICORN_DRAIN_SECONDS", "20")
+    with pytest.raises(ValueError, match=r"GUNICORN_DRAIN_SECONDS=20\.0 must be at most half GUNICORN_TIMEOUT"):
+        load_gunicorn_config(monkeypatch)

@@ -1,8 +1,9 @@
 """Fault tests: real servers stopped (and hung) mid-test, by PID, while the app keeps serving.
 
-- Redis stopped: the cached endpoint keeps answering 200 from MongoDB, and only the first request calls Redis.
-- MongoDB stopped: the first /api/health/ready after the cached answer expires is 503 (naming MongoDB) while
-  /live stays 200.
+- Redis stopped: the cached endpoint keeps answering 200 from MongoDB; Redis is called until the breaker's
+  window holds enough failures (CACHE_BREAKER_MIN_CALLS), then skipped.
+- MongoDB stopped: /api/health/ready turns 503 (naming MongoDB) after READINESS_FAILURE_THRESHOLD failed
+  pings in a row, never on the first, while /live stays 200.
 - Both restarted: /ready is 200 again.
 
 Each test asserts what was called (the cache's counters, the probe's answers), never how long it took: how fast
@@ -79,10 +80,14 @@ async def test_redis_stopped_mid_test_the_cached_read_answers_from_mongodb_witho
         assert {response.status_code for response in during} == {200}
         assert {response.headers["x-cache"] for response in during} == {"bypass"}
         assert {len(response.json()["items"]) for response in during} == {1}
-        # No request waits on Redis: the first one meets a refused connection, the other 19 skip Redis entirely.
+        # The window already holds 3 successful calls (the miss's GET and SET, the hit's GET). Each lookup now
+        # meets a refused connection (retried once, refused again): after 7 failures the window holds
+        # min_calls (10) calls, 70% failed, over the 50% rate, so the breaker opens and the other 13 lookups
+        # skip Redis entirely.
         after = await cache_counters(client)
-        assert after["errors"] - before["errors"] == 1
-        assert after["bypassed"] - before["bypassed"] == 19
+        assert (settings.cache_breaker_min_calls, settings.cache_breaker_failure_rate) == (10, 0.5)
+        assert after["errors"] - before["errors"] == 7
+        assert after["bypassed"] - before["bypassed"] == 13
         assert after["breaker"]["state"] == "open"
 
         detailed = (await client.get("/api/health/detailed", headers=health_token_header())).json()
@@ -108,7 +113,9 @@ async def test_a_hung_redis_costs_one_socket_timeout_per_cooldown(
     mongo_server: ServerProcess, private_redis: ServerProcess, s3: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     freeze_breaker_clock(monkeypatch)  # the cooldown never ends during the test, however slow the machine
-    settings = make_settings(mongo_server.port, private_redis.port, cache_breaker_cooldown_seconds=30)
+    settings = make_settings(
+        mongo_server.port, private_redis.port, cache_breaker_cooldown_seconds=30, cache_breaker_min_calls=2
+    )
     await seed_one_post(settings, "hung-user")
     async with serve(create_app(settings)) as client:
         await client.get("/api/posts", params={"user_id": "hung-user"})
@@ -130,32 +137,40 @@ async def test_a_hung_redis_costs_one_socket_timeout_per_cooldown(
     assert first.headers["x-cache"] == "bypass"
     assert {response.status_code for response in rest} == {200}
     assert {response.headers["x-cache"] for response in rest} == {"bypass"}
-    # One Redis call timed out; the breaker then skipped Redis for the other twenty, without a call.
-    assert after["errors"] - before["errors"] == 1
-    assert after["bypassed"] - before["bypassed"] == 20
+    # Two Redis calls timed out (min_calls=2, a timeout is not retried); the breaker then skipped Redis for the
+    # other nineteen, without a call.
+    assert after["errors"] - before["errors"] == 2
+    assert after["bypassed"] - before["bypassed"] == 19
 
 
-async def test_mongodb_stopped_ready_turns_503_within_2s_live_stays_200_and_both_restarted_recover(
+async def test_mongodb_stopped_ready_turns_503_after_failed_pings_live_stays_200_and_both_restarted_recover(
     private_mongo: ServerProcess, private_redis: ServerProcess, s3: None
 ) -> None:
-    settings = make_settings(private_mongo.port, private_redis.port)
+    # Every /ready call probes (no reuse), so each call below is one ping.
+    settings = make_settings(private_mongo.port, private_redis.port, readiness_cache_seconds=0)
     await seed_one_post(settings, "recovering-user")
     async with serve(create_app(settings)) as client:
         assert (await client.get("/api/health/ready")).status_code == 200
 
         private_mongo.stop()
         private_redis.stop()
-        # The answer above is reused for readiness_cache_seconds; the first /ready after that runs a new probe,
-        # which must already say 503. (sleep never returns early, so a loaded machine cannot fail this.)
-        await asyncio.sleep(settings.readiness_cache_seconds)
+        first = await asyncio.wait_for(client.get("/api/health/ready"), timeout=HANG_GUARD_SECONDS)
+        assert first.status_code == 200, "one failed ping is not enough to take the instance out of rotation"
+        assert first.json()["checks"]["mongodb"]["status"] in ("down", "inconclusive")
+
+        async def unavailable() -> bool:
+            return (await client.get("/api/health/ready")).status_code == 503
+
+        await wait_for(unavailable, within=HANG_GUARD_SECONDS)
         live = await client.get("/api/health/live")
-        ready = await asyncio.wait_for(client.get("/api/health/ready"), timeout=HANG_GUARD_SECONDS)
+        ready = await client.get("/api/health/ready")
         assert live.status_code == 200, "liveness must not depend on MongoDB"
         assert ready.status_code == 503
         body = ready.json()
         assert body["status"] == "unavailable"
         assert body["detail"] == "MongoDB is unavailable."
         assert body["checks"]["mongodb"]["status"] == "down"
+        assert body["checks"]["mongodb"]["consecutive_failures"] >= settings.readiness_failure_threshold == 2
 
         posts = await client.get("/api/posts", params={"user_id": "recovering-user", "page": 3})
         assert posts.status_code == 503

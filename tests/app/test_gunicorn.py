@@ -1,10 +1,13 @@
 """The contract command itself: `gunicorn -c app/gunicorn.conf.py app.main:app`, two workers, real servers."""
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,25 +15,37 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app.support import REPO_ROOT, TEST_HEALTH_TOKEN, TEST_JWT_SECRET, ServerProcess, free_port
+from tests.app.support import (
+    HANG_GUARD_SECONDS,
+    REPO_ROOT,
+    TEST_HEALTH_TOKEN,
+    TEST_JWT_SECRET,
+    ServerProcess,
+    bearer_token,
+    free_port,
+)
 
 pytestmark = pytest.mark.slow
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 
 
-@pytest.fixture
-def gunicorn(
-    mongo_server: ServerProcess, redis_server: ServerProcess, tmp_path: Path
-) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+GunicornProcess = tuple[str, subprocess.Popen[bytes], Path]
+
+
+@contextlib.contextmanager
+def running_gunicorn(
+    mongo_port: int, redis_port: int, log_path: Path, *, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> Iterator[GunicornProcess]:
+    """The contract command (`gunicorn -c app/gunicorn.conf.py app.main:app`), plus any extra variables or
+    command-line settings (which gunicorn lets override the config file)."""
     port = free_port()
-    log_path = tmp_path / "gunicorn.log"
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("GUNICORN_", "WEB_"))}
-    env.update(
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("GUNICORN_", "WEB_"))}
+    environment.update(
         {
             "APP_ENV": "production",
-            "MONGO_URL": f"mongodb://127.0.0.1:{mongo_server.port}/gunicorn_test",
-            "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+            "MONGO_URL": f"mongodb://127.0.0.1:{mongo_port}/gunicorn_test",
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
             "JWT_SECRET": TEST_JWT_SECRET,
             "HEALTH_DETAILED_TOKEN": TEST_HEALTH_TOKEN,
             "S3_BUCKET": "contentry-test-uploads",
@@ -38,13 +53,14 @@ def gunicorn(
             "CDN_DOMAIN": "",
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_WORKERS": "2",
+            **(env or {}),
         }
     )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "app/gunicorn.conf.py", "app.main:app"],
+            [sys.executable, "-m", "gunicorn", "-c", "app/gunicorn.conf.py", *args, "app.main:app"],
             cwd=REPO_ROOT,
-            env=env,
+            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -67,9 +83,13 @@ def gunicorn(
             process.wait(timeout=10)
 
 
-def test_gunicorn_serves_the_app_and_stops_gracefully(
-    gunicorn: tuple[str, subprocess.Popen[bytes], Path],
-) -> None:
+@pytest.fixture
+def gunicorn(mongo_server: ServerProcess, redis_server: ServerProcess, tmp_path: Path) -> Iterator[GunicornProcess]:
+    with running_gunicorn(mongo_server.port, redis_server.port, tmp_path / "gunicorn.log") as server:
+        yield server
+
+
+def test_gunicorn_serves_the_app_and_stops_gracefully(gunicorn: GunicornProcess) -> None:
     base_url, process, log_path = gunicorn
     with httpx.Client(base_url=base_url, timeout=5) as client:
         assert client.get("/api/health/ready").json()["status"] == "ready"
@@ -91,3 +111,130 @@ def test_gunicorn_serves_the_app_and_stops_gracefully(
     assert all(record["request_id"] for record in access)
     assert TEST_HEALTH_TOKEN not in log_path.read_text()
     assert TEST_JWT_SECRET not in log_path.read_text()
+
+
+def connect(base_url: str) -> socket.socket:
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=HANG_GUARD_SECONDS)
+    # The hang guard: a recv that the server never ends fails the test after this long instead of hanging it.
+    sock.settimeout(HANG_GUARD_SECONDS)
+    return sock
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection. A server that never closes it makes recv
+    time out (the hang guard), which fails the test."""
+    received = b""
+    while chunk := sock.recv(65_536):
+        received += chunk
+    return received
+
+
+@pytest.fixture
+def strict_gunicorn(
+    mongo_server: ServerProcess, redis_server: ServerProcess, tmp_path: Path
+) -> Iterator[GunicornProcess]:
+    """Short client deadlines (1 s) and keep-alive (--keep-alive 2 on the command line overrides the config's
+    floor, which exists for the ALB), so a test needs to wait only seconds for each to end a connection."""
+    env = {"GUNICORN_HEADER_TIMEOUT": "1", "GUNICORN_BODY_TIMEOUT": "1"}
+    with running_gunicorn(
+        mongo_server.port, redis_server.port, tmp_path / "gunicorn.log", env=env, args=("--keep-alive", "2")
+    ) as server:
+        yield server
+
+
+def test_a_connection_that_sends_nothing_is_closed(strict_gunicorn: GunicornProcess) -> None:
+    with connect(strict_gunicorn[0]) as sock:
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_unfinished_headers_are_cut_off(strict_gunicorn: GunicornProcess) -> None:
+    with connect(strict_gunicorn[0]) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_a_body_that_never_finishes_is_cut_off(strict_gunicorn: GunicornProcess) -> None:
+    # Authenticated and under the size limit, so the app waits for the body: only the deadline can end this.
+    token = bearer_token("user-1")["Authorization"]
+    request = (
+        "POST /api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: {token}\r\nContent-Length: 1000\r\n\r\n"
+    )
+    with connect(strict_gunicorn[0]) as sock:
+        sock.sendall(request.encode() + b'{"filename"')
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_a_huge_declared_body_is_refused_without_reading_it(strict_gunicorn: GunicornProcess) -> None:
+    request = (
+        "POST /api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {10 * 1024**3}\r\n\r\n"
+    )
+    with connect(strict_gunicorn[0]) as sock:
+        sock.sendall(request.encode() + b"0123456789")
+        answer = read_until_closed(sock)
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.startswith(b"HTTP/1.1 413 ")
+    assert b"connection: close" in rest.lower()
+
+
+def test_an_idle_keep_alive_connection_is_closed(strict_gunicorn: GunicornProcess) -> None:
+    with connect(strict_gunicorn[0]) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = read_until_closed(sock)  # the response, then nothing until the keep-alive timeout closes it
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert answer.count(b"HTTP/1.1") == 1
+
+
+RECYCLES_WANTED = 3
+MAX_REQUESTS_PER_CLIENT = 2_000
+"""A hang guard, not a timing: four clients stop as soon as three recycles have happened."""
+
+
+def test_worker_recycles_drop_no_request(
+    mongo_server: ServerProcess, redis_server: ServerProcess, tmp_path: Path
+) -> None:
+    """Workers recycle every 60 requests while four keep-alive clients send requests back to back. Before, each
+    recycle closed the idle keep-alive connections under clients already sending on them (read errors, 502s
+    behind an ALB); now their next request is answered with Connection: close."""
+    env = {"GUNICORN_MAX_REQUESTS": "60", "GUNICORN_MAX_REQUESTS_JITTER": "0"}
+    errors: list[str] = []
+    pids: set[int] = set()
+    statuses: list[int] = []
+    # How many recycles a fixed number of requests causes depends on the machine's speed (uvicorn checks its
+    # limit on a 0.1 s tick); so the clients go on until the fleet has recycled several times, then stop.
+    recycled_enough = threading.Event()
+    workers_wanted = 2 + RECYCLES_WANTED
+
+    with running_gunicorn(mongo_server.port, redis_server.port, tmp_path / "gunicorn.log", env=env) as server:
+        base_url, _, log_path = server
+
+        def client() -> None:
+            with httpx.Client(base_url=base_url, timeout=HANG_GUARD_SECONDS) as http:
+                for _ in range(MAX_REQUESTS_PER_CLIENT):
+                    if recycled_enough.is_set():
+                        return
+                    try:
+                        response = http.get("/api/health/live")
+                    except httpx.TransportError as exc:
+                        errors.append(repr(exc))
+                        continue
+                    statuses.append(response.status_code)
+                    pids.add(response.json()["pid"])
+                    if len(pids) >= workers_wanted:
+                        recycled_enough.set()
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        log = log_path.read_text()
+    assert errors == []
+    assert set(statuses) == {200}
+    assert len(pids) >= workers_wanted, f"only {len(pids)} workers served {len(statuses)} requests"
+    assert log.count("Maximum request limit") >= RECYCLES_WANTED, "the workers did recycle, several times"

@@ -10,6 +10,7 @@ from pymongo import AsyncMongoClient
 from app.core.config import Settings
 from app.indexes import ensure_indexes
 from app.main import create_app
+from app.schemas.posts import PostPage
 from app.services.posts import user_posts_cursor
 from tests.app.support import serve
 
@@ -95,7 +96,10 @@ async def test_second_read_is_served_from_the_cache(client: httpx.AsyncClient, s
     assert first.headers["x-cache"] == "miss"
     assert second.headers["x-cache"] == "hit"
     assert second.json() == first.json()
+    assert second.content == first.content, "a hit sends the stored bytes: the same JSON as the miss"
+    assert second.headers["content-type"] == "application/json"
     assert len(second.json()["items"]) == 2
+    PostPage.model_validate_json(second.content)
 
 
 async def test_each_page_and_size_is_cached_separately(client: httpx.AsyncClient, settings: Settings) -> None:

@@ -4,7 +4,7 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -132,7 +132,9 @@ async def test_uploads_outside_the_policy_are_422_with_a_reason(
 ) -> None:
     response = await client.post("/api/uploads", json={**VALID_REQUEST, **changes}, headers=bearer_token("user-42"))
     assert response.status_code == 422
-    assert message in response.json()["detail"]
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", next(iter(changes))]
+    assert message in error["msg"]
 
 
 @pytest.mark.parametrize(
@@ -160,7 +162,15 @@ async def test_malformed_upload_requests_are_422_naming_the_field(
         ("photo.jpg", "photo.jpg"),
         ("../../etc/passwd", "passwd"),
         ("C:\\Users\\me\\report final.pdf", "report-final.pdf"),
-        ("Café menü.PNG", "Cafe-menu.PNG"),
+        ("Café menü.PNG", "Café-menü.PNG"),
+        ("тест файл.png", "тест-файл.png"),
+        ("日本語 ファイル.jpg", "日本語-ファイル.jpg"),
+        ("e\u0301te\u0301.png", "\u00e9t\u00e9.png"),  # decomposed accents composed (NFC)
+        ("\u202egnp.exe", "gnp.exe"),  # a right-to-left override that would display as exe.png
+        ("in\u2066voice\u2069\u200b.pdf", "invoice.pdf"),  # bidi isolates, a zero-width space
+        ("a\x00b\nc\x7f.png", "abc.png"),  # NUL, a newline, DEL
+        ("\ue000x\U000f0000.png", "x.png"),  # private use
+        ("..", "file"),
         ("???", "file"),
         ("", "file"),
         ("a" * 300 + ".jpeg", "a" * 123 + ".jpeg"),
@@ -169,6 +179,31 @@ async def test_malformed_upload_requests_are_422_naming_the_field(
 def test_safe_filename(given: str, expected: str) -> None:
     assert safe_filename(given) == expected
     assert len(safe_filename(given)) <= 128
+
+
+@pytest.mark.parametrize("filename", ["../../x", "..\\..\\x", "/etc/../../x", "user-2/../../x"])
+async def test_a_path_in_the_file_name_cannot_leave_the_users_prefix(client: httpx.AsyncClient, filename: str) -> None:
+    """Through the endpoint, so that skipping the sanitiser in upload_key fails here (issue 13)."""
+    response = await client.post(
+        "/api/uploads", json={**VALID_REQUEST, "filename": filename}, headers=bearer_token("user-1")
+    )
+    assert response.status_code == 200, response.text
+    key = response.json()["key"]
+    parts = key.split("/")
+    assert parts[:2] == ["uploads", "user-1"]
+    assert len(parts) == 6, f"exactly uploads/<user>/<yyyy>/<mm>/<uuid>/<file>: {key}"
+    assert ".." not in parts
+    assert parts[-1] == "x"
+    assert response.json()["fields"]["key"] == key
+
+
+async def test_a_unicode_file_name_keeps_its_letters_through_the_endpoint(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/uploads",
+        json={**VALID_REQUEST, "filename": "\u202eтест файл.png"},  # noqa: RUF001 - Cyrillic on purpose
+        headers=bearer_token("user-1"),
+    )
+    assert response.json()["key"].endswith("/тест-файл.png")
 
 
 def test_upload_keys_are_unique_per_upload_and_scoped_to_the_user() -> None:
@@ -219,3 +254,107 @@ async def test_the_presigned_form_uploads_and_the_download_url_reads_it_back(
     assert fetched.status_code == 200
     assert fetched.content == content
     assert fetched.headers["content-type"] == "image/png"
+
+
+class CountingBody:
+    """A request body that counts how much of it was read."""
+
+    def __init__(self, chunks: int, chunk: bytes = b"x" * 65_536) -> None:
+        self.chunks = chunks
+        self.chunk = chunk
+        self.read = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for _ in range(self.chunks):
+            self.read += 1
+            yield self.chunk
+
+
+async def test_without_credentials_the_body_is_not_read(client: httpx.AsyncClient) -> None:
+    body = CountingBody(chunks=3, chunk=b"{")
+    response = await client.post(
+        "/api/uploads", content=body, headers={"Content-Type": "application/json", "Content-Length": "3"}
+    )
+    assert response.status_code == 401
+    assert body.read <= 1, "authentication comes before the body is parsed (at most the first chunk is buffered)"
+    assert response.headers["connection"] == "close", "the unread rest is dropped with the connection"
+
+
+async def test_a_declared_length_over_the_limit_is_413_before_reading(client: httpx.AsyncClient) -> None:
+    body = CountingBody(chunks=3)
+    headers = {**bearer_token("user-1"), "Content-Type": "application/json", "Content-Length": str(10 * 1024**3)}
+    response = await client.post("/api/uploads", content=body, headers=headers)
+    assert response.status_code == 413
+    assert response.json()["detail"] == "The request body is larger than this route's limit of 16384 bytes."
+    assert body.read == 0
+    assert response.headers["connection"] == "close"
+
+
+async def test_a_chunked_body_is_cut_at_the_limit(client: httpx.AsyncClient) -> None:
+    body = CountingBody(chunks=1000)  # 64 MiB if it were all read
+    headers = {**bearer_token("user-1"), "Content-Type": "application/json"}
+    response = await client.post("/api/uploads", content=body, headers=headers)  # no length: chunked
+    assert response.status_code == 413
+    assert body.read <= 2, "reading stops at the first chunk past the limit"
+
+
+async def test_a_body_on_a_route_that_takes_none_is_413(client: httpx.AsyncClient) -> None:
+    response = await client.request("GET", "/api/health", content=b"x" * 10)
+    assert response.status_code == 413
+    assert response.json()["detail"] == "This route takes no request body."
+
+
+async def test_the_body_limit_is_a_setting(settings: Settings, s3: None) -> None:
+    app = create_app(settings.model_copy(update={"json_body_max_bytes": 1024}))
+    filename = "a" * 250 + ".png"
+    padded = json.dumps({**VALID_REQUEST, "filename": filename}) + " " * 1000
+    async with serve(app) as client:
+        response = await client.post(
+            "/api/uploads", content=padded, headers={**bearer_token("u"), "Content-Type": "application/json"}
+        )
+    assert response.status_code == 413
+    assert "1024 bytes" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"filename": "\xff\xfe.png", "content_type": "image/png", "size_bytes": 10}',  # not UTF-8
+        b'{"filename": "a.png", "content_type": "image/png", "size_bytes": 10',  # cut short
+        b"",
+        b"[]",
+    ],
+)
+async def test_every_malformed_body_is_the_same_422(client: httpx.AsyncClient, raw: bytes) -> None:
+    response = await client.post(
+        "/api/uploads", content=raw, headers={**bearer_token("user-1"), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"][0] == "body"
+    assert error["msg"]
+    assert "input" not in error or error["input"] == [], "raw bytes are never echoed"
+
+
+async def test_a_body_that_is_not_json_is_415(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/uploads", content=b"filename=a.png", headers={**bearer_token("user-1"), "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
+
+
+async def test_the_schema_states_the_allowed_types_and_the_size_limit(settings: Settings, s3: None) -> None:
+    custom = settings.model_copy(update={"upload_allowed_content_types": ["image/png"], "upload_max_bytes": 1000})
+    async with serve(create_app(custom)) as client:
+        schema = (await client.get("/openapi.json")).json()
+    upload = schema["components"]["schemas"]["UploadRequest"]["properties"]
+    assert upload["content_type"]["enum"] == ["image/png"]
+    assert upload["size_bytes"]["maximum"] == 1000
+    assert upload["size_bytes"]["exclusiveMinimum"] == 0
+    operation = schema["paths"]["/api/uploads"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/UploadRequest"
+    }
+    assert set(operation["responses"]) >= {"200", "401", "413", "415", "422"}
+    assert operation["security"] == [{"HTTPBearer": []}]

@@ -13,28 +13,29 @@ import hmac
 import os
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Security, status
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 
 from app import __version__
 from app.api.deps import ReadinessDep, ResourcesDep, SettingsDep
 from app.core.redis import redis_pool_stats
+from app.schemas.common import ErrorOut
 from app.schemas.health import DependencyOut, DetailedHealthOut, HealthOut, LivenessOut, ReadinessOut
-from app.services.readiness import ReadinessReport, ServiceStatus
+from app.services.readiness import ReadinessReport
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 NO_STORE = {"Cache-Control": "no-store"}
-_DETAILS = {
-    ServiceStatus.READY: None,
-    ServiceStatus.DEGRADED: "Redis is unavailable; the cache falls back to MongoDB.",
-    ServiceStatus.UNAVAILABLE: "MongoDB is unavailable.",
-}
+
+
+# An API key in a header, declared as a security scheme so the schema (and a schema-driven client) knows it
+# is a credential rather than an ordinary header parameter.
+_health_token = APIKeyHeader(name="X-Health-Token", auto_error=False, description="HEALTH_DETAILED_TOKEN")
 
 
 async def require_health_token(
-    settings: SettingsDep,
-    x_health_token: Annotated[str | None, Header(description="HEALTH_DETAILED_TOKEN")] = None,
+    settings: SettingsDep, x_health_token: Annotated[str | None, Security(_health_token)]
 ) -> None:
     expected = settings.health_detailed_token.get_secret_value().encode()
     # compare_digest: the time taken must not reveal how much of a guess was right.
@@ -55,7 +56,7 @@ async def live(resources: ResourcesDep) -> JSONResponse:
 
 
 def _readiness_body(report: ReadinessReport) -> dict[str, object]:
-    return {"status": report.status.value, "detail": _DETAILS[report.status], "checks": report.checks()}
+    return {"status": report.status.value, "detail": report.detail, "checks": report.checks()}
 
 
 @router.get(
@@ -73,7 +74,7 @@ async def ready(readiness: ReadinessDep) -> JSONResponse:
     "/detailed",
     response_model=DetailedHealthOut,
     dependencies=[Depends(require_health_token)],
-    responses={status.HTTP_401_UNAUTHORIZED: {"description": "Missing or wrong X-Health-Token"}},
+    responses={status.HTTP_401_UNAUTHORIZED: {"model": ErrorOut, "description": "Missing or wrong X-Health-Token"}},
 )
 async def detailed(resources: ResourcesDep) -> JSONResponse:
     settings = resources.settings
@@ -91,8 +92,7 @@ async def detailed(resources: ResourcesDep) -> JSONResponse:
         pid=os.getpid(),
         uptime_seconds=resources.uptime_seconds(),
         dependencies={
-            check.name: DependencyOut(status=check.state.value, latency_ms=check.latency_ms, error=check.error)
-            for check in (report.mongodb, report.redis)
+            check.name: DependencyOut.model_validate(check.as_dict()) for check in (report.mongodb, report.redis)
         },
         pools=pools,
         cache=resources.cache.snapshot(),
@@ -100,6 +100,8 @@ async def detailed(resources: ResourcesDep) -> JSONResponse:
             "probes_run": resources.readiness.probes_run,
             "cache_seconds": resources.readiness.cache_seconds,
             "timeout_seconds": resources.readiness.timeout_seconds,
+            "failure_threshold": resources.readiness.failure_threshold,
+            "inconclusive_pings": resources.readiness.inconclusive_pings,
         },
     )
     return JSONResponse(body.model_dump(mode="json"), headers=NO_STORE)

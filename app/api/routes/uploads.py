@@ -1,39 +1,82 @@
-"""POST /api/uploads: a presigned S3 upload for the authenticated user."""
+"""POST /api/uploads: a presigned S3 upload for the authenticated user.
+
+The caller is authenticated before the body is read (app.api.body); the body is at most JSON_BODY_MAX_BYTES
+(app.core.http_guards), and the allowed types and the size limit are part of the published schema
+(app.api.openapi), so a client can see what the server enforces.
+"""
 
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.exceptions import RequestValidationError
 
+from app.api.body import UNSUPPORTED_MEDIA_TYPE_DETAIL, openapi_body, read_json
 from app.api.deps import CurrentUserDep, SettingsDep, StorageDep
+from app.schemas.common import ErrorOut, ValidationErrorsOut
 from app.schemas.uploads import UploadRequest, UploadResponse
 from app.services.storage import upload_key
 
 router = APIRouter(tags=["uploads"])
 
 
+def policy_errors(body: UploadRequest, *, allowed_types: list[str], max_bytes: int) -> list[dict[str, Any]]:
+    """What the settings forbid, as validation errors located like pydantic's."""
+    errors: list[dict[str, Any]] = []
+    if body.content_type not in allowed_types:
+        errors.append(
+            {
+                "type": "enum",
+                "loc": ("body", "content_type"),
+                "msg": f"content_type {body.content_type!r} is not allowed; allowed types: {', '.join(allowed_types)}.",
+                "input": body.content_type,
+            }
+        )
+    if body.size_bytes > max_bytes:
+        errors.append(
+            {
+                "type": "less_than_equal",
+                "loc": ("body", "size_bytes"),
+                "msg": f"size_bytes {body.size_bytes} exceeds the upload limit of {max_bytes} bytes.",
+                "input": body.size_bytes,
+            }
+        )
+    return errors
+
+
+async def authorized_upload_request(request: Request, _: CurrentUserDep, settings: SettingsDep) -> UploadRequest:
+    """The body, read only once the bearer token checked out (CurrentUserDep is resolved first)."""
+    body = await read_json(request, UploadRequest)
+    errors = policy_errors(
+        body, allowed_types=settings.upload_allowed_content_types, max_bytes=settings.upload_max_bytes
+    )
+    if errors:
+        raise RequestValidationError(errors)
+    return body
+
+
+UploadRequestDep = Annotated[UploadRequest, Depends(authorized_upload_request)]
+
+
 @router.post(
     "/uploads",
     response_model=UploadResponse,
+    openapi_extra=openapi_body(UploadRequest),
     responses={
-        status.HTTP_401_UNAUTHORIZED: {"description": "Missing, invalid or expired bearer token"},
-        status.HTTP_422_UNPROCESSABLE_CONTENT: {"description": "Type not allowed, file too large, bad input"},
+        status.HTTP_401_UNAUTHORIZED: {"model": ErrorOut, "description": "Missing, invalid or expired bearer token"},
+        status.HTTP_413_CONTENT_TOO_LARGE: {"model": ErrorOut, "description": "Body over JSON_BODY_MAX_BYTES"},
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: {"model": ErrorOut, "description": UNSUPPORTED_MEDIA_TYPE_DETAIL},
+        status.HTTP_422_UNPROCESSABLE_CONTENT: {
+            "model": ValidationErrorsOut,
+            "description": "Malformed body (not JSON, not UTF-8, a field missing or invalid), a type that is "
+            "not allowed, or a size over the limit: one entry per problem, naming the field",
+        },
     },
 )
 async def create_upload(
-    body: UploadRequest, user: CurrentUserDep, storage: StorageDep, settings: SettingsDep
+    user: CurrentUserDep, body: UploadRequestDep, storage: StorageDep, settings: SettingsDep
 ) -> UploadResponse:
-    allowed = settings.upload_allowed_content_types
-    if body.content_type not in allowed:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"content_type {body.content_type!r} is not allowed; allowed types: {', '.join(allowed)}.",
-        )
-    if body.size_bytes > settings.upload_max_bytes:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"size_bytes {body.size_bytes} exceeds the upload limit of {settings.upload_max_bytes} bytes.",
-        )
     key = upload_key(user.user_id, body.filename, datetime.now(UTC), uuid.uuid4())
     # The policy caps the upload at the size the client declared, so S3 enforces what the API agreed to.
     upload = await storage.presign_upload(key, content_type=body.content_type, max_bytes=body.size_bytes)
