@@ -96,6 +96,11 @@ def peak_app_processes(*, max_units: int, processes_per_unit: int, max_healthy_p
     return math.ceil(max_units * max_healthy_percent / 100) * processes_per_unit
 
 
-def connections_alert_threshold(node_connection_limit: int) -> int:
-    """Open connections per node above which the connections alert fires."""
-    return math.floor(node_connection_limit * CONNECTIONS_ALERT_SHARE)
+def connections_alert_threshold(node_connection_limit: int, percent: int | None = None) -> int:
+    """Open connections per node above which the connections alert fires: `percent` of the limit (the stack's
+    alarmDatabaseConnectionsPercent), CONNECTIONS_ALERT_SHARE when not given. It must stay above the fleet's share,
+    or the alert would fire in normal operation."""
+    share = CONNECTIONS_ALERT_SHARE if percent is None else Fraction(percent, 100)
+    if not FLEET_SHARE_OF_LIMIT < share < 1:
+        raise ValueError(f"an alert at {float(share):.0%} of the limit must lie above the fleet's share and below 100%")
+    return math.floor(node_connection_limit * share)

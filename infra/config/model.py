@@ -636,8 +636,7 @@ class FirewallSettings(BaseModel):
 
     mode: WafMode = setting(
         "wafMode",
-        "`block` (refuse what the rules match) or `count` (only count and log it, for tuning; refused in"
-        " production).",
+        "`block` (refuse what the rules match) or `count` (only count and log it, for tuning; refused in production).",
         default=WafMode.BLOCK,
     )
     rate_limit: int = setting(

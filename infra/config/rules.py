@@ -15,15 +15,15 @@ from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
 from infra.config.model import (
     AL2023_AMI_PARAMETER_PREFIX,
-    AlarmSettings,
-    WafMode,
     ATLAS_CIDR,
+    AlarmSettings,
     CacheMode,
     ComputePlatform,
     KubernetesSettings,
     NatStrategy,
     StackConfig,
     Tier,
+    WafMode,
     atlas_size_rank,
 )
 

@@ -43,6 +43,10 @@ class Cache(pulumi.ComponentResource):
     primary_endpoint: pulumi.Output[str]
     redis_url: pulumi.Output[str]
     """Secret: rediss://:<auth token>@<primary endpoint>:6379/0."""
+    node_ids: list[pulumi.Output[str]]
+    """Each node's cluster id (CacheClusterId, its metrics' dimension), in a stable order; one per node, known
+    before `up` from the node count, the ids from the group's member clusters."""
+    has_replica: bool
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:cache:Cache", name, None, opts)
@@ -112,6 +116,12 @@ class Cache(pulumi.ComponentResource):
         )
 
         self.security_group_id = security_group.id
+        self.has_replica = shape.automatic_failover
+        members = group.member_clusters.apply(lambda ids: sorted(ids or []))
+        self.node_ids = [
+            members.apply(lambda ids, index=index: ids[index] if index < len(ids) else "")
+            for index in range(shape.cache_clusters)
+        ]
         self.primary_endpoint = group.primary_endpoint_address
         self.redis_url = pulumi.Output.secret(
             pulumi.Output.all(group.primary_endpoint_address, auth_token.result).apply(
