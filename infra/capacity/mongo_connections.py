@@ -25,9 +25,10 @@ from typing import Final
 
 FLEET_SHARE_OF_LIMIT: Final = Fraction(3, 5)
 """60% of a node's connection limit for the whole app fleet at its largest."""
-CONNECTIONS_ALERT_SHARE: Final = Fraction(3, 4)
-"""The connections alert fires at 75% of the limit: above what the fleet can ever open by design (60%), so it
-means a leak or another client, and with a quarter of the limit left to act before connections are refused."""
+CONNECTIONS_ALERT_SHARE: Final = Fraction(4, 5)
+"""The connections alert fires at 80% of the limit (the seed's "database connections > 80% of the pool", and
+alarmDatabaseConnectionsPercent's default): above what the fleet can ever open by design (60%), so it means a leak
+or another client, with a fifth of the limit left to act before connections are refused."""
 MONITORING_CONNECTIONS_PER_PROCESS: Final = 2
 """PyMongo's monitoring connections per server per client (heartbeat and round-trip-time)."""
 MAX_POOL_PER_WORKER: Final = 100

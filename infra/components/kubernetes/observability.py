@@ -76,7 +76,7 @@ class ContainerInsights(pulumi.ComponentResource):
             opts=child,
         )
         attachment = aws.iam.RolePolicyAttachment(
-            child_name(name, "role-agent-policy"), role=role.name, policy_arn=AGENT_POLICY, opts=child
+            child_name(name, "role-agent-policy"), role=role.id, policy_arn=AGENT_POLICY, opts=child
         )
         self.addon = aws.eks.Addon(
             child_name(name, "addon"),
