@@ -362,7 +362,7 @@ def cache_alarms(nodes: Sequence[pulumi.Input[str]], settings: AlarmSettings, *,
             periods=CACHE_EVICTION_MINUTES,
             datapoints=CACHE_EVICTION_MINUTES,
             missing_data=MissingData.NOT_BREACHING,
-            missing_data_reason="no datapoint is no eviction",
+            missing_data_reason="a minute without a datapoint is a minute without an eviction",
         ),
     ]
     if has_replica:
