@@ -293,8 +293,9 @@ def test_count_mode_refuses_nothing() -> None:
 
 
 def test_waf_logs_redact_credentials_keep_only_what_a_rule_matched_and_go_where_waf_writes() -> None:
-    assert {f["single_header"]["name"] for f in redacted_fields()} == {"authorization", "cookie"}
-    keep = logging_filter()
+    fields: list[Any] = list(redacted_fields())  # plain data: the provider's TypedDicts are for its inputs
+    assert {f["single_header"]["name"] for f in fields} == {"authorization", "cookie"}
+    keep: Any = logging_filter()
     assert keep["default_behavior"] == "DROP"
     actions = {c["action_condition"]["action"] for c in keep["filters"][0]["conditions"]}
     assert {"BLOCK", "COUNT"} <= actions
