@@ -117,11 +117,8 @@ class Cache(pulumi.ComponentResource):
 
         self.security_group_id = security_group.id
         self.has_replica = shape.automatic_failover
-        members = group.member_clusters.apply(lambda ids: sorted(ids or []))
-        self.node_ids = [
-            members.apply(lambda ids, index=index: ids[index] if index < len(ids) else "")
-            for index in range(shape.cache_clusters)
-        ]
+        members = group.member_clusters.apply(lambda ids: _members(ids, shape.cache_clusters))
+        self.node_ids = [members.apply(lambda ids, index=index: ids[index]) for index in range(shape.cache_clusters)]
         self.primary_endpoint = group.primary_endpoint_address
         self.redis_url = pulumi.Output.secret(
             pulumi.Output.all(group.primary_endpoint_address, auth_token.result).apply(
@@ -131,3 +128,12 @@ class Cache(pulumi.ComponentResource):
         self.register_outputs(
             {"securityGroupId": self.security_group_id, "primaryEndpoint": self.primary_endpoint, "port": self.port}
         )
+
+
+def _members(ids: Sequence[str] | None, expected: int) -> list[str]:
+    """The group's node ids in a stable order; an alarm on a node that is not there would watch nothing, so a
+    count that differs from the topology's stops the update instead."""
+    members = sorted(ids or [])
+    if len(members) != expected:
+        raise pulumi.RunError(f"ElastiCache reports {len(members)} member clusters, the topology has {expected}")
+    return members
