@@ -13,11 +13,13 @@ from infra.capacity.kubernetes_fleet import pod_fleet_budget
 from infra.components.compute.compute_tier import build_compute_tier
 from infra.components.compute.security_groups import BackendAccess
 from infra.components.data.data_tier import build_data_tier, needs_certificate_provider
-from infra.components.kubernetes.kubernetes_tier import build_kubernetes_tier
+from infra.components.kubernetes.kubernetes_tier import APP_NAMESPACE, build_kubernetes_tier
 from infra.components.network import Network, NetworkArgs
+from infra.components.operations.operations_tier import build_alert_routing, build_cdn_firewall, build_operations
 from infra.components.s3_endpoint_policy import S3EndpointPolicy, S3EndpointPolicyArgs
 from infra.config import StackConfig, load_stack_config
 from infra.config.model import ComputePlatform
+from infra.planning.operations.alarms import Ec2Fleet, EksFleet
 from infra.planning.protection import protection_for
 from infra.planning.tags import default_tags
 from infra.planning.zones import zone_instance_types
@@ -49,7 +51,7 @@ def build(config: StackConfig) -> None:
         default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(config)),
     )
     with_aws = pulumi.ResourceOptions(providers=[aws_provider])
-    # CloudFront takes ACM certificates from us-east-1 only: a second provider, same tags, just for that.
+    # CloudFront takes ACM certificates and web ACLs from us-east-1 only: a second provider, same tags, just for that.
     certificate_provider = (
         aws.Provider(
             "aws-us-east-1",
@@ -75,8 +77,18 @@ def build(config: StackConfig) -> None:
         opts=with_aws,
     )
 
+    # Where every alarm goes, before anything that alarms; the CDN's firewall before the distribution naming it.
+    alerts = build_alert_routing(config, with_aws)
+    cdn_firewall = build_cdn_firewall(config, certificate_provider)
+
     # The data tier: before compute, which receives only the secret's ARN, the bucket and the cache's group.
-    data_tier = build_data_tier(config, network, with_aws, certificate_provider)
+    data_tier = build_data_tier(
+        config,
+        network,
+        with_aws,
+        certificate_provider,
+        cdn_web_acl_arn=cdn_firewall.web_acl_arn if cdn_firewall is not None else None,
+    )
     app_secret = data_tier.app_secret
     files = data_tier.files
     cache = data_tier.cache  # None with cacheMode external
@@ -105,6 +117,7 @@ def build(config: StackConfig) -> None:
             # the database user over the peering, and pulls packages and the image through the NAT.
             boot_needs=[app_secret, *data_tier.database.app_ready, *network.private_egress, s3_endpoint_policy],
             opts=with_aws,
+            alarm_actions=[alerts.topic_arn],
         )
 
     # Tier B: the app on EKS, behind the same load balancer component.
@@ -126,6 +139,35 @@ def build(config: StackConfig) -> None:
             opts=with_aws,
         )
 
+    # The firewall on the load balancer, the alarms and the dashboard, the budget, the audit trail: every tier.
+    if compute is not None:
+        operations = build_operations(
+            config,
+            network=network,
+            alerts=alerts,
+            load_balancer=compute.load_balancer,
+            fleet=Ec2Fleet(compute.fleet.auto_scaling_group_name),
+            healthy_minimum=config.compute.min_size,
+            cache=cache,
+            cdn_firewall=cdn_firewall,
+            other_alarms=compute.fleet.deploy_alarms,
+            opts=with_aws,
+        )
+    else:
+        assert kubernetes is not None
+        operations = build_operations(
+            config,
+            network=network,
+            alerts=alerts,
+            load_balancer=kubernetes.load_balancer,
+            fleet=EksFleet(kubernetes.cluster.cluster_name),
+            healthy_minimum=config.kubernetes.min_replicas,
+            cache=cache,
+            cdn_firewall=cdn_firewall,
+            app_namespace=APP_NAMESPACE,
+            opts=with_aws,
+        )
+
     pulumi.export("tier", config.tier.value)
     pulumi.export("environment", config.environment.value)
     # The image the stack runs: CI previews and drift checks use it in place of the stack file's placeholder.
@@ -143,6 +185,12 @@ def build(config: StackConfig) -> None:
     pulumi.export("uploadsBucket", files.bucket_name)
     pulumi.export("cdnDomain", files.cdn_domain)
     pulumi.export("appSecretArn", app_secret.arn)
+    pulumi.export("alertTopicArn", alerts.topic_arn)
+    pulumi.export("dashboardName", operations.monitoring.dashboard_name)
+    pulumi.export("albWebAclArn", operations.alb_firewall.web_acl_arn)
+    pulumi.export("cdnWebAclArn", cdn_firewall.web_acl_arn if cdn_firewall is not None else None)
+    pulumi.export("budgetName", operations.budget.budget_name)
+    pulumi.export("auditTrailArn", operations.audit_trail.trail_arn if operations.audit_trail is not None else None)
     if compute is not None:
         pulumi.export("url", compute.load_balancer.url)
         pulumi.export("albDnsName", compute.load_balancer.dns_name)

@@ -25,9 +25,10 @@ from typing import Final
 
 FLEET_SHARE_OF_LIMIT: Final = Fraction(3, 5)
 """60% of a node's connection limit for the whole app fleet at its largest."""
-CONNECTIONS_ALERT_SHARE: Final = Fraction(3, 4)
-"""The connections alert fires at 75% of the limit: above what the fleet can ever open by design (60%), so it
-means a leak or another client, and with a quarter of the limit left to act before connections are refused."""
+CONNECTIONS_ALERT_SHARE: Final = Fraction(4, 5)
+"""The connections alert fires at 80% of the limit (the seed's "database connections > 80% of the pool", and
+alarmDatabaseConnectionsPercent's default): above what the fleet can ever open by design (60%), so it means a leak
+or another client, with a fifth of the limit left to act before connections are refused."""
 MONITORING_CONNECTIONS_PER_PROCESS: Final = 2
 """PyMongo's monitoring connections per server per client (heartbeat and round-trip-time)."""
 MAX_POOL_PER_WORKER: Final = 100
@@ -96,6 +97,11 @@ def peak_app_processes(*, max_units: int, processes_per_unit: int, max_healthy_p
     return math.ceil(max_units * max_healthy_percent / 100) * processes_per_unit
 
 
-def connections_alert_threshold(node_connection_limit: int) -> int:
-    """Open connections per node above which the connections alert fires."""
-    return math.floor(node_connection_limit * CONNECTIONS_ALERT_SHARE)
+def connections_alert_threshold(node_connection_limit: int, percent: int | None = None) -> int:
+    """Open connections per node above which the connections alert fires: `percent` of the limit (the stack's
+    alarmDatabaseConnectionsPercent), CONNECTIONS_ALERT_SHARE when not given. It must stay above the fleet's share,
+    or the alert would fire in normal operation."""
+    share = CONNECTIONS_ALERT_SHARE if percent is None else Fraction(percent, 100)
+    if not FLEET_SHARE_OF_LIMIT < share < 1:
+        raise ValueError(f"an alert at {float(share):.0%} of the limit must lie above the fleet's share and below 100%")
+    return math.floor(node_connection_limit * share)

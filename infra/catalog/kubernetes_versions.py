@@ -27,6 +27,10 @@ KUBE_PROXY: Final = "kube-proxy"
 COREDNS: Final = "coredns"
 POD_IDENTITY_AGENT: Final = "eks-pod-identity-agent"
 METRICS_SERVER: Final = "metrics-server"
+CLOUDWATCH_OBSERVABILITY: Final = "amazon-cloudwatch-observability"
+"""Container Insights (the CloudWatch agent as a DaemonSet, node and pod metrics) and Fluent Bit (the containers'
+logs to CloudWatch Logs). Not in ADDONS: it runs with its own Pod Identity role, built apart
+(infra/components/kubernetes/observability.py), after the nodes."""
 ADDONS: Final = (VPC_CNI, KUBE_PROXY, POD_IDENTITY_AGENT, COREDNS, METRICS_SERVER)
 """Every add-on the cluster runs. The cluster is created without EKS's self-managed defaults
 (`bootstrap_self_managed_addons=False`), so these managed add-ons are all it has."""
@@ -44,6 +48,8 @@ class ClusterVersion:
     addons: MappingProxyType[str, str]
     cluster_autoscaler_image_tag: str
     """The Cluster Autoscaler's minor must equal Kubernetes' (kubernetes/autoscaler cluster-autoscaler README)."""
+    observability_addon: str = ""
+    """The amazon-cloudwatch-observability add-on's version for this Kubernetes version."""
 
 
 KUBERNETES_VERSIONS: Final = MappingProxyType(
@@ -62,6 +68,11 @@ KUBERNETES_VERSIONS: Final = MappingProxyType(
             ),
             # Tag cluster-autoscaler-1.35.2 (2026-07-22) in kubernetes/autoscaler: the newest 1.35 patch.
             cluster_autoscaler_image_tag="v1.35.2",
+            # The build aws-observability/application-signals-demo pins (#334, 2026-04-07): v5.3.0 dropped the
+            # agent ClusterRole's cluster-wide ConfigMap read (aws-observability/helm-charts#287), which broke the
+            # agent's EKS resource detection. Confirm it is listed for 1.35 before a first `pulumi up`:
+            # aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name amazon-cloudwatch-observability
+            observability_addon="v4.10.3-eksbuild.1",
         ),
     }
 )

@@ -94,6 +94,7 @@ class Network(pulumi.ComponentResource):
         )
         self._public_routes(vpc, igw, public)
         nat_ids = self._nat_gateways(igw, public)
+        self.nat_gateway_ids = nat_ids  # what the monitoring watches (port allocation errors)
         private_tables, self.private_egress = self._private_routes(vpc, nat_ids, subnets[SubnetTier.PRIVATE])
         isolated_table = self._isolated_routes(vpc, subnets[SubnetTier.ISOLATED])
         self.private_route_table_ids = [t.id for t in private_tables]

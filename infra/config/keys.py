@@ -65,7 +65,9 @@ def _walk(model: type[BaseModel], prefix: tuple[str, ...]) -> Iterator[ConfigKey
 def _key(info: FieldInfo, path: tuple[str, ...]) -> ConfigKey:
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     default = None if info.default is PydanticUndefined else info.default
-    if isinstance(default, SecretStr):
+    if info.default is None:
+        default = ""  # an optional key: unset means the program derives it (cloudTrailEnabled: the environment)
+    elif isinstance(default, SecretStr):
         default = default.get_secret_value()
     elif isinstance(default, tuple):
         default = ",".join(str(item) for item in default)  # a list key is one comma-separated string

@@ -111,9 +111,11 @@ def _cross_field_problems_despite(
         for key in bad
         if key in known
     }
-    retry = {key: value for key, value in stand_ins.items() if value is not None}
+    retry = {key: value for key, value in stand_ins.items() if value}
+    # A bad key without a stand-in (an optional key whose default is "unset") is left out: the model's default.
+    valid = {key: value for key, value in merged.items() if key not in bad}
     document: dict[str, Any] = {"project": raw.project, "stack": raw.stack}
-    for full_name, value in {**merged, **retry}.items():
+    for full_name, value in {**valid, **retry}.items():
         _put(document, known[full_name], value)
     try:
         config = StackConfig.model_validate(document)

@@ -490,6 +490,247 @@ class KubernetesSettings(BaseModel):
         return tuple(item for item in self.public_access_cidrs.split(",") if item)
 
 
+# Operations (issue 12): alarm thresholds, alert routing, the web application firewall, the audit trail.
+def _within(value: float | Decimal, low: float | Decimal, high: float | Decimal, unit: str) -> None:
+    """Raises ValueError naming the allowed range when `value` is outside [low, high]."""
+    if not low <= value <= high:
+        raise ValueError(f"{value} {unit} is outside the allowed range, {low} to {high} {unit}")
+
+
+class AlarmSettings(BaseModel):
+    """CloudWatch alarm thresholds (and the Atlas connections alert's). The first six are the seed's alerts, with
+    its figures as defaults; the cache's are ElastiCache's own guidance. Each alarm's window and its treatment of
+    missing data are in infra/planning/operations/alarms.py."""
+
+    model_config = _Frozen
+
+    latency_p95_ms: int = setting(
+        "alarmLatencyP95Ms",
+        "Alarm when the app's p95 response time (the load balancer's TargetResponseTime) stays above this many"
+        " milliseconds for 5 minutes (50 to 60000; the seed's 500).",
+        default=500,
+    )
+    error_rate_percent: Decimal = setting(
+        "alarmErrorRatePercent",
+        "Alarm when more than this share of requests (%) is answered 5xx by the app or the load balancer for 5"
+        " minutes (0.1 to 50; the seed's 1).",
+        default=Decimal(1),
+    )
+    cpu_percent: int = setting(
+        "alarmCpuPercent",
+        "Alarm when the fleet's average CPU (EC2 instances; the EKS nodes on tier B) stays above this % for 5"
+        " minutes (10 to 100; the seed's 85).",
+        default=85,
+    )
+    memory_percent: int = setting(
+        "alarmMemoryPercent",
+        "Alarm when the fullest instance's (or EKS node's) memory use stays above this % for 5 minutes (10 to 100;"
+        " the seed's 90).",
+        default=90,
+    )
+    disk_percent: int = setting(
+        "alarmDiskPercent",
+        "Alarm when the fullest instance's (or EKS node's) root disk is above this % for 5 minutes (10 to 100; the"
+        " seed's 85).",
+        default=85,
+    )
+    database_connections_percent: int = setting(
+        "alarmDatabaseConnectionsPercent",
+        "The Atlas alert on open connections fires above this % of the per-node connection limit of"
+        " atlasMinInstanceSize (61 to 95: the fleet is sized to stay under 60%; the seed's 80).",
+        default=80,
+    )
+    cache_cpu_percent: int = setting(
+        "alarmCacheCpuPercent",
+        "ElastiCache (cacheMode elasticache): alarm when a node's engine CPU stays above this % for 5 minutes (10"
+        " to 100; 90, ElastiCache's guidance for the single-threaded engine).",
+        default=90,
+    )
+    cache_memory_percent: int = setting(
+        "alarmCacheMemoryPercent",
+        "ElastiCache: alarm when a node's data uses more than this % of its memory for 15 minutes (10 to 100).",
+        default=90,
+    )
+    cache_evictions_per_minute: int = setting(
+        "alarmCacheEvictionsPerMinute",
+        "ElastiCache: alarm when a node evicts more keys than this a minute for 10 minutes: the working set no"
+        " longer fits (1 to 1000000).",
+        default=100,
+    )
+    cache_replication_lag_seconds: int = setting(
+        "alarmCacheReplicationLagSeconds",
+        "ElastiCache with a replica: alarm when a replica is more than this many seconds behind for 5 minutes (1"
+        " to 3600).",
+        default=30,
+    )
+
+    @field_validator("latency_p95_ms")
+    @classmethod
+    def _latency(cls, value: int) -> int:
+        _within(value, 50, 60_000, "ms")
+        return value
+
+    @field_validator("error_rate_percent", mode="before")
+    @classmethod
+    def _error_rate_number(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return Decimal(value)
+            except ArithmeticError:
+                raise ValueError(f"'{value}' is not a number; allowed: 0.1 to 50 (%)") from None
+        return value
+
+    @field_validator("error_rate_percent")
+    @classmethod
+    def _error_rate(cls, value: Decimal) -> Decimal:
+        _within(value, Decimal("0.1"), Decimal(50), "%")
+        return value
+
+    @field_validator("cpu_percent", "memory_percent", "disk_percent", "cache_cpu_percent", "cache_memory_percent")
+    @classmethod
+    def _percent(cls, value: int) -> int:
+        _within(value, 10, 100, "%")
+        return value
+
+    @field_validator("database_connections_percent")
+    @classmethod
+    def _connections(cls, value: int) -> int:
+        if not 61 <= value <= 95:
+            raise ValueError(
+                f"{value}% is outside the allowed range, 61 to 95%: the fleet is sized to open at most 60% of the"
+                " limit, so a lower threshold fires in normal operation, and above 95% nothing is left to act"
+            )
+        return value
+
+    @field_validator("cache_evictions_per_minute")
+    @classmethod
+    def _evictions(cls, value: int) -> int:
+        _within(value, 1, 1_000_000, "evictions a minute")
+        return value
+
+    @field_validator("cache_replication_lag_seconds")
+    @classmethod
+    def _lag(cls, value: int) -> int:
+        _within(value, 1, 3600, "s")
+        return value
+
+
+class WafMode(StrEnum):
+    """What the web ACLs' rules do with a request they match."""
+
+    BLOCK = "block"
+    """Matching requests are refused (403): required in production."""
+    COUNT = "count"
+    """Matching requests are only counted and logged: for tuning the rules against real traffic first."""
+
+
+WAF_RATE_WINDOWS = (60, 120, 300, 600)
+"""The evaluation windows (seconds) a WAF rate-based rule accepts."""
+_WAF_PATH = re.compile(r"^/[A-Za-z0-9/_.~-]*$")
+
+
+class FirewallSettings(BaseModel):
+    """The WAFv2 web ACLs in front of the load balancer and CloudFront."""
+
+    model_config = _Frozen
+
+    mode: WafMode = setting(
+        "wafMode",
+        "`block` (refuse what the rules match) or `count` (only count and log it, for tuning; refused in production).",
+        default=WafMode.BLOCK,
+    )
+    rate_limit: int = setting(
+        "wafRateLimit",
+        "Requests one client IP may make within wafRateWindowSeconds before the rate rule refuses it (10 to"
+        " 2000000000; mobile carriers put many users behind one address, so leave room).",
+        default=2000,
+    )
+    rate_window_seconds: int = setting(
+        "wafRateWindowSeconds",
+        "The rate rule's window in seconds: 60, 120, 300 or 600.",
+        default=300,
+    )
+    large_body_paths: tuple[str, ...] = setting(
+        "wafLargeBodyPaths",
+        "Comma-separated URL path prefixes (for example /api/imports) whose requests may carry bodies over 8 KB,"
+        " which the AWS common rule set otherwise blocks. Empty: none (uploads go straight to S3, never through the"
+        " load balancer).",
+        default=(),
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: int) -> int:
+        _within(value, 10, 2_000_000_000, "requests")
+        return value
+
+    @field_validator("rate_window_seconds")
+    @classmethod
+    def _window(cls, value: int) -> int:
+        if value not in WAF_RATE_WINDOWS:
+            raise ValueError(f"{value} is not a window WAF offers; allowed: {', '.join(map(str, WAF_RATE_WINDOWS))}")
+        return value
+
+    @field_validator("large_body_paths", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        return tuple(item.strip() for item in value.split(",") if item.strip()) if isinstance(value, str) else value
+
+    @field_validator("large_body_paths")
+    @classmethod
+    def _paths(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        for path in paths:
+            if not _WAF_PATH.match(path):
+                raise ValueError(
+                    f"'{path}' is not a URL path prefix: it starts with / and holds letters, digits, /, _, ., ~, -"
+                )
+        return tuple(dict.fromkeys(paths))
+
+
+_HTTPS_URL = re.compile(r"^https://[^\s/?#@]+(/[^\s]*)?$")
+
+
+class OperationsSettings(BaseModel):
+    """Where alerts go, and the audit trail."""
+
+    model_config = _Frozen
+
+    alert_https_endpoints: SecretStr = setting(
+        "alertHttpsEndpoints",
+        "Comma-separated https:// URLs that receive every alarm besides alertEmail, through SNS (a pager's"
+        " CloudWatch/SNS integration URL). A pager's URL carries its key: set it with --secret.",
+        default=SecretStr(""),
+        secret=True,
+    )
+    cloud_trail_enabled: bool | None = setting(
+        "cloudTrailEnabled",
+        "Create a multi-region CloudTrail trail for the account (true or false). Empty: on in production, off"
+        " elsewhere. One trail per account is the usual setup: turn it off where the account (or its AWS"
+        " Organization) already has one, or its management events are billed as a second copy.",
+        default=None,
+    )
+
+    @field_validator("alert_https_endpoints")
+    @classmethod
+    def _endpoints(cls, value: SecretStr) -> SecretStr:
+        for index, url in enumerate(_split(value.get_secret_value()), start=1):
+            if not _HTTPS_URL.match(url):
+                # Never echo the value: a pager URL carries its integration key.
+                raise ValueError(
+                    f"entry {index} is not an https:// URL without credentials (https://host/path); the value is"
+                    " not shown: it is a secret"
+                )
+        return value
+
+    @property
+    def alert_https_endpoint_list(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_split(self.alert_https_endpoints.get_secret_value())))
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 class StackConfig(BaseModel):
     """Everything the program needs to know about one stack, validated."""
 
@@ -546,6 +787,9 @@ class StackConfig(BaseModel):
     cache: CacheSettings
     files: FilesSettings
     kubernetes: KubernetesSettings = KubernetesSettings()
+    alarms: AlarmSettings = AlarmSettings()
+    firewall: FirewallSettings = FirewallSettings()
+    operations: OperationsSettings = OperationsSettings()
 
     @field_validator("region")
     @classmethod
@@ -605,6 +849,12 @@ class StackConfig(BaseModel):
     @property
     def https_enabled(self) -> bool:
         return bool(self.domain)
+
+    @property
+    def audit_trail_enabled(self) -> bool:
+        """cloudTrailEnabled, or, when unset, whether the stack is production."""
+        enabled = self.operations.cloud_trail_enabled
+        return self.is_production if enabled is None else enabled
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:

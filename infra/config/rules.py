@@ -16,12 +16,14 @@ from infra.config.keys import PROJECT_NAMESPACE
 from infra.config.model import (
     AL2023_AMI_PARAMETER_PREFIX,
     ATLAS_CIDR,
+    AlarmSettings,
     CacheMode,
     ComputePlatform,
     KubernetesSettings,
     NatStrategy,
     StackConfig,
     Tier,
+    WafMode,
     atlas_size_rank,
 )
 
@@ -95,6 +97,7 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         problems.extend(_production_problems(config))
     problems.extend(_kubernetes_problems(config))
     problems.extend(_connection_budget_problems(config))
+    problems.extend(_operations_problems(config))
     return problems
 
 
@@ -270,5 +273,38 @@ def _production_problems(config: StackConfig) -> list[ConfigProblem]:
     if cache.mode is CacheMode.EXTERNAL and cache.external_url.get_secret_value().startswith("redis://"):
         problems.append(
             ConfigProblem(_key("externalRedisUrl"), "production requires TLS to Redis: use a rediss:// URL")
+        )
+    return problems
+
+
+# Operations (issue 12)
+_ALARM_DEFAULTS = AlarmSettings()
+_CACHE_ALARMS = (
+    "cache_cpu_percent",
+    "cache_memory_percent",
+    "cache_evictions_per_minute",
+    "cache_replication_lag_seconds",
+)
+
+
+def _operations_problems(config: StackConfig) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    if config.is_production and config.firewall.mode is WafMode.COUNT:
+        problems.append(
+            ConfigProblem(
+                _key("wafMode"),
+                "count: production blocks what the web ACLs' rules match; tune them in count mode on a development"
+                " stack, then remove wafMode here (block is the default)",
+            )
+        )
+    if config.cache.mode is CacheMode.EXTERNAL:
+        problems.extend(
+            ConfigProblem(
+                _key(AlarmSettings.model_fields[name].alias or name),
+                "applies to the ElastiCache cache only; cacheMode is external, whose Redis this program does not"
+                " monitor, so it would be ignored: remove it",
+            )
+            for name in _CACHE_ALARMS
+            if getattr(config.alarms, name) != getattr(_ALARM_DEFAULTS, name)
         )
     return problems

@@ -363,6 +363,27 @@ def _kms_key(name: str, _: dict[str, Any], region: str) -> dict[str, Any]:
     return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}"}
 
 
+# Operations (issue 12): ARNs as AWS spells them, where a policy, an association or a dashboard reads them.
+def _metric_alarm(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    return {"arn": f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{inputs.get('name', name)}"}
+
+
+def _web_acl(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    acl = str(inputs.get("name", name))
+    scope, where = ("global", "us-east-1") if inputs.get("scope") == "CLOUDFRONT" else ("regional", region)
+    acl_id = _short_hash(f"waf:{name}", 32)
+    acl_id = f"{acl_id[:8]}-{acl_id[8:12]}-{acl_id[12:16]}-{acl_id[16:20]}-{acl_id[20:32]}"
+    return {"arn": f"arn:aws:wafv2:{where}:{ACCOUNT_ID}:{scope}/webacl/{acl}/{acl_id}", "capacity": 0}
+
+
+def _dashboard(name: str, inputs: dict[str, Any], _: str) -> dict[str, Any]:
+    return {"dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{inputs.get('dashboardName', name)}"}
+
+
+def _trail(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    return {"arn": f"arn:aws:cloudtrail:{region}:{ACCOUNT_ID}:trail/{inputs.get('name', name)}", "homeRegion": region}
+
+
 _INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
@@ -396,9 +417,11 @@ _COMPUTED: dict[str, Callable[[str, dict[str, Any], str], dict[str, Any]]] = {
         "connectionId": f"pcx-{hashlib.sha256(name.encode()).hexdigest()[:17]}",
         "peerId": f"{name}-peer",
     },
-    "aws:elasticache/replicationGroup:ReplicationGroup": lambda name, _, region: {
+    "aws:elasticache/replicationGroup:ReplicationGroup": lambda name, inputs, region: {
         "primaryEndpointAddress": f"master.{name}.offln.{region[:3]}{region[-1]}.cache.amazonaws.com",
         "readerEndpointAddress": f"replica.{name}.offln.{region[:3]}{region[-1]}.cache.amazonaws.com",
+        # Operations (issue 12): ElastiCache names a group's nodes <group id>-001, -002, ...
+        "memberClusters": [f"{name}-id-{index:03d}" for index in range(1, int(inputs.get("numCacheClusters", 1)) + 1)],
     },
     "aws:elasticache/parameterGroup:ParameterGroup": lambda name, _, __: {"name": f"{name}-offline"},
     "aws:elasticache/subnetGroup:SubnetGroup": lambda name, _, __: {"name": f"{name}-offline"},
@@ -423,4 +446,9 @@ _COMPUTED: dict[str, Callable[[str, dict[str, Any], str], dict[str, Any]]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
     "aws:kms/key:Key": _kms_key,
+    # Operations (issue 12)
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:cloudtrail/trail:Trail": _trail,
 }

@@ -21,10 +21,16 @@ class Finding:
     unchecked: bool = False
     """The value the rule needed is unknown until the update (a plan made from a preview): not a violation,
     checked again by the policy pack at `pulumi up`."""
+    production: bool = True
+    """Whether the stack is production: a rule may be stricter there (Rule.production_enforcement)."""
+
+    @property
+    def enforcement(self) -> Enforcement:
+        return self.rule.enforcement_in(production=self.production)
 
     @property
     def blocks(self) -> bool:
-        return not self.unchecked and self.rule.enforcement is Enforcement.MANDATORY
+        return not self.unchecked and self.enforcement is Enforcement.MANDATORY
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class Report:
 
     @property
     def advisory(self) -> list[Finding]:
-        return [f for f in self.findings if not f.unchecked and f.rule.enforcement is Enforcement.ADVISORY]
+        return [f for f in self.findings if not f.unchecked and f.enforcement is Enforcement.ADVISORY]
 
     @property
     def unchecked(self) -> list[Finding]:
@@ -87,9 +93,13 @@ def evaluate(rules: Iterable[Rule], stack: Stack, production: bool) -> list[Find
             continue
         for subject in stack.of_type(*rule.resource_types):
             try:
-                findings.extend(Finding(rule, subject, message) for message in rule.messages(subject, stack))
+                findings.extend(
+                    Finding(rule, subject, message, production=production) for message in rule.messages(subject, stack)
+                )
             except UnknownValueAt as unknown:
-                findings.append(Finding(rule, subject, f"{subject.name}: {unknown}", unchecked=True))
+                findings.append(
+                    Finding(rule, subject, f"{subject.name}: {unknown}", unchecked=True, production=production)
+                )
     return findings
 
 

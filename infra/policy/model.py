@@ -118,10 +118,18 @@ class Rule:
     needs_secret_markers: bool = False
     """Decides on whether a value is marked secret, which the plan shows (`[secret]`) and the policy SDK does
     not: it hands policies secrets already decrypted."""
+    production_enforcement: Enforcement | None = None
+    """A stricter level in production (an advisory rule that production must meet); None: `enforcement` there too."""
 
     def __post_init__(self) -> None:
         if (self.check is None) == (self.stack_check is None):
             raise ValueError(f"rule {self.id}: give exactly one of check (one resource) or stack_check")
+
+    def enforcement_in(self, *, production: bool) -> Enforcement:
+        """The rule's level in a stack of that environment."""
+        if production and self.production_enforcement is not None:
+            return self.production_enforcement
+        return self.enforcement
 
     @property
     def spans_resources(self) -> bool:

@@ -151,8 +151,18 @@ def _resource_policy(rule: Rule, environment: Callable[[], str]) -> ResourceVali
         name=rule.id,
         description=rule.description,
         validate=validate,
-        enforcement_level=_ENFORCEMENT[rule.enforcement],
+        enforcement_level=_level(rule, environment),
     )
+
+
+def _level(rule: Rule, environment: Callable[[], str]) -> EnforcementLevel:
+    """The policy's level: a rule stricter in production reads the environment once, when the pack is built (the
+    SDK fixes a policy's level; the CLI launches the pack with the stack's config, readable while it is built:
+    pulumi/pulumi#3612, tested by #20570). Without a readable environment `stack_environment` assumes production,
+    so the stricter level is the fallback."""
+    if rule.production_enforcement is None:
+        return _ENFORCEMENT[rule.enforcement]
+    return _ENFORCEMENT[rule.enforcement_in(production=environment() == PRODUCTION)]
 
 
 def _stack_policy(rule: Rule, environment: Callable[[], str]) -> StackValidationPolicy:
@@ -177,7 +187,7 @@ def _stack_policy(rule: Rule, environment: Callable[[], str]) -> StackValidation
         name=rule.id,
         description=rule.description,
         validate=validate,
-        enforcement_level=_ENFORCEMENT[rule.enforcement],
+        enforcement_level=_level(rule, environment),
     )
 
 

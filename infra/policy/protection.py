@@ -16,6 +16,8 @@ STATEFUL_TYPES = (
     "aws:secretsmanager/secret:Secret",
     "aws:ecr/repository:Repository",
     "aws:cloudwatch/logGroup:LogGroup",
+    # Whatever a key encrypted (Kubernetes Secrets, the audit trail, the alerts) is unreadable once it is deleted.
+    "aws:kms/key:Key",
     "aws:dynamodb/table:Table",
     "aws:rds/cluster:Cluster",
     "aws:rds/instance:Instance",

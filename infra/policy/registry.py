@@ -4,7 +4,22 @@ applies only in production. `check` and the policy pack (policy/) both run exact
 
 from __future__ import annotations
 
-from infra.policy import atlas, autoscaling, cloudfront, ec2, eks, elasticache, elb, kubernetes, protection, s3, secrets
+from infra.policy import (
+    alerting,
+    atlas,
+    audit,
+    autoscaling,
+    cloudfront,
+    ec2,
+    eks,
+    elasticache,
+    elb,
+    kubernetes,
+    protection,
+    s3,
+    secrets,
+    waf,
+)
 from infra.policy import security_groups as sg
 from infra.policy.model import Enforcement, Rule
 
@@ -158,11 +173,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "alb-waf",
-        "Internet-facing application load balancers have a WAFv2 web ACL associated.",
+        "Internet-facing application load balancers have a WAFv2 web ACL associated (mandatory in production).",
         ADVISORY,
         elb.LOAD_BALANCER_TYPES,
         checkov=("CKV2_AWS_28",),
         stack_check=elb.web_acl_attached,
+        production_enforcement=MANDATORY,
     ),
     Rule(
         "lb-target-group-health-check",
@@ -261,12 +277,76 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cloudfront-waf",
-        "CloudFront distributions have a WAFv2 web ACL.",
+        "CloudFront distributions have a WAFv2 web ACL (mandatory in production).",
         ADVISORY,
         (cloudfront.DISTRIBUTION,),
         checkov=("CKV_AWS_68",),
         trivy=("AWS-0011",),
         check=cloudfront.web_acl_attached,
+        production_enforcement=MANDATORY,
+    ),
+    # WAF (issue 12)
+    Rule(
+        "waf-managed-rules-and-rate-limit",
+        "WAFv2 web ACLs run AWS's common, known bad inputs and IP reputation rule groups and a rate limit per "
+        "client IP.",
+        MANDATORY,
+        (waf.WEB_ACL,),
+        checkov=("CKV_AWS_192",),
+        check=waf.managed_rules_and_rate_limit,
+    ),
+    Rule(
+        "waf-logs-without-credentials",
+        "WAFv2 web ACLs keep logs, with the Authorization header and cookies redacted.",
+        MANDATORY,
+        (waf.WEB_ACL,),
+        checkov=("CKV2_AWS_31",),
+        stack_check=waf.logs_without_credentials,
+    ),
+    Rule(
+        "waf-blocks-in-production",
+        "In production no WAFv2 rule or rule group only counts (count mode is for tuning in development).",
+        MANDATORY,
+        (waf.WEB_ACL,),
+        production_only=True,
+        check=waf.blocks_in_production,
+    ),
+    # Audit and alerting (issue 12)
+    Rule(
+        "cloudtrail-multi-region-validated-encrypted",
+        "CloudTrail trails record every region, validate their log files and encrypt them with a KMS key.",
+        MANDATORY,
+        (audit.TRAIL,),
+        checkov=("CKV_AWS_67", "CKV_AWS_36", "CKV_AWS_35"),
+        trivy=("AWS-0014", "AWS-0016", "AWS-0015"),
+        check=audit.multi_region_validated_encrypted,
+    ),
+    Rule(
+        "cloudwatch-alarm-notifies",
+        "Every CloudWatch alarm has alarm and OK actions (the stack's alert topic), with actions enabled.",
+        MANDATORY,
+        (alerting.METRIC_ALARM, alerting.COMPOSITE_ALARM),
+        checkov=("CKV_AWS_319",),
+        check=alerting.alarm_notifies,
+    ),
+    Rule(
+        "sns-encrypted-with-customer-key",
+        "SNS topics are encrypted with a customer-managed KMS key (not alias/aws/sns, which CloudWatch alarms "
+        "cannot publish through).",
+        MANDATORY,
+        (alerting.TOPIC,),
+        checkov=("CKV_AWS_26",),
+        trivy=("AWS-0095", "AWS-0136"),
+        check=alerting.topic_encrypted_with_customer_key,
+    ),
+    Rule(
+        "kms-key-rotation",
+        "Customer-managed symmetric KMS keys rotate their key material.",
+        MANDATORY,
+        (alerting.KMS_KEY,),
+        checkov=("CKV_AWS_7",),
+        trivy=("AWS-0065",),
+        check=alerting.key_rotates,
     ),
     # MongoDB Atlas
     Rule(

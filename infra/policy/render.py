@@ -33,7 +33,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     rule = finding.rule
     return {
         "rule": rule.id,
-        "enforcement": rule.enforcement.value,
+        "enforcement": finding.enforcement.value,
         "resource": finding.resource.name,
         "type": finding.resource.type,
         "urn": finding.resource.urn,
@@ -68,7 +68,7 @@ def to_json(report: Report) -> str:
 def _level(finding: Finding) -> str:
     if finding.unchecked:
         return "[yellow]unchecked[/]"
-    if finding.rule.enforcement is Enforcement.MANDATORY:
+    if finding.enforcement is Enforcement.MANDATORY:
         return "[bold red]mandatory[/]"
     return "[yellow]advisory[/]"
 
@@ -121,7 +121,8 @@ def print_rules(rules: Sequence[Rule], out: Console) -> None:
         table.add_column(column, no_wrap=True)
     for rule in rules:
         scope = "production" if rule.production_only else "every stack"
-        table.add_row(
-            rule.id, rule.enforcement.value, scope, rule.description, _stacked(rule.checkov), _stacked(rule.trivy)
-        )
+        level = rule.enforcement.value
+        if rule.production_enforcement not in (None, rule.enforcement):
+            level += f" ({rule.enforcement_in(production=True).value} in production)"
+        table.add_row(rule.id, level, scope, rule.description, _stacked(rule.checkov), _stacked(rule.trivy))
     out.print(table)

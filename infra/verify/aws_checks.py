@@ -10,6 +10,8 @@
   which every alarm of the program carries), found through the Resource Groups Tagging API, is not in ALARM.
   Alarms AWS creates for target tracking scaling are untagged and left out on purpose: their ALARM state is a
   scaling signal, not an incident.
+- Alerts: every subscription of the alert topic (`alertTopicArn`) is confirmed. An email subscription stays
+  PendingConfirmation until someone clicks the link AWS mailed; until then every alarm reaches nobody there.
 """
 
 from __future__ import annotations
@@ -117,6 +119,41 @@ def stack_alarm_names(tagging: Any, project: str, stack: str) -> list[str]:
             # arn:aws:cloudwatch:<region>:<account>:alarm:<name> (the name may itself hold colons)
             names.append(mapping["ResourceARN"].split(":alarm:", 1)[1])
     return sorted(names)
+
+
+PENDING = "PendingConfirmation"
+
+
+def check_alert_subscriptions(sns: Any, topic_arn: str) -> CheckResult:
+    """The alert topic reaches someone: it has subscriptions and none awaits confirmation. Email addresses are
+    named; an HTTPS endpoint is not (a pager's URL carries its key)."""
+    name = "alerts"
+    try:
+        subscriptions = [
+            subscription
+            for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+            for subscription in page["Subscriptions"]
+        ]
+    except (ClientError, BotoCoreError) as error:
+        return _aws_error(name, f"listing the subscriptions of {topic_arn}", error)
+    if not subscriptions:
+        return CheckResult.failed(name, f"the alert topic {topic_arn} has no subscription: alarms reach nobody")
+
+    def who(subscription: dict[str, Any]) -> str:
+        protocol = subscription.get("Protocol", "?")
+        return f"email {subscription.get('Endpoint', '?')}" if protocol == "email" else f"an {protocol} endpoint"
+
+    pending = [who(s) for s in subscriptions if s.get("SubscriptionArn") == PENDING]
+    if pending:
+        return CheckResult.failed(
+            name,
+            f"{', '.join(pending)} never confirmed the alert topic's subscription, so alarms do not reach it: click"
+            " the link in AWS's 'Subscription Confirmation' mail (or resend it: aws sns subscribe --topic-arn"
+            f" {topic_arn} --protocol email --notification-endpoint <address>)",
+        )
+    return CheckResult.passed(
+        name, f"{len(subscriptions)} confirmed subscription(s): {', '.join(map(who, subscriptions))}"
+    )
 
 
 def check_alarms(cloudwatch: Any, tagging: Any, project: str, stack: str) -> CheckResult:

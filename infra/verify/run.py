@@ -2,7 +2,8 @@
 register and alarms settle for a minute or two after a deploy), and returns the last round's results.
 
 The outputs verify reads: `url`, `environment`, `albDnsName` (plain HTTP only on it, in development),
-`targetGroupName`, `autoScalingGroupName` (tiers A and C) or `appMinReplicas` (tier B), and `region`.
+`targetGroupName`, `autoScalingGroupName` (tiers A and C) or `appMinReplicas` (tier B), `region`, and
+`alertTopicArn` (its subscriptions are confirmed; a stack exported before the topic existed is not asked).
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.verify.aws_checks import check_alarms, check_group_capacity, check_pod_capacity, check_targets
+from infra.verify.aws_checks import (
+    check_alarms,
+    check_alert_subscriptions,
+    check_group_capacity,
+    check_pod_capacity,
+    check_targets,
+)
 from infra.verify.health_url import UrlCheckArgs, check_url
 from infra.verify.result import CheckResult
 
-CHECKS = ("url", "targets", "capacity", "alarms")
+CHECKS = ("url", "targets", "capacity", "alarms", "alerts")
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,7 @@ class AwsClients:
     autoscaling: Any
     cloudwatch: Any
     tagging: Any
+    sns: Any = None
 
     @classmethod
     def for_region(cls, region: str) -> AwsClients:
@@ -37,6 +45,7 @@ class AwsClients:
             autoscaling=session.client("autoscaling"),
             cloudwatch=session.client("cloudwatch"),
             tagging=session.client("resourcegroupstaggingapi"),
+            sns=session.client("sns"),
         )
 
 
@@ -106,6 +115,9 @@ def run_checks(
             )
         )
     results.append(check_alarms(clients.cloudwatch, clients.tagging, project, stack))
+    topic = _text(outputs, "alertTopicArn")
+    if topic and clients.sns is not None:
+        results.append(check_alert_subscriptions(clients.sns, topic))
     return results
 
 

@@ -83,7 +83,7 @@ def test_tier_presets_differ_where_the_architecture_says() -> None:
     assert c.cache.replicas == 0
     assert a.files.cdn_enabled
     assert not c.files.cdn_enabled
-    assert c.monthly_budget_usd == Decimal("300")
+    assert c.monthly_budget_usd == Decimal("325")
     assert a.platform.value == "ec2"
     assert b.platform.value == "eks"
 

@@ -43,6 +43,8 @@ CERTIFICATE_PROVIDER = "aws-us-east-1"
 CERTIFICATE_TYPES = {"aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation"}
 # CloudFront's certificate belongs to the files component; the load balancer's certificate is regional (main).
 CLOUDFRONT_CERTIFICATE_OWNER = "contentry:files:Files"
+# CloudFront's web ACL (CLOUDFRONT scope) exists only in us-east-1 too: every child of the CDN's firewall.
+CLOUDFRONT_FIREWALL = "cdn-firewall"
 
 
 def tagged_provider(plan: Plan) -> dict:
@@ -76,7 +78,9 @@ def test_every_aws_resource_uses_a_tagged_provider(any_plan: Plan) -> None:
         if not resource["type"].startswith("aws:"):
             continue
         for_cloudfront = component_types.get(resource["parent"] or "") == CLOUDFRONT_CERTIFICATE_OWNER
-        expected = CERTIFICATE_PROVIDER if resource["type"] in CERTIFICATE_TYPES and for_cloudfront else MAIN_PROVIDER
+        in_us_east_1 = resource["type"] in CERTIFICATE_TYPES and for_cloudfront
+        in_us_east_1 |= resource["name"].startswith(f"{CLOUDFRONT_FIREWALL}-")
+        expected = CERTIFICATE_PROVIDER if in_us_east_1 else MAIN_PROVIDER
         assert expected in providers, f"{resource['urn']} needs the {expected} provider, which the plan lacks"
         assert resource["provider"].startswith(providers[expected] + "::"), (
             f"{resource['urn']} must use the {expected} provider, uses {resource['provider'] or 'the default'}"

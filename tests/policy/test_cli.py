@@ -16,7 +16,7 @@ import pytest
 from infra.cli import EXIT_INPUT_ERROR, EXIT_POLICY_VIOLATION, run
 from infra.policy.registry import RULES
 from tests.infra.test_plan_contract import run_cli
-from tests.policy.support import mutated, real_plan, remove, set_input
+from tests.policy.support import drop_input, mutated, real_plan, remove, set_input
 
 FINDING_KEYS = {"rule", "enforcement", "resource", "type", "urn", "message", "checkov", "trivy", "unchecked"}
 
@@ -33,13 +33,32 @@ def saved(tmp_path: Path, stack_id: str, *mutations: Any) -> str:
     return str(path)
 
 
-def test_a_passing_stack_exits_0_and_prints_advisories_and_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_passing_stack_exits_0_and_prints_advisories_and_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = check(capsys, "--stack", "prod")
     assert code == 0, out + err
     assert "Policy check passed" in out
-    assert "0 mandatory violations, 2 advisory" in out
-    for fragment in ("alb-waf", "advisory", "load-balancer-alb", "CKV2_AWS_28", "cloudfront-waf", "AWS-0011"):
+    assert "0 mandatory violations, 0 advisory" in out
+    # Outside production a missing firewall is advice; in production it blocks (the next test).
+    plan = saved(tmp_path, "dev", remove("alb-firewall-association"))
+    code, out, err = check(capsys, "--plan", plan)
+    assert code == 0, out + err
+    assert "0 mandatory violations, 1 advisory" in out
+    for fragment in ("alb-waf", "advisory", "load-balancer-alb", "CKV2_AWS_28"):
         assert fragment in out
+
+
+def test_the_firewall_rules_block_in_production(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = saved(tmp_path, "prod", remove("alb-firewall-association"), drop_input("files-cdn", ("webAclId",)))
+    code, out, _ = check(capsys, "--plan", plan, "--format", "json")
+    assert code == EXIT_POLICY_VIOLATION
+    document = json.loads(out)
+    assert document["summary"] == {"mandatory": 2, "advisory": 0, "unchecked": 0}
+    assert {(f["rule"], f["enforcement"]) for f in document["findings"]} == {
+        ("alb-waf", "mandatory"),
+        ("cloudfront-waf", "mandatory"),
+    }
 
 
 def test_json_names_every_finding_with_its_rule_and_mappings(
@@ -51,7 +70,7 @@ def test_json_names_every_finding_with_its_rule_and_mappings(
     document = json.loads(out)
     assert (document["stack"], document["tier"], document["environment"]) == ("prod", "A", "production")
     assert document["passed"] is False
-    assert document["summary"] == {"mandatory": 1, "advisory": 2, "unchecked": 0}
+    assert document["summary"] == {"mandatory": 1, "advisory": 0, "unchecked": 0}
     assert document["rulesRun"] == [rule.id for rule in RULES]
     assert document["rulesSkipped"] == []
     for finding in document["findings"]:

@@ -82,14 +82,14 @@ def validate(policy: Any, args: Any) -> Violations:
 # The pack mirrors the registry
 
 
-def test_the_pack_has_one_policy_per_rule_in_the_registrys_order() -> None:
-    policies = pack.policies()
+@pytest.mark.parametrize("environment", ["production", "development"])
+def test_the_pack_has_one_policy_per_rule_in_the_registrys_order(environment: str) -> None:
+    policies = pack.policies(environment=lambda: environment)
     assert [p.name for p in policies] == [rule.id for rule in RULES]
     for policy, rule in zip(policies, RULES, strict=True):
         assert policy.description == rule.description
-        expected_level = (
-            EnforcementLevel.MANDATORY if rule.enforcement is Enforcement.MANDATORY else EnforcementLevel.ADVISORY
-        )
+        level = rule.enforcement_in(production=environment == "production")
+        expected_level = EnforcementLevel.MANDATORY if level is Enforcement.MANDATORY else EnforcementLevel.ADVISORY
         assert policy.enforcement_level == expected_level, rule.id
         expected_class = StackValidationPolicy if rule.spans_resources else ResourceValidationPolicy
         assert type(policy) is expected_class, rule.id

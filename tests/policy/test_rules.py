@@ -23,7 +23,6 @@ from tests.policy.support import (
     set_option,
 )
 
-WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 PLAIN_HTTP_ALLOWED_POLICY = json.dumps(
     {
         "Version": "2012-10-17",
@@ -63,11 +62,16 @@ def _lt_instance(name: str) -> Mutation:
     return mutation
 
 
-def _waf_for_alb(resources: list) -> None:
-    alb = next(r for r in resources if r["name"] == "load-balancer-alb")
-    inputs = {"resourceArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/load-balancer-alb/1"}
-    add_copy("load-balancer-alb", "edge-waf-alb", WAF_ASSOCIATION, inputs)(resources)
-    resources[-1]["options"]["dependsOn"] = [alb["urn"]]
+def _without_rule(acl: str, rule_name: str) -> Mutation:
+    """The web ACL without one of its rules."""
+
+    def mutation(resources: list) -> None:
+        (resource,) = (r for r in resources if r["name"] == acl)
+        kept = [r for r in resource["inputs"]["rules"] if r["name"] != rule_name]
+        assert len(kept) == len(resource["inputs"]["rules"]) - 1, f"{acl} has no rule {rule_name}"
+        resource["inputs"]["rules"] = kept
+
+    return mutation
 
 
 CASES = [
@@ -286,7 +290,15 @@ CASES = [
         "load-balancer-alb",
         "stray destroy",
     ),
-    Case("alb-waf", "prod", (), "load-balancer-alb", "without a web application firewall", fixes=(_waf_for_alb,)),
+    Case("alb-waf", "prod", (remove("alb-firewall-association"),), "load-balancer-alb", "without a web application"),
+    Case(
+        "alb-waf",
+        "prod-tier-B",
+        (remove("alb-firewall-association"),),
+        "load-balancer-alb",
+        "without a web application",
+        label="tier B",
+    ),
     Case(
         "lb-target-group-health-check",
         "prod",
@@ -388,10 +400,92 @@ CASES = [
     Case(
         "cloudfront-waf",
         "prod",
-        (),
+        (drop_input("files-cdn", ("webAclId",)),),
         "files-cdn",
         "no web application firewall",
-        fixes=(set_input("files-cdn", ("webAclId",), "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/1"),),
+    ),
+    # WAF
+    Case(
+        "waf-managed-rules-and-rate-limit",
+        "prod",
+        (_without_rule("alb-firewall-acl", "rate-limit-per-ip"),),
+        "alb-firewall-acl",
+        "no rate limit per client IP",
+    ),
+    Case(
+        "waf-managed-rules-and-rate-limit",
+        "prod",
+        (_without_rule("cdn-firewall-acl", "aws-known-bad-inputs-rule-set"),),
+        "cdn-firewall-acl",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        label="managed group",
+    ),
+    Case(
+        "waf-logs-without-credentials",
+        "prod",
+        (remove("cdn-firewall-logging"),),
+        "cdn-firewall-acl",
+        "keeps no logs",
+    ),
+    Case(
+        "waf-logs-without-credentials",
+        "dev",
+        (set_input("alb-firewall-logging", ("redactedFields",), [{"singleHeader": {"name": "authorization"}}]),),
+        "alb-firewall-acl",
+        "cookie",
+        label="cookies logged",
+    ),
+    Case(
+        "waf-blocks-in-production",
+        "prod",
+        (set_input("alb-firewall-acl", ("rules", 2, "overrideAction"), {"count": {}}),),
+        "alb-firewall-acl",
+        "only counts what aws-common-rule-set",
+    ),
+    # Audit and alerting
+    Case(
+        "cloudtrail-multi-region-validated-encrypted",
+        "prod",
+        (set_input("audit-trail-trail", ("isMultiRegionTrail",), False),),
+        "audit-trail-trail",
+        "one region only",
+    ),
+    Case(
+        "cloudtrail-multi-region-validated-encrypted",
+        "prod-tier-B",
+        (drop_input("audit-trail-trail", ("kmsKeyId",)),),
+        "audit-trail-trail",
+        "not encrypted with a KMS key",
+        label="unencrypted",
+    ),
+    Case(
+        "cloudwatch-alarm-notifies",
+        "dev",
+        (drop_input("monitoring-api-latency-p95", ("okActions",)),),
+        "monitoring-api-latency-p95",
+        "notifies nobody on OK",
+    ),
+    Case(
+        "cloudwatch-alarm-notifies",
+        "prod",
+        (drop_input("app-fleet-deploy-errors", ("alarmActions",)),),
+        "app-fleet-deploy-errors",
+        "notifies nobody on ALARM",
+        label="deploy alarm",
+    ),
+    Case(
+        "sns-encrypted-with-customer-key",
+        "prod",
+        (set_input("alerts-topic", ("kmsMasterKeyId",), "alias/aws/sns"),),
+        "alerts-topic",
+        "AWS-managed alias/aws/sns",
+    ),
+    Case(
+        "kms-key-rotation",
+        "prod-tier-B",
+        (set_input("audit-trail-key", ("enableKeyRotation",), False),),
+        "audit-trail-key",
+        "never rotates",
     ),
     # MongoDB Atlas
     Case(
@@ -626,11 +720,15 @@ def test_every_rule_has_a_failing_case() -> None:
     assert {rule.id for rule in RULES} == {case.rule_id for case in CASES}
 
 
-def test_advisory_rules_the_program_misses_are_only_the_firewalls() -> None:
-    """The cases that need a fix to pass are advisory: every mandatory rule passes the program as it is."""
-    needing_fixes = {case.rule_id for case in CASES if case.fixes}
-    assert needing_fixes == {"alb-waf", "cloudfront-waf"}
-    assert all(rule(rule_id).enforcement is Enforcement.ADVISORY for rule_id in needing_fixes)
+def test_the_program_meets_every_rule_as_it_is() -> None:
+    """No case needs a fix: the firewalls, once advisory findings, are built for every tier."""
+    assert [case.rule_id for case in CASES if case.fixes] == []
+
+
+@pytest.mark.parametrize("rule_id", ["alb-waf", "cloudfront-waf"])
+def test_the_firewall_rules_are_advice_in_development_and_mandatory_in_production(rule_id: str) -> None:
+    assert rule(rule_id).enforcement_in(production=False) is Enforcement.ADVISORY
+    assert rule(rule_id).enforcement_in(production=True) is Enforcement.MANDATORY
 
 
 @pytest.mark.parametrize(
@@ -668,7 +766,10 @@ def test_log_buckets_need_no_versioning_but_data_buckets_do() -> None:
     versioned = {
         r["inputs"]["bucket"] for r in plan.resources if r["type"] == "aws:s3/bucketVersioning:BucketVersioning"
     }
-    assert versioned == {"files-uploads-id"}, "the log buckets are deliberately unversioned"
+    # The trail's bucket is versioned on purpose: an overwritten or deleted audit log stays recoverable.
+    assert versioned == {"files-uploads-id", "audit-trail-bucket-id"}, (
+        "the other log buckets are deliberately unversioned"
+    )
     assert findings("s3-data-versioned", plan) == []
     # Once no service writes logs to it, the ALB's log bucket is just a bucket, and must be versioned.
     orphaned = mutated(plan, set_input("load-balancer-alb", ("accessLogs",), {"enabled": False}))

@@ -76,9 +76,12 @@ class AppFleetArgs:
     churn, and leave the unhealthy alarm firing."""
     tags: Mapping[str, str]
     """The stack's tags: instances and volumes get them at launch (provider default tags do not reach them)."""
+    alarm_actions: Sequence[pulumi.Input[str]] = ()
+    """Where the deploy alarms notify (the alert topic), on ALARM and back to OK."""
 
 
 class AppFleet(pulumi.ComponentResource):
+    deploy_alarms: list[aws.cloudwatch.MetricAlarm]
     auto_scaling_group_name: pulumi.Output[str]
     launch_template_id: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
@@ -149,10 +152,14 @@ class AppFleet(pulumi.ComponentResource):
             ),
         )
         target_tracking_policies(self, name, group=group, instance_type=args.instance_type, traffic=traffic)
+        actions = args.alarm_actions
         deploy_alarms = [
-            deploy_error_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic),
-            deploy_capacity_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic, group_name=group.name),
+            deploy_error_alarm(self, name, name_prefix=args.name_prefix, traffic=traffic, actions=actions),
+            deploy_capacity_alarm(
+                self, name, name_prefix=args.name_prefix, traffic=traffic, group_name=group.name, actions=actions
+            ),
         ]
+        self.deploy_alarms = deploy_alarms
         roll_out_launch_template(self, name, region=args.region, group=group, template=template, alarms=deploy_alarms)
 
         self.auto_scaling_group_name = group.name

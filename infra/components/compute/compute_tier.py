@@ -93,6 +93,7 @@ def build_compute_tier(
     backends: Sequence[BackendAccess],
     boot_needs: Sequence[pulumi.Resource],
     opts: pulumi.ResourceOptions,
+    alarm_actions: Sequence[pulumi.Input[str]] = (),
 ) -> ComputeTier:
     """`boot_needs`: what the instances' first boot reads or connects through (AppFleetArgs.boot_needs)."""
     name_prefix = f"{config.project}-{config.stack}"
@@ -168,6 +169,7 @@ def build_compute_tier(
             load_balancer_ready=[load_balancer.forwarding_listener],
             boot_needs=boot_needs,
             tags=default_tags(config),
+            alarm_actions=alarm_actions,
         ),
         opts=opts,
     )

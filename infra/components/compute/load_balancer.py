@@ -63,6 +63,8 @@ class LoadBalancerArgs:
 
 class LoadBalancer(pulumi.ComponentResource):
     url: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    """The ALB's ARN: the web firewall associates with it."""
     dns_name: pulumi.Output[str]
     zone_id: pulumi.Output[str]
     arn_suffix: pulumi.Output[str]
@@ -156,6 +158,7 @@ class LoadBalancer(pulumi.ComponentResource):
             )
             self.url = alb.dns_name.apply(lambda dns: f"http://{dns}")
 
+        self.arn = alb.arn
         self.dns_name = alb.dns_name
         self.zone_id = alb.zone_id
         self.arn_suffix = alb.arn_suffix

@@ -43,6 +43,10 @@ class Cache(pulumi.ComponentResource):
     primary_endpoint: pulumi.Output[str]
     redis_url: pulumi.Output[str]
     """Secret: rediss://:<auth token>@<primary endpoint>:6379/0."""
+    node_ids: list[pulumi.Output[str]]
+    """Each node's cluster id (CacheClusterId, its metrics' dimension), in a stable order; one per node, known
+    before `up` from the node count, the ids from the group's member clusters."""
+    has_replica: bool
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:cache:Cache", name, None, opts)
@@ -112,6 +116,9 @@ class Cache(pulumi.ComponentResource):
         )
 
         self.security_group_id = security_group.id
+        self.has_replica = shape.automatic_failover
+        members = group.member_clusters.apply(lambda ids: _members(ids, shape.cache_clusters))
+        self.node_ids = [members.apply(lambda ids, index=index: ids[index]) for index in range(shape.cache_clusters)]
         self.primary_endpoint = group.primary_endpoint_address
         self.redis_url = pulumi.Output.secret(
             pulumi.Output.all(group.primary_endpoint_address, auth_token.result).apply(
@@ -121,3 +128,12 @@ class Cache(pulumi.ComponentResource):
         self.register_outputs(
             {"securityGroupId": self.security_group_id, "primaryEndpoint": self.primary_endpoint, "port": self.port}
         )
+
+
+def _members(ids: Sequence[str] | None, expected: int) -> list[str]:
+    """The group's node ids in a stable order; an alarm on a node that is not there would watch nothing, so a
+    count that differs from the topology's stops the update instead."""
+    members = sorted(ids or [])
+    if len(members) != expected:
+        raise pulumi.RunError(f"ElastiCache reports {len(members)} member clusters, the topology has {expected}")
+    return members

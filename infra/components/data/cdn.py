@@ -36,6 +36,8 @@ class CdnArgs:
     hosted_zone_id: str
     price_class: CdnPriceClass
     certificate_provider: aws.Provider | None
+    web_acl_arn: pulumi.Input[str] | None = None
+    """The CLOUDFRONT-scope WAFv2 web ACL in front of the distribution (infra/components/edge/web_firewall.py)."""
 
 
 # CloudFront verifies signed URLs with RSA 2048 or ECDSA P-256 keys (API reference: PublicKey); botocore's
@@ -157,6 +159,8 @@ def create_cdn(
         restrictions={"geo_restriction": {"restriction_type": "none"}},
         viewer_certificate=viewer_certificate,
         logging_config={"bucket": log_bucket_domain, "prefix": log_prefix, "include_cookies": False},
+        # WAFv2 ACLs are named by their ARN here (web_acl_id), not associated like a load balancer's.
+        web_acl_id=args.web_acl_arn,
         tags=name_tag(args.name_prefix, "cdn"),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )

@@ -31,8 +31,9 @@ class DataTier:
 
 
 def needs_certificate_provider(config: StackConfig) -> bool:
-    """CloudFront serves `cdn.<domain>` only with an ACM certificate from us-east-1."""
-    return config.https_enabled and config.files.cdn_enabled
+    """CloudFront serves `cdn.<domain>` only with an ACM certificate from us-east-1, and its web ACL (CLOUDFRONT
+    scope) exists only there: any stack with a CDN needs a provider in us-east-1."""
+    return config.files.cdn_enabled
 
 
 def build_data_tier(
@@ -40,6 +41,7 @@ def build_data_tier(
     network: Network,
     opts: pulumi.ResourceOptions,
     certificate_provider: aws.Provider | None = None,
+    cdn_web_acl_arn: pulumi.Input[str] | None = None,
 ) -> DataTier:
     name_prefix = f"{config.project}-{config.stack}"
     database = Database(
@@ -59,6 +61,7 @@ def build_data_tier(
             is_production=config.is_production,
             alert_email=config.alert_email,
             tags=default_tags(config),
+            connections_alert_percent=config.alarms.database_connections_percent,
         ),
         opts=opts,
     )
@@ -94,6 +97,7 @@ def build_data_tier(
             log_retention_days=config.log_retention_days,
             certificate_provider=certificate_provider,
             cors_origins=config.allowed_origins,
+            cdn_web_acl_arn=cdn_web_acl_arn,
         ),
         opts=opts,
     )

@@ -19,8 +19,10 @@ import pulumi_random as random
 from infra.capacity.atlas_limits import connections_per_node
 from infra.capacity.mongo_connections import connections_alert_threshold
 from infra.components.data.database_alerts import create_alerts
+from infra.components.data.database_auditing import enable_database_auditing
 from infra.components.data.database_peering import PeeringArgs, create_peering
 from infra.config.model import AtlasInstanceSize, MongoVersion
+from infra.planning.audit.atlas_auditing import supports_auditing
 from infra.planning.data.atlas_regions import UnsupportedAtlasRegionError, atlas_region_name
 from infra.planning.data.atlas_sizing import atlas_cidr_for
 from infra.planning.data.connection_urls import mongo_url, peered_srv
@@ -50,6 +52,9 @@ class DatabaseArgs:
     is_production: bool
     alert_email: str
     tags: Mapping[str, str]
+    connections_alert_percent: int = 80
+    """The connections alert's threshold: % of the per-node limit of `min_instance_size`
+    (alarmDatabaseConnectionsPercent)."""
     database_name: str = "contentry"
 
     @property
@@ -173,8 +178,13 @@ class Database(pulumi.ComponentResource):
             name,
             project.id,
             args.alert_email,
-            connections_threshold=connections_alert_threshold(connections_per_node(args.min_instance_size)),
+            connections_threshold=connections_alert_threshold(
+                connections_per_node(args.min_instance_size), args.connections_alert_percent
+            ),
         )
+        # Production audits who does what in the database; every tier this program runs (M10 and up) supports it.
+        if args.is_production and supports_auditing(args.min_instance_size):
+            enable_database_auditing(self, name, project.id)
 
         self.app_ready = [user, peering.access_list, *peering.routes]
         self.mongo_url = pulumi.Output.secret(

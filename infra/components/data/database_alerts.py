@@ -23,6 +23,9 @@ def create_alerts(
     """`connections_threshold`: open connections per node (infra.capacity.mongo_connections.
     connections_alert_threshold of the smallest tier the cluster may run)."""
     child = pulumi.ResourceOptions(parent=parent)
+    # The same destination as the CloudWatch alarms' email subscription (alertEmail). Atlas cannot publish to SNS
+    # (its notification types are email, SMS, webhooks and named integrations such as PagerDuty), so the alert
+    # topic's HTTPS endpoints, which expect SNS's signed messages and its subscription handshake, are not added.
     notify = [
         atlas.AlertConfigurationNotificationArgs(
             type_name="EMAIL", email_address=alert_email, interval_min=REPEAT_MINUTES, delay_min=0
@@ -32,8 +35,8 @@ def create_alerts(
         # A count against the limit of the smallest tier the cluster may scale down to, not a percentage of the
         # running tier's: while auto-scaling has the cluster on a larger tier, its percentage looks low, yet
         # Atlas may scale down at any time (it follows CPU and memory, not connections) and then refuse what
-        # is open. The fleet is sized to stay below 60% of that limit, so crossing 75% means a leak or another
-        # client, with a quarter of the limit left to act.
+        # is open. The fleet is sized to stay below 60% of that limit, so crossing the alert's share (80% by
+        # default, alarmDatabaseConnectionsPercent) means a leak or another client, with room left to act.
         "connections": ("CONNECTIONS", connections_threshold, "RAW"),
         "replication-lag": ("OPLOG_SLAVE_LAG_MASTER_TIME", REPLICATION_LAG_SECONDS, "SECONDS"),
         "disk-used": ("DISK_PARTITION_SPACE_USED_DATA", DISK_USED_PERCENT, "RAW"),

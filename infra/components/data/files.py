@@ -42,6 +42,8 @@ class FilesArgs:
     """An AWS provider in us-east-1 (CloudFront certificates live there); required with a domain and a CDN."""
     cors_origins: tuple[str, ...] = ()
     """Browser origins that may upload and read (the API's own and `corsOrigins`); none: no CORS at all."""
+    cdn_web_acl_arn: pulumi.Input[str] | None = None
+    """The web ACL in front of the CDN (CLOUDFRONT scope, us-east-1)."""
 
 
 class Files(pulumi.ComponentResource):
@@ -146,6 +148,7 @@ class Files(pulumi.ComponentResource):
                     hosted_zone_id=args.hosted_zone_id,
                     price_class=args.cdn_price_class,
                     certificate_provider=args.certificate_provider,
+                    web_acl_arn=args.cdn_web_acl_arn,
                 ),
                 origin_domain=uploads.bucket_regional_domain_name,
                 log_bucket_domain=logs.bucket_domain_name,

@@ -23,6 +23,7 @@ from infra.components.kubernetes.app_workload import AppWorkload, AppWorkloadArg
 from infra.components.kubernetes.cluster import EksCluster, EksClusterArgs
 from infra.components.kubernetes.controllers import ClusterAutoscaler, ControllerArgs, LoadBalancerController
 from infra.components.kubernetes.node_group import EksNodeGroup, EksNodeGroupArgs
+from infra.components.kubernetes.observability import ContainerInsights, ContainerInsightsArgs
 from infra.components.kubernetes.security_groups import EntrySecurityGroups, EntrySecurityGroupsArgs
 from infra.components.network import Network
 from infra.config import StackConfig
@@ -44,6 +45,7 @@ class KubernetesTier:
     nodes: EksNodeGroup
     load_balancer: LoadBalancer
     app: AppWorkload
+    container_insights: ContainerInsights
 
 
 def build_kubernetes_tier(
@@ -108,6 +110,20 @@ def build_kubernetes_tier(
     system_addons = ClusterAddons(
         "system-addons",
         ClusterAddonsArgs(name_prefix, cluster.cluster_name, versions, ADDONS_AFTER_NODES),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[nodes])),
+    )
+    # Node and pod metrics for the alarms and the dashboard, and the containers' logs in CloudWatch. After the
+    # nodes: the add-on runs a Deployment besides its DaemonSets, which stays DEGRADED with no node to run on.
+    container_insights = ContainerInsights(
+        "container-insights",
+        ContainerInsightsArgs(
+            name_prefix=name_prefix,
+            cluster_name=name_prefix,
+            cluster=cluster.cluster_name,
+            versions=versions,
+            log_retention_days=config.log_retention_days,
+            guard=guard,
+        ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[nodes])),
     )
     security_groups = EntrySecurityGroups(
@@ -186,4 +202,11 @@ def build_kubernetes_tier(
         ),
         opts=opts,
     )
-    return KubernetesTier(registry=registry, cluster=cluster, nodes=nodes, load_balancer=load_balancer, app=app)
+    return KubernetesTier(
+        registry=registry,
+        cluster=cluster,
+        nodes=nodes,
+        load_balancer=load_balancer,
+        app=app,
+        container_insights=container_insights,
+    )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from infra.cost.model import Category
+from infra.cost.model import Category, Kind
 from infra.cost.pricing import Bill, PricerSpec, PricingContext, Resource, integer
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -153,7 +153,24 @@ def _eks_node_group(bill: Bill) -> None:
         _volume(bill, "node disk", {"volumeSize": disk, "volumeType": "gp2"}, count)
 
 
+CONTAINER_INSIGHTS_ADDON = "amazon-cloudwatch-observability"
+
+
+def _eks_addon(bill: Bill) -> None:
+    """An add-on runs on the priced nodes; Container Insights also publishes metrics, which CloudWatch bills."""
+    if bill.resource.get("addonName") != CONTAINER_INSIGHTS_ADDON:
+        bill.free("the add-ons run on the priced nodes")
+        return
+    # Its log groups are in the plan and priced (ingestion, storage); its metrics are not resources.
+    bill.missing(
+        "Container Insights metrics: billed per observation (enhanced observability), so by how many nodes, pods and"
+        " containers run; no sourced per-observation price in the table (AWS's pricing calculator gives it)",
+        Kind.USAGE,
+    )
+
+
 PRICERS = {
+    "aws:eks/addon:Addon": PricerSpec(_eks_addon, Category.MONITORING),
     "aws:autoscaling/group:Group": PricerSpec(_autoscaling_group, Category.COMPUTE),
     "aws:ec2/instance:Instance": PricerSpec(_instance, Category.COMPUTE),
     "aws:ebs/volume:Volume": PricerSpec(_ebs_volume, Category.COMPUTE),
@@ -165,7 +182,6 @@ PRICERS = {
 FREE = {
     LAUNCH_TEMPLATE: "a template; its instances and volumes are priced on the Auto Scaling group or node group",
     "aws:autoscaling/attachment:Attachment": "no charge",
-    "aws:eks/addon:Addon": "the add-ons run on the priced nodes",
     "aws:eks/accessEntry:AccessEntry": "no charge",
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": "no charge",
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": "no charge",

@@ -158,6 +158,10 @@ FREE = {
     "mongodbatlas:index/networkContainer:NetworkContainer": "no charge",
     "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule": "snapshot storage is reported on the cluster",
     "mongodbatlas:index/maintenanceWindow:MaintenanceWindow": "no charge",
+    "mongodbatlas:index/auditing:Auditing": (
+        "Atlas bills no uplift for database auditing (its 'Additional Services' billing page names one only for LDAP"
+        " and customer-key encryption); it costs some of the cluster's CPU and disk"
+    ),
     "mongodbatlas:index/projectSettings:ProjectSettings": "no charge",
     "aws:elasticache/subnetGroup:SubnetGroup": "no charge",
     "aws:elasticache/parameterGroup:ParameterGroup": "no charge",

@@ -73,7 +73,7 @@ def test_a_larger_fleet_gets_a_smaller_pool() -> None:
     assert larger < default
 
 
-@pytest.mark.parametrize(("stack_id", "threshold"), [("prod", 2_250), ("dev", 1_125)])
+@pytest.mark.parametrize(("stack_id", "threshold"), [("prod", 2_400), ("dev", 1_200)])
 def test_the_connections_alert_fires_between_the_fleet_s_share_and_the_smallest_tier_s_limit(
     stack_id: str, threshold: int
 ) -> None:
@@ -92,7 +92,9 @@ def test_the_alert_follows_the_smallest_tier_not_the_declared_one() -> None:
         return alert["inputs"]["metricThresholdConfig"]["threshold"]
 
     assert threshold(plan_with("atlasInstanceSize=M40", "atlasMaxInstanceSize=M60")) == threshold(stack_plan("prod"))
-    assert threshold(plan_with("atlasMinInstanceSize=M40", "atlasInstanceSize=M40")) == 4_500
+    assert threshold(plan_with("atlasMinInstanceSize=M40", "atlasInstanceSize=M40")) == 4_800
+    # alarmDatabaseConnectionsPercent sets it (the seed's 80% by default).
+    assert threshold(plan_with("alarmDatabaseConnectionsPercent=75")) == 2_250
 
 
 def plan_with(*overrides: str) -> Plan:

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from infra.catalog.kubernetes_versions import ADDONS, ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, KUBERNETES_VERSIONS
+from infra.catalog.kubernetes_versions import (
+    ADDONS,
+    ADDONS_AFTER_NODES,
+    ADDONS_BEFORE_NODES,
+    CLOUDWATCH_OBSERVABILITY,
+    KUBERNETES_VERSIONS,
+)
 from infra.plan.document import Plan
 from infra.plan.recording import REDACTED
 from tests.infra.kubernetes.k8s_support import (
@@ -120,10 +126,15 @@ def test_production_clusters_have_deletion_protection() -> None:
 
 def test_every_addon_is_managed_and_pinned_to_the_versions_table(plan: Plan) -> None:
     addons = {r["inputs"]["addonName"]: r for r in plan.of_type(ADDON)}
-    assert set(addons) == set(ADDONS)
+    # Container Insights too, built apart with its own identity (infra/components/kubernetes/observability.py).
+    assert set(addons) == {*ADDONS, CLOUDWATCH_OBSERVABILITY}
     assert cluster(plan)["bootstrapSelfManagedAddons"] is False
+    pins = {
+        **KUBERNETES_VERSIONS["1.35"].addons,
+        CLOUDWATCH_OBSERVABILITY: KUBERNETES_VERSIONS["1.35"].observability_addon,
+    }
     for name, addon in addons.items():
-        assert addon["inputs"]["addonVersion"] == KUBERNETES_VERSIONS["1.35"].addons[name]
+        assert addon["inputs"]["addonVersion"] == pins[name]
 
 
 def test_coredns_and_metrics_server_come_after_the_nodes_and_the_node_daemonsets_before(plan: Plan) -> None:

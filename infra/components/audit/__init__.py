@@ -1,0 +1,1 @@
+"""Audit: the account's CloudTrail trail."""

@@ -1,0 +1,1 @@
+"""Operations: where alerts go, the alarms and the dashboard, the budget."""

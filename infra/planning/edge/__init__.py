@@ -1,0 +1,1 @@
+"""Pure builders of the edge concern: the web ACLs' rules and logging."""
