@@ -16,8 +16,9 @@ from infra.capacity.ec2_fleet import ec2_fleet_budget
 from infra.components.compute.app_fleet import AppFleet, AppFleetArgs
 from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
 from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
-from infra.components.compute.security_groups import BackendAccess, CidrEgress, WebSecurityGroups, WebSecurityGroupsArgs
+from infra.components.compute.security_groups import CidrEgress, WebSecurityGroups, WebSecurityGroupsArgs
 from infra.components.network import Network
+from infra.components.security_group_rules import BackendAccess
 from infra.config import CacheMode, StackConfig
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.compute.scaling import FleetSize

@@ -17,7 +17,6 @@ from infra.capacity.kubernetes_nodes import Resources
 from infra.catalog.kubernetes_versions import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, cluster_version
 from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
 from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
-from infra.components.compute.security_groups import BackendAccess
 from infra.components.kubernetes.addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.kubernetes.app_workload import AppWorkload, AppWorkloadArgs
 from infra.components.kubernetes.cluster import EksCluster, EksClusterArgs
@@ -26,6 +25,7 @@ from infra.components.kubernetes.node_group import EksNodeGroup, EksNodeGroupArg
 from infra.components.kubernetes.observability import ContainerInsights, ContainerInsightsArgs
 from infra.components.kubernetes.security_groups import EntrySecurityGroups, EntrySecurityGroupsArgs
 from infra.components.network import Network
+from infra.components.security_group_rules import BackendAccess
 from infra.config import StackConfig
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.compute.image import image_reference

@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
-from infra.components.compute.security_groups import ANYWHERE_IPV4, ANYWHERE_IPV6, BackendAccess
-from infra.planning.naming import child_name, name_tag
+from infra.components.security_group_rules import BackendAccess, GroupRules
 
 
 @dataclass(frozen=True)
@@ -35,66 +33,27 @@ class EntrySecurityGroups(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EntrySecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:kubernetes:EntrySecurityGroups", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        alb = aws.ec2.SecurityGroup(
-            child_name(name, "alb"),
+        rules = GroupRules(self, name, args.name_prefix)
+        alb = rules.public_load_balancer_group(
             vpc_id=args.vpc_id,
+            listener_ports=args.listener_ports,
             description="Load balancer: HTTP(S) from the internet, to the app pods port only",
-            tags=name_tag(args.name_prefix, "alb"),
-            opts=child,
         )
-        for port in sorted(set(args.listener_ports)):
-            for family, cidr in (("ipv4", ANYWHERE_IPV4), ("ipv6", ANYWHERE_IPV6)):
-                aws.vpc.SecurityGroupIngressRule(
-                    child_name(name, "alb-in", port, family),
-                    security_group_id=alb.id,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_ipv4=cidr if family == "ipv4" else None,
-                    cidr_ipv6=cidr if family == "ipv6" else None,
-                    description=f"Clients on port {port} ({family})",
-                    tags=name_tag(args.name_prefix, "alb-in", port, family),
-                    opts=child,
-                )
-        aws.vpc.SecurityGroupEgressRule(
-            child_name(name, "alb-out-pods"),
-            security_group_id=alb.id,
-            referenced_security_group_id=args.pod_security_group_id,
-            ip_protocol="tcp",
-            from_port=args.app_port,
-            to_port=args.app_port,
+        rules.egress(
+            "alb-out-pods",
+            group_id=alb.id,
+            target_group_id=args.pod_security_group_id,
+            port=args.app_port,
             description="Forward requests and health checks to the app pods port",
-            tags=name_tag(args.name_prefix, "alb-out-pods"),
-            opts=child,
         )
-        aws.vpc.SecurityGroupIngressRule(
-            child_name(name, "pods-in-alb"),
-            security_group_id=args.pod_security_group_id,
-            referenced_security_group_id=alb.id,
-            ip_protocol="tcp",
-            from_port=args.app_port,
-            to_port=args.app_port,
+        rules.ingress(
+            "pods-in-alb",
+            group_id=args.pod_security_group_id,
+            source_group_id=alb.id,
+            port=args.app_port,
             description="Requests and health checks from the load balancer to the app pods",
-            tags=name_tag(args.name_prefix, "pods-in-alb"),
-            opts=child,
         )
-        names = [backend.name for backend in args.backends]
-        if len(set(names)) != len(names):
-            raise ValueError(f"backend names must be unique: {names}")
-        for backend in args.backends:
-            # The backend's group is the data tier's; the rule is ours (the data tier must not depend on compute).
-            # Pods reach it through the cluster group's egress, which EKS leaves open.
-            aws.vpc.SecurityGroupIngressRule(
-                child_name(name, backend.name, "in-pods"),
-                security_group_id=backend.security_group_id,
-                referenced_security_group_id=args.pod_security_group_id,
-                ip_protocol="tcp",
-                from_port=backend.port,
-                to_port=backend.port,
-                description=backend.description,
-                tags=name_tag(args.name_prefix, backend.name, "in-pods"),
-                opts=child,
-            )
+        # Pods reach each backend through the cluster group's egress, which EKS leaves open.
+        rules.backends_from(args.backends, client_group_id=args.pod_security_group_id, client="pods")
         self.load_balancer_security_group_id = alb.id
         self.register_outputs({"loadBalancerSecurityGroupId": self.load_balancer_security_group_id})
