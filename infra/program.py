@@ -12,11 +12,11 @@ import pulumi_aws as aws
 from infra.capacity.kubernetes_fleet import pod_fleet_budget
 from infra.components.compute.compute_tier import build_compute_tier
 from infra.components.data.data_tier import build_data_tier, needs_certificate_provider
+from infra.components.entry.security_group_rules import BackendAccess
 from infra.components.kubernetes.kubernetes_tier import APP_NAMESPACE, build_kubernetes_tier
 from infra.components.network import Network, NetworkArgs
 from infra.components.operations.operations_tier import build_alert_routing, build_cdn_firewall, build_operations
 from infra.components.s3_endpoint_policy import S3EndpointPolicy, S3EndpointPolicyArgs
-from infra.components.security_group_rules import BackendAccess
 from infra.config import StackConfig, load_stack_config
 from infra.config.model import ComputePlatform
 from infra.planning.operations.alarms import Ec2Fleet, EksFleet

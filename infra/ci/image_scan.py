@@ -1,6 +1,6 @@
 """The image gate of the deploy: ECR's scan findings for a pushed image, by digest, read before any stack runs it.
 
-The repository scans on push (infra/components/compute/registry.py). A multi-architecture image is an index
+The repository scans on push (infra/components/registry.py). A multi-architecture image is an index
 whose per-platform manifests are what ECR scans, not the index itself, so the gate reads the index, then waits
 for each platform's scan and fails when any has a finding at or above the threshold (default HIGH), or when a
 scan fails or never completes. A platform with no scan yet (a registry whose scanning configuration overrides

@@ -14,11 +14,12 @@ import pulumi
 
 from infra.capacity.ec2_fleet import ec2_fleet_budget
 from infra.components.compute.app_fleet import AppFleet, AppFleetArgs
-from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
-from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
 from infra.components.compute.security_groups import CidrEgress, WebSecurityGroups, WebSecurityGroupsArgs
+from infra.components.entry.builders import public_load_balancer
+from infra.components.entry.load_balancer import LoadBalancer, listener_ports
+from infra.components.entry.security_group_rules import BackendAccess
 from infra.components.network import Network
-from infra.components.security_group_rules import BackendAccess
+from infra.components.registry import ImageRepository, image_repository
 from infra.config import CacheMode, StackConfig
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.compute.scaling import FleetSize
@@ -99,15 +100,7 @@ def build_compute_tier(
     """`boot_needs`: what the instances' first boot reads or connects through (AppFleetArgs.boot_needs)."""
     name_prefix = f"{config.project}-{config.stack}"
     guard = protection_for(config.is_production)
-    registry = ImageRepository(
-        "registry",
-        ImageRepositoryArgs(
-            name_prefix=name_prefix,
-            repository_name=f"{name_prefix}/api",
-            guard=guard,
-        ),
-        opts=opts,
-    )
+    registry = image_repository(config, opts)
     security_groups = WebSecurityGroups(
         "security-groups",
         WebSecurityGroupsArgs(
@@ -120,20 +113,11 @@ def build_compute_tier(
         ),
         opts=opts,
     )
-    load_balancer = LoadBalancer(
-        "load-balancer",
-        LoadBalancerArgs(
-            name_prefix=name_prefix,
-            region=config.region,
-            vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            security_group_id=security_groups.load_balancer_security_group_id,
-            app_port=APP_PORT,
-            domain=config.domain,
-            hosted_zone_id=config.hosted_zone_id,
-            access_log_retention_days=config.log_retention_days,
-            guard=guard,
-        ),
+    load_balancer = public_load_balancer(
+        config,
+        network,
+        security_group_id=security_groups.load_balancer_security_group_id,
+        target_type="instance",
         opts=opts,
     )
     compute = config.compute

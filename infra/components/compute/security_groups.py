@@ -3,7 +3,7 @@
 Only the load balancer's group is open to the internet, and only on its listener ports. The app's group
 accepts the app port from the load balancer's group alone; each backend's group (created by the data tier,
 with no rules of its own) accepts its port from the app's group alone. The shared pieces, and how every rule is
-written, are in infra/components/security_group_rules.py (tier B builds from them too).
+written, are in infra/components/entry/security_group_rules.py (tier B builds from them too).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.security_group_rules import BackendAccess, GroupRules
+from infra.components.entry.security_group_rules import BackendAccess, GroupRules
 from infra.planning.naming import child_name, name_tag
 
 

@@ -15,8 +15,9 @@ import pulumi
 
 from infra.capacity.kubernetes_nodes import Resources
 from infra.catalog.kubernetes_versions import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, cluster_version
-from infra.components.compute.load_balancer import LoadBalancer, LoadBalancerArgs, listener_ports
-from infra.components.compute.registry import ImageRepository, ImageRepositoryArgs
+from infra.components.entry.builders import public_load_balancer
+from infra.components.entry.load_balancer import LoadBalancer, listener_ports
+from infra.components.entry.security_group_rules import BackendAccess
 from infra.components.kubernetes.addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.kubernetes.app_workload import AppWorkload, AppWorkloadArgs
 from infra.components.kubernetes.cluster import EksCluster, EksClusterArgs
@@ -25,7 +26,7 @@ from infra.components.kubernetes.node_group import EksNodeGroup, EksNodeGroupArg
 from infra.components.kubernetes.observability import ContainerInsights, ContainerInsightsArgs
 from infra.components.kubernetes.security_groups import EntrySecurityGroups, EntrySecurityGroupsArgs
 from infra.components.network import Network
-from infra.components.security_group_rules import BackendAccess
+from infra.components.registry import ImageRepository, image_repository
 from infra.config import StackConfig
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.compute.image import image_reference
@@ -66,11 +67,7 @@ def build_kubernetes_tier(
     guard = protection_for(config.is_production)
     settings = config.kubernetes
     versions = cluster_version(settings.version)
-    registry = ImageRepository(
-        "registry",
-        ImageRepositoryArgs(name_prefix=name_prefix, repository_name=f"{name_prefix}/api", guard=guard),
-        opts=opts,
-    )
+    registry = image_repository(config, opts)
     cluster = EksCluster(
         "cluster",
         EksClusterArgs(
@@ -138,21 +135,11 @@ def build_kubernetes_tier(
         ),
         opts=opts,
     )
-    load_balancer = LoadBalancer(
-        "load-balancer",
-        LoadBalancerArgs(
-            name_prefix=name_prefix,
-            region=config.region,
-            vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            security_group_id=security_groups.load_balancer_security_group_id,
-            app_port=APP_PORT,
-            domain=config.domain,
-            hosted_zone_id=config.hosted_zone_id,
-            access_log_retention_days=config.log_retention_days,
-            guard=guard,
-            target_type="ip",
-        ),
+    load_balancer = public_load_balancer(
+        config,
+        network,
+        security_group_id=security_groups.load_balancer_security_group_id,
+        target_type="ip",
         opts=opts,
     )
     controllers = ControllerArgs(

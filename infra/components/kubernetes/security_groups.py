@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.components.security_group_rules import BackendAccess, GroupRules
+from infra.components.entry.security_group_rules import BackendAccess, GroupRules
 
 
 @dataclass(frozen=True)

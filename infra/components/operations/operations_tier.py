@@ -13,9 +13,9 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.components.audit.audit_trail import AuditTrail, AuditTrailArgs
-from infra.components.compute.load_balancer import LoadBalancer
 from infra.components.data.cache import Cache
 from infra.components.edge.web_firewall import CLOUDFRONT, REGIONAL, WebFirewall, WebFirewallArgs
+from infra.components.entry.load_balancer import LoadBalancer
 from infra.components.network import Network
 from infra.components.operations.alert_routing import AlertRouting, AlertRoutingArgs
 from infra.components.operations.budget import CostBudget, CostBudgetArgs

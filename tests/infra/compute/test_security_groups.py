@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from infra.components.compute.security_groups import CidrEgress, WebSecurityGroups, WebSecurityGroupsArgs
-from infra.components.security_group_rules import BackendAccess
+from infra.components.entry.security_group_rules import BackendAccess
 from infra.config.loader import RawConfig
 from infra.plan.document import Plan
 from infra.plan.engine import run_under_mocks

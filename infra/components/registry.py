@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.config import StackConfig
 from infra.planning.compute.registry import IMAGES_KEPT, lifecycle_policy
 from infra.planning.naming import child_name, name_tag
-from infra.planning.protection import Protection
+from infra.planning.protection import Protection, protection_for
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,16 @@ class ImageRepository(pulumi.ComponentResource):
         self.register_outputs(
             {"repositoryUrl": self.repository_url, "repositoryArn": self.repository_arn, "name": self.repository_name}
         )
+
+
+def image_repository(config: StackConfig, opts: pulumi.ResourceOptions) -> ImageRepository:
+    name_prefix = f"{config.project}-{config.stack}"
+    return ImageRepository(
+        "registry",
+        ImageRepositoryArgs(
+            name_prefix=name_prefix,
+            repository_name=f"{name_prefix}/api",
+            guard=protection_for(config.is_production),
+        ),
+        opts=opts,
+    )

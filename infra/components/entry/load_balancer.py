@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.compute.alb_access_logs import AccessLogBucketArgs, access_log_bucket
-from infra.components.compute.certificate import validated_certificate
+from infra.components.entry.alb_access_logs import AccessLogBucketArgs, access_log_bucket
+from infra.components.entry.certificate import validated_certificate
 from infra.planning.compute.alb_logs import ACCESS_LOG_PREFIX
 from infra.planning.compute.health_check import (
     ALB_IDLE_TIMEOUT_SECONDS,
