@@ -191,20 +191,19 @@ def build(config: StackConfig) -> None:
     pulumi.export("cdnWebAclArn", cdn_firewall.web_acl_arn if cdn_firewall is not None else None)
     pulumi.export("budgetName", operations.budget.budget_name)
     pulumi.export("auditTrailArn", operations.audit_trail.trail_arn if operations.audit_trail is not None else None)
+    # The app's way in and its image, whichever platform runs it.
+    app_tier = compute or kubernetes
+    if app_tier is not None:
+        pulumi.export("url", app_tier.load_balancer.url)
+        pulumi.export("albDnsName", app_tier.load_balancer.dns_name)
+        pulumi.export("targetGroupName", app_tier.load_balancer.target_group_name)
+        pulumi.export("imageRepositoryUrl", app_tier.registry.repository_url)
     if compute is not None:
-        pulumi.export("url", compute.load_balancer.url)
-        pulumi.export("albDnsName", compute.load_balancer.dns_name)
-        pulumi.export("targetGroupName", compute.load_balancer.target_group_name)
         pulumi.export("autoScalingGroupName", compute.fleet.auto_scaling_group_name)
-        pulumi.export("imageRepositoryUrl", compute.registry.repository_url)
         pulumi.export("appLogGroup", compute.fleet.log_group_name)
     if kubernetes is not None:
-        pulumi.export("url", kubernetes.load_balancer.url)
-        pulumi.export("albDnsName", kubernetes.load_balancer.dns_name)
-        pulumi.export("targetGroupName", kubernetes.load_balancer.target_group_name)
         pulumi.export("targetGroupArn", kubernetes.load_balancer.target_group_arn)
         # verify's capacity check on tier B: the target group must hold at least this many healthy pods.
         pulumi.export("appMinReplicas", config.kubernetes.min_replicas)
         pulumi.export("clusterName", kubernetes.cluster.cluster_name)
         pulumi.export("kubeconfig", kubernetes.cluster.kubeconfig)
-        pulumi.export("imageRepositoryUrl", kubernetes.registry.repository_url)
