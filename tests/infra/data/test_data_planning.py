@@ -134,7 +134,8 @@ def test_app_settings_hold_exactly_the_apps_keys() -> None:
     values = {
         "mongo_url": "mongodb+srv://u:p@h/contentry",
         "redis_url": "rediss://:t@h:6379/0",
-        "jwt_secret": "j" * 64,
+        "jwt_keys": {1: "j" * 64, 2: "k" * 64},
+        "jwt_key_generation": 1,
         "health_detailed_token": "h" * 64,
         "s3_bucket": "files-uploads-abc",
     }
@@ -151,8 +152,10 @@ def test_app_settings_hold_exactly_the_apps_keys() -> None:
         app_settings_document(**values, cdn_domain="cdn.example.com")
     with_origins = json.loads(app_settings_document(**values, cdn_domain=None, cors_origins=("https://a.example.com",)))
     assert with_origins["CORS_ORIGINS"] == "https://a.example.com"
-    with pytest.raises(ValueError, match="JWT_SECRET"):
-        app_settings_document(**{**values, "jwt_secret": ""}, cdn_domain=None)
+    with pytest.raises(ValueError, match="JWT keys of generations \\[1\\] are empty"):
+        app_settings_document(**{**values, "jwt_keys": {1: "", 2: "k" * 64}}, cdn_domain=None)
+    with pytest.raises(ValueError, match="needs the keys of generations \\(1, 2, 3\\)"):
+        app_settings_document(**{**values, "jwt_key_generation": 2}, cdn_domain=None)
 
 
 def test_protection_differs_by_environment() -> None:
