@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from ipaddress import IPv4Network
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -131,7 +132,7 @@ def test_log_policy_admits_s3_logging_from_the_uploads_bucket_only() -> None:
 
 
 def test_app_settings_hold_exactly_the_apps_keys() -> None:
-    values = {
+    values: dict[str, Any] = {
         "mongo_url": "mongodb+srv://u:p@h/contentry",
         "redis_url": "rediss://:t@h:6379/0",
         "jwt_keys": {1: "j" * 64, 2: "k" * 64},
@@ -142,7 +143,7 @@ def test_app_settings_hold_exactly_the_apps_keys() -> None:
     without_cdn = json.loads(app_settings_document(**values, cdn_domain=None))
     assert set(without_cdn) == set(SECRET_KEYS)
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"
-    signing = {"cdn_signing_key_id": "K2JCJMDEHXQW5F", "cdn_signing_private_key_pem": pem}
+    signing: dict[str, Any] = {"cdn_signing_key_id": "K2JCJMDEHXQW5F", "cdn_signing_private_key_pem": pem}
     with_cdn = json.loads(app_settings_document(**values, cdn_domain="cdn.example.com", **signing))
     assert set(with_cdn) == {*SECRET_KEYS, "CDN_DOMAIN", "CDN_SIGNING_KEY_ID", "CDN_SIGNING_PRIVATE_KEY"}
     # One line (the instance writes each key as one env-file line), and the PEM back when decoded.
