@@ -34,6 +34,8 @@ from app.services.circuit_breaker import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
+# Reading TIME and then writing is allowed: scripts replicate their effects, not themselves (the default since
+# Redis 5, the only mode since 7; ElastiCache runs Valkey 8 or Redis OSS 7.1 here).
 # KEYS: one bucket per limit. ARGV[1]: now in ms, or "" for Redis's clock; then per bucket its emission interval
 # (ms between requests on average) and its burst (requests allowed at once). Integers only: Lua's numbers
 # become strings with 14 significant digits when stored, which a fraction of a millisecond since 1970 exceeds.
