@@ -84,9 +84,8 @@ max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2
 # create_app() opens no connection: each worker's lifespan opens its own clients after the fork.
 preload_app = True
 
-# The ALB terminates TLS and sets X-Forwarded-For/-Proto; only the load balancer can reach the port (security
-# groups), so the forwarded headers are trusted. Set FORWARDED_ALLOW_IPS to narrow this elsewhere.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# The ALB terminates TLS and appends the client to X-Forwarded-For: the app takes the client from the right of it
+# (TRUSTED_PROXY_HOPS, app/core/client_address.py), and the worker turns uvicorn's own proxy-header handling off.
 
 # The heartbeat file on tmpfs: on a container's overlay filesystem its writes can stall a worker.
 if Path("/dev/shm").is_dir():  # noqa: S108 - gunicorn's documented choice for containers

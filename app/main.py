@@ -17,6 +17,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from app import __version__
 from app.api.openapi import install_openapi
 from app.api.router import include_api
+from app.core.client_address import ClientAddressMiddleware
 from app.core.config import Settings, get_settings
 from app.core.http_guards import RequestBodyLimitMiddleware, TrailingSlashMiddleware
 from app.core.logging import configure_logging
@@ -59,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         "database": settings.mongo_database,
                         "cache_enabled": settings.cache_enabled,
                         "cdn": settings.cdn_domain is not None,
+                        "rate_limits": settings.rate_limit_enabled and settings.cache_enabled,
+                        "trusted_proxy_hops": settings.trusted_proxy_hops,
+                        "jwt_kids": sorted(settings.jwt_keys),
                     },
                 )
                 yield {"resources": resources}
@@ -90,8 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TrailingSlashMiddleware)
     # Only POST /api/uploads takes a body; every other route accepts none.
     app.add_middleware(RequestBodyLimitMiddleware, limits={"/api/uploads": settings.json_body_max_bytes})
-    # Added last, so outermost: preflights and errors get a request id and an access line too.
+    # Added late, so outer: preflights and errors get a request id and an access line too.
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log_enabled)
+    # Outermost: the access line, the rate limits and the routes see the client the load balancer saw.
+    app.add_middleware(ClientAddressMiddleware, trusted_hops=settings.trusted_proxy_hops)
     app.add_exception_handler(ConnectionFailure, database_unavailable)
     app.add_exception_handler(ExecutionTimeout, database_unavailable)
     include_api(app)

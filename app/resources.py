@@ -19,10 +19,12 @@ from redis.asyncio import Redis
 from app.core.config import Settings
 from app.core.mongo import MongoDocument, MongoPoolStats, create_mongo_client
 from app.core.redis import create_redis_client
+from app.core.security import JwtKeyring
 from app.indexes import IndexConflictError, ensure_indexes
 from app.services.cache import CacheService
 from app.services.circuit_breaker import CircuitBreaker
 from app.services.posts import PostService
+from app.services.rate_limit import RateLimiter
 from app.services.readiness import ReadinessProbe
 from app.services.storage import StorageService, create_cdn_signer, create_s3_client
 
@@ -45,6 +47,8 @@ class Resources:
     storage: StorageService
     posts: PostService
     readiness: ReadinessProbe
+    rate_limiter: RateLimiter
+    jwt_keyring: JwtKeyring
     started_at: float  # time.monotonic() at startup
 
     def uptime_seconds(self) -> float:
@@ -98,6 +102,21 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             timeout_seconds=settings.readiness_timeout_seconds,
             cache_seconds=settings.readiness_cache_seconds,
             failure_threshold=settings.readiness_failure_threshold,
+        ),
+        # Shares the cache's Redis client (its pool, TLS, AUTH and timeouts) with a breaker of its own: rate limits
+        # failing open must not be decided by cache traffic, nor the cache's breaker by rate-limit checks.
+        rate_limiter=RateLimiter.from_settings(
+            redis,
+            settings,
+            CircuitBreaker(
+                cooldown_seconds=settings.cache_breaker_cooldown_seconds,
+                window_seconds=settings.cache_breaker_window_seconds,
+                min_calls=settings.cache_breaker_min_calls,
+                failure_rate=settings.cache_breaker_failure_rate,
+            ),
+        ),
+        jwt_keyring=JwtKeyring(
+            settings.jwt_keys, current_kid=settings.jwt_current_kid, algorithm=settings.jwt_algorithm
         ),
         started_at=time.monotonic(),
     )

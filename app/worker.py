@@ -146,5 +146,11 @@ class ContentryUvicornWorker(UvicornWorker):
     """gunicorn's `worker_class` (app/gunicorn.conf.py): uvloop and httptools, with the protocol above."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.CONFIG_KWARGS = {"loop": "uvloop", "http": guarded_protocol(ClientDeadlines.from_env())}
+        self.CONFIG_KWARGS = {
+            "loop": "uvloop",
+            "http": guarded_protocol(ClientDeadlines.from_env()),
+            # The app reads X-Forwarded-For itself, from the right (app/core/client_address.py). uvicorn's proxy
+            # headers, with every peer trusted, took the leftmost entry: the one the client writes.
+            "proxy_headers": False,
+        }
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ Every setup listens on 127.0.0.1 only. The gunicorn setups run the same command 
 configuration.
 """
 
+import json
 import os
 import secrets
 import subprocess
@@ -58,7 +59,8 @@ def app_env(mongo_url: str, redis_url: str, **extra: str) -> dict[str, str]:
             "MONGO_URL": mongo_url,
             "REDIS_URL": redis_url,
             # Fresh random secrets: production mode refuses placeholders, and these are never written anywhere.
-            "JWT_SECRET": secrets.token_urlsafe(48),
+            "JWT_KEYS": json.dumps({"bench": secrets.token_urlsafe(48)}),
+            "JWT_CURRENT_KID": "bench",
             "HEALTH_DETAILED_TOKEN": secrets.token_urlsafe(48),
             "S3_BUCKET": "contentry-bench",
             "AWS_REGION": "us-east-1",

@@ -109,6 +109,8 @@ def build(config: StackConfig) -> None:
             config,
             network,
             app_secret_arn=app_secret.arn,
+            # A changed secret (a JWT key rotation, say) rolls the fleet: the instances read it only at start.
+            app_settings_digest=app_secret.settings_digest,
             files_bucket_arn=files.bucket_arn,
             backends=[BackendAccess("cache", cache.security_group_id, cache.port, "Redis TLS from the app")]
             if cache is not None

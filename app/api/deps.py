@@ -11,10 +11,11 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.config import Settings
-from app.core.security import AuthenticatedUser, InvalidTokenError, authenticate
+from app.core.security import AuthenticatedUser, InvalidTokenError, JwtKeyring, authenticate
 from app.resources import Resources
 from app.services.cache import CacheService
 from app.services.posts import PostService
+from app.services.rate_limit import RateLimiter
 from app.services.readiness import ReadinessProbe
 from app.services.storage import StorageService
 
@@ -49,24 +50,37 @@ async def get_readiness(resources: ResourcesDep) -> ReadinessProbe:
     return resources.readiness
 
 
+async def get_rate_limiter(resources: ResourcesDep) -> RateLimiter:
+    return resources.rate_limiter
+
+
+async def get_jwt_keyring(resources: ResourcesDep) -> JwtKeyring:
+    return resources.jwt_keyring
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CacheDep = Annotated[CacheService, Depends(get_cache)]
 PostServiceDep = Annotated[PostService, Depends(get_post_service)]
 StorageDep = Annotated[StorageService, Depends(get_storage)]
 ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+JwtKeyringDep = Annotated[JwtKeyring, Depends(get_jwt_keyring)]
 
-_bearer = HTTPBearer(auto_error=False, description="A JWT issued by Contentry's auth, signed with JWT_SECRET.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A JWT issued by Contentry's auth, naming its key in its header (kid); signed with one of JWT_KEYS.",
+)
 
 
 async def get_current_user(
-    settings: SettingsDep,
+    keyring: JwtKeyringDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> AuthenticatedUser:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "A bearer token is required.", headers=challenge)
     try:
-        return authenticate(credentials.credentials, secret=settings.jwt_secret, algorithm=settings.jwt_algorithm)
+        return authenticate(credentials.credentials, keyring)
     except InvalidTokenError as exc:
         logger.info("bearer token rejected", extra={"reason": str(exc)})
         raise HTTPException(

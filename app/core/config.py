@@ -1,8 +1,8 @@
 """The service's settings: one pydantic-settings class read from the environment.
 
 The infrastructure provides these variables (secrets from AWS Secrets Manager): APP_ENV, MONGO_URL (with the
-database name), REDIS_URL, JWT_SECRET, HEALTH_DETAILED_TOKEN, S3_BUCKET, CDN_DOMAIN with CDN_SIGNING_KEY_ID and
-CDN_SIGNING_PRIVATE_KEY, CORS_ORIGINS, AWS_REGION. Everything
+database name), REDIS_URL, JWT_KEYS with JWT_CURRENT_KID, HEALTH_DETAILED_TOKEN, S3_BUCKET, CDN_DOMAIN with
+CDN_SIGNING_KEY_ID and CDN_SIGNING_PRIVATE_KEY, CORS_ORIGINS, AWS_REGION. Everything
 else is a tuning value with a default that suits one 2-4 vCPU instance.
 """
 
@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Values people paste while wiring things up. None of them is acceptable as a secret in production.
@@ -40,7 +40,17 @@ MIN_SECRET_LENGTH = 32
 # Development-only values: convenient on a laptop with docker-compose, refused in production.
 DEV_SECRET = "changethis"  # noqa: S105 - the development placeholder that production refuses
 # Production must name these explicitly instead of inheriting a localhost default.
-REQUIRED_IN_PRODUCTION = ("mongo_url", "redis_url", "s3_bucket", "jwt_secret", "health_detailed_token")
+REQUIRED_IN_PRODUCTION = (
+    "mongo_url",
+    "redis_url",
+    "s3_bucket",
+    "jwt_keys",
+    "jwt_current_kid",
+    "health_detailed_token",
+)
+DEV_JWT_KID = "dev"
+# A key id as it appears in a token's header: short and plain (it is logged when a token names an unknown one).
+_JWT_KID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
@@ -68,6 +78,37 @@ def _pem_private_key(value: str) -> bytes | None:
     if not (text.startswith("-----BEGIN") and "PRIVATE KEY-----" in text.splitlines()[0]):
         return None
     return (text + "\n").encode("ascii")
+
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3_600, "day": 86_400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(?:(\d+)\s*s|(second|minute|hour|day))\s*$")
+
+
+class RateLimit(BaseModel):
+    """At most `requests` per `period_seconds` for one client, with bursts up to `requests` (GCRA: one request
+    every period/requests on average, the whole allowance at once after a quiet period)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    requests: int = Field(ge=1, le=1_000_000)
+    period_seconds: int = Field(ge=1, le=86_400)
+
+    @classmethod
+    def parse(cls, value: object) -> object:
+        """`20/minute`, `1000/hour`, `5/second`, `300/day` or `30/90s`; a dict or a RateLimit passes through."""
+        if not isinstance(value, str):
+            return value
+        match = _RATE.match(value.lower())
+        if match is None:
+            raise ValueError(
+                f"{value!r} is not a rate: write REQUESTS/PERIOD with PERIOD second, minute, hour, day or Ns,"
+                " for example 20/minute or 30/90s"
+            )
+        requests, seconds, unit = match.groups()
+        return {"requests": int(requests), "period_seconds": int(seconds) if seconds else _PERIODS[unit]}
+
+    def __str__(self) -> str:
+        return f"{self.requests}/{self.period_seconds}s"
 
 
 class Settings(BaseSettings):
@@ -115,7 +156,12 @@ class Settings(BaseSettings):
     create_indexes_on_startup: bool = True
 
     # Secrets. Never logged: SecretStr hides them from repr, str and model_dump.
-    jwt_secret: SecretStr = SecretStr(DEV_SECRET)
+    # The bearer tokens' keys, by key id (`kid` in a token's header): a JSON object {"kid": "secret", ...}. A token
+    # is verified with the key its kid names, so every key listed is accepted; new tokens are signed with
+    # JWT_CURRENT_KID's. The infrastructure lists the previous, the current and the next generation's keys, so a
+    # rotation logs no one out (infra/planning/data/jwt_keys.py).
+    jwt_keys: Annotated[dict[str, SecretStr], NoDecode] = {DEV_JWT_KID: SecretStr(DEV_SECRET)}
+    jwt_current_kid: str = DEV_JWT_KID
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     health_detailed_token: SecretStr = SecretStr(DEV_SECRET)
 
@@ -158,6 +204,32 @@ class Settings(BaseSettings):
     # the rest is read. Routes that take no body accept none.
     json_body_max_bytes: int = Field(default=16 * 1024, ge=1_024, le=10 * 1024 * 1024)
 
+    # Rate limits, shared by every worker and instance through Redis (app/services/rate_limit.py): each write
+    # counts against the caller's user (the token's subject) and its address, and an upload presign against the
+    # upload limits as well. Redis down: requests are let through (fail open), logged and counted in /detailed.
+    rate_limit_enabled: bool = True
+    rate_limit_writes_per_user: Annotated[RateLimit, NoDecode] = RateLimit(requests=60, period_seconds=60)
+    rate_limit_writes_per_ip: Annotated[RateLimit, NoDecode] = RateLimit(requests=300, period_seconds=60)
+    rate_limit_uploads_per_user: Annotated[RateLimit, NoDecode] = RateLimit(requests=20, period_seconds=60)
+    rate_limit_uploads_per_ip: Annotated[RateLimit, NoDecode] = RateLimit(requests=100, period_seconds=60)
+    # Redis connections the limiter may hold at once (on top of the cache's); a request that finds none free
+    # within redis_pool_wait_seconds is let through, counted, rather than queued behind the limiter.
+    rate_limit_max_connections: int = Field(default=32, ge=1, le=1_000)
+    # Proxies in front of the app that append to X-Forwarded-For: the client is the Nth entry from the right
+    # (app/core/client_address.py). 1 behind the ALB (tiers A, B and C); 0 when clients connect directly.
+    trusted_proxy_hops: int = Field(default=1, ge=0, le=10)
+
+    @field_validator(
+        "rate_limit_writes_per_user",
+        "rate_limit_writes_per_ip",
+        "rate_limit_uploads_per_user",
+        "rate_limit_uploads_per_ip",
+        mode="before",
+    )
+    @classmethod
+    def _parse_rate(cls, value: object) -> object:
+        return RateLimit.parse(value)
+
     @field_validator("cors_origins", "upload_allowed_content_types", mode="before")
     @classmethod
     def _parse_list(cls, value: object) -> object:
@@ -191,6 +263,31 @@ class Settings(BaseSettings):
         if parts.scheme not in ("redis", "rediss") or not parts.hostname:
             raise ValueError("REDIS_URL must be a redis:// or rediss:// URL")
         return url
+
+    @field_validator("jwt_keys", mode="before")
+    @classmethod
+    def _parse_jwt_keys(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            keys = json.loads(value)
+        except ValueError:
+            keys = None
+        if not isinstance(keys, dict) or not all(isinstance(key, str) for key in keys.values()):
+            # Never echoed: it holds the keys.
+            raise ValueError('JWT_KEYS must be a JSON object of key ids to keys: {"<kid>": "<secret>", ...}')
+        return keys
+
+    @field_validator("jwt_keys")
+    @classmethod
+    def _check_jwt_keys(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        if not keys:
+            raise ValueError('JWT_KEYS must name at least one key: {"<kid>": "<secret>"}')
+        for kid in keys:
+            if not _JWT_KID.match(kid):
+                # The kid is not secret (every token carries it in the clear); the key itself is never echoed.
+                raise ValueError(f"JWT_KEYS key id {kid!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        return keys
 
     @field_validator("cdn_signing_private_key")
     @classmethod
@@ -233,18 +330,29 @@ class Settings(BaseSettings):
                 "CDN_DOMAIN needs CDN_SIGNING_KEY_ID and CDN_SIGNING_PRIVATE_KEY in production: the CDN serves signed"
                 " URLs only"
             )
+        problems = []
+        if self.jwt_current_kid not in self.jwt_keys:
+            problems.append(
+                f"JWT_CURRENT_KID {self.jwt_current_kid!r} is not a key id of JWT_KEYS"
+                f" ({', '.join(sorted(self.jwt_keys))})"
+            )
         if self.app_env != "production":
+            if problems:
+                raise ValueError("; ".join(problems))
             return self
-        problems = [
+        problems += [
             f"{name.upper()} must be set explicitly in production"
             for name in REQUIRED_IN_PRODUCTION
             if name not in self.model_fields_set
         ]
-        for name in ("jwt_secret", "health_detailed_token"):
-            secret: SecretStr = getattr(self, name)
+        named_secrets = [
+            *((f"JWT_KEYS[{kid}]", key) for kid, key in sorted(self.jwt_keys.items())),
+            ("HEALTH_DETAILED_TOKEN", self.health_detailed_token),
+        ]
+        for name, secret in named_secrets:
             value = secret.get_secret_value()
             if value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
-                problems.append(f"{name.upper()} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters")
+                problems.append(f"{name} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters")
         if "*" in self.cors_origins:
             problems.append("CORS_ORIGINS must list origins explicitly in production, not '*'")
         if problems:

@@ -7,8 +7,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.core.config import Settings
 
-# Connections beyond the cache's own limit, for the readiness and /detailed pings, so a busy cache never
-# starves the probes.
+# Connections beyond the cache's and the rate limiter's own limits, for the readiness and /detailed pings, so a
+# busy cache never starves the probes.
 PROBE_HEADROOM = 4
 
 
@@ -29,7 +29,7 @@ def create_redis_client(settings: Settings) -> Redis:
     """Build the client; like the MongoDB client it connects on first use."""
     return Redis.from_url(
         settings.redis_url.get_secret_value(),
-        max_connections=settings.redis_max_connections + PROBE_HEADROOM,
+        max_connections=settings.redis_max_connections + settings.rate_limit_max_connections + PROBE_HEADROOM,
         socket_timeout=settings.redis_socket_timeout_seconds,
         socket_connect_timeout=settings.redis_connect_timeout_seconds,
         retry=connection_retry(),

@@ -38,3 +38,10 @@ class DetailedHealthOut(BaseModel):
     pools: dict[str, dict[str, int]]
     cache: dict[str, object]
     readiness: dict[str, float | int]
+    rate_limit: dict[str, object] = Field(
+        description="checks, limited, failed_open (let through unchecked: Redis failed or its breaker was open),"
+        " redis_errors, the limits and the breaker"
+    )
+    jwt: dict[str, object] = Field(
+        description="the key ids tokens are accepted with and the one new tokens are signed with (never a key)"
+    )

@@ -118,6 +118,7 @@ LATEST_AMI = "latest"
 AL2023_AMI_PARAMETER_PREFIX = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
 """AWS's public SSM parameters naming the current AL2023 AMI, by architecture (arm64, x86_64)."""
 CdnPriceClass = Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
+MAX_JWT_KEY_GENERATION = 1_000_000
 
 
 @cache
@@ -781,6 +782,13 @@ class StackConfig(BaseModel):
         " in development only).",
         default=(),
     )
+    jwt_key_generation: int = setting(
+        "jwtKeyGeneration",
+        "Generation of the app's JWT signing key (1, 2, 3, ...). Raise it by one to rotate: a new key signs, tokens"
+        " of the previous key still work until the next rotation, older ones are refused, and every instance or"
+        " pod rolls. Never lower it. Rotate no more often than the longest token lifetime.",
+        default=1,
+    )
     network: NetworkSettings
     compute: ComputeSettings
     database: DatabaseSettings
@@ -815,6 +823,16 @@ class StackConfig(BaseModel):
     @classmethod
     def _origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(normalized_origin(origin) for origin in origins))
+
+    @field_validator("jwt_key_generation")
+    @classmethod
+    def _key_generation(cls, generation: int) -> int:
+        if not 1 <= generation <= MAX_JWT_KEY_GENERATION:
+            raise ValueError(
+                f"{generation} is not a key generation: a whole number from 1 to {MAX_JWT_KEY_GENERATION}; raise it by"
+                " one to rotate the app's JWT keys"
+            )
+        return generation
 
     @field_validator("log_retention_days")
     @classmethod

@@ -34,6 +34,7 @@ from app.services.readiness import ReadinessProbe
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_BUCKET = "contentry-test-uploads"
+TEST_JWT_KID = "test-key"
 TEST_JWT_SECRET = "test-jwt-secret-" + "x" * 32
 TEST_HEALTH_TOKEN = "test-health-token-" + "y" * 32
 SERVER_START_TIMEOUT_SECONDS = 20.0
@@ -155,7 +156,8 @@ def make_settings(mongo_port: int, redis_port: int, **overrides: Any) -> Setting
         "mongo_url": f"mongodb://127.0.0.1:{mongo_port}/test_{unique}",
         "redis_url": f"redis://127.0.0.1:{redis_port}/0",
         "cache_prefix": f"test-{unique}",
-        "jwt_secret": TEST_JWT_SECRET,
+        "jwt_keys": {TEST_JWT_KID: TEST_JWT_SECRET},
+        "jwt_current_kid": TEST_JWT_KID,
         "health_detailed_token": TEST_HEALTH_TOKEN,
         "s3_bucket": TEST_BUCKET,
         "aws_region": "eu-west-1",
@@ -176,9 +178,13 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def bearer_token(user_id: str, *, secret: str = TEST_JWT_SECRET, expires_in: int = 300) -> dict[str, str]:
+def bearer_token(
+    user_id: str, *, secret: str = TEST_JWT_SECRET, kid: str | None = TEST_JWT_KID, expires_in: int = 300
+) -> dict[str, str]:
+    """A token as Contentry's auth issues it: its key named in the header (`kid`; None leaves it out)."""
     claims = {"sub": user_id, "exp": int(time.time()) + expires_in}
-    return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
+    headers = {"kid": kid} if kid is not None else None
+    return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256', headers=headers)}"}
 
 
 def health_token_header() -> dict[str, str]:
@@ -240,6 +246,24 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def freeze_rate_limit_clock(monkeypatch: pytest.MonkeyPatch, clock: FakeClock | None = None) -> FakeClock:
+    """Give the rate limiters the app builds a fake clock (in place of Redis's own): a bucket refills when the
+    test advances it, so every count and Retry-After a test asserts is exact. Apps built while the patch holds
+    share `clock`, as instances share Redis's."""
+    import app.resources
+    from app.services.rate_limit import RateLimiter
+
+    fake = clock or FakeClock()
+
+    class RateLimiterOnFakeClock(RateLimiter):
+        @classmethod
+        def from_settings(cls, redis: Any, settings: Settings, breaker: Any, clock: Any = None) -> RateLimiter:
+            return RateLimiter.from_settings(redis, settings, breaker, clock=fake)
+
+    monkeypatch.setattr(app.resources, "RateLimiter", RateLimiterOnFakeClock)
+    return fake
 
 
 def freeze_breaker_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:

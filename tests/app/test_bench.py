@@ -161,3 +161,16 @@ def test_the_ceiling_apps_answer_like_the_health_route() -> None:
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
         assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_benchmarks_app_environment_is_one_production_settings_accept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The benchmark runs the app in production mode from this environment: a setting the app renamed (JWT_SECRET
+    # became JWT_KEYS) would otherwise only show as a server that never starts, minutes into a run.
+    from app.core.config import Settings
+    from bench.setups import app_env
+
+    for name, value in app_env("mongodb://127.0.0.1:1/bench", "redis://127.0.0.1:2/0").items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.is_production
+    assert settings.jwt_current_kid == "bench"

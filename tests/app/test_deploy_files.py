@@ -16,7 +16,16 @@ from tests.app.support import REPO_ROOT
 
 APP_DIR = REPO_ROOT / "app"
 FORBIDDEN_IN_IMAGE = ("pulumi", "pytest", "moto", "ruff", "pyright", "hypothesis", "locust", "secantus", "httpx")
-CONTRACT_VARIABLES = ("APP_ENV", "MONGO_URL", "REDIS_URL", "JWT_SECRET", "S3_BUCKET", "CDN_DOMAIN", "AWS_REGION")
+CONTRACT_VARIABLES = (
+    "APP_ENV",
+    "MONGO_URL",
+    "REDIS_URL",
+    "JWT_KEYS",
+    "JWT_CURRENT_KID",
+    "S3_BUCKET",
+    "CDN_DOMAIN",
+    "AWS_REGION",
+)
 REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(?:\[[^\]]+\])?==(?P<version>[0-9][^\s;#]*)$")
 
 

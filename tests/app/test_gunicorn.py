@@ -19,6 +19,7 @@ from tests.app.support import (
     HANG_GUARD_SECONDS,
     REPO_ROOT,
     TEST_HEALTH_TOKEN,
+    TEST_JWT_KID,
     TEST_JWT_SECRET,
     ServerProcess,
     bearer_token,
@@ -46,7 +47,8 @@ def running_gunicorn(
             "APP_ENV": "production",
             "MONGO_URL": f"mongodb://127.0.0.1:{mongo_port}/gunicorn_test",
             "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "JWT_SECRET": TEST_JWT_SECRET,
+            "JWT_KEYS": json.dumps({TEST_JWT_KID: TEST_JWT_SECRET}),
+            "JWT_CURRENT_KID": TEST_JWT_KID,
             "HEALTH_DETAILED_TOKEN": TEST_HEALTH_TOKEN,
             "S3_BUCKET": "contentry-test-uploads",
             "AWS_REGION": "eu-west-1",
@@ -96,6 +98,8 @@ def test_gunicorn_serves_the_app_and_stops_gracefully(gunicorn: GunicornProcess)
         detailed = client.get("/api/health/detailed", headers={"X-Health-Token": TEST_HEALTH_TOKEN})
         assert detailed.json()["environment"] == "production"
         assert client.get("/docs").status_code == 404, "no interactive docs in production"
+        # As the ALB forwards it: the client's own claim first, the address the ALB saw appended last.
+        client.get("/api/health/live", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
 
     os.kill(process.pid, signal.SIGTERM)
     assert process.wait(timeout=35) == 0
@@ -109,8 +113,26 @@ def test_gunicorn_serves_the_app_and_stops_gracefully(gunicorn: GunicornProcess)
     access = [record for record in records if record["logger"] == "app.access"]
     assert {record["path"] for record in access} >= {"/api/health/ready", "/api/health/detailed"}
     assert all(record["request_id"] for record in access)
+    [forwarded] = [record for record in access if record["path"] == "/api/health/live"]
+    assert forwarded["client_ip"] == "203.0.113.7"
     assert TEST_HEALTH_TOKEN not in log_path.read_text()
     assert TEST_JWT_SECRET not in log_path.read_text()
+
+
+def test_uvicorn_never_takes_the_client_from_the_header(
+    mongo_server: ServerProcess, redis_server: ServerProcess, tmp_path: Path
+) -> None:
+    """With no trusted proxy the peer is the client, whatever X-Forwarded-For says: uvicorn's own proxy-header
+    handling (which took the header's leftmost entry, the client's claim) is off; only the app reads it."""
+    log_path = tmp_path / "gunicorn.log"
+    env = {"TRUSTED_PROXY_HOPS": "0"}
+    with running_gunicorn(mongo_server.port, redis_server.port, log_path, env=env) as (base_url, process, _):
+        httpx.get(f"{base_url}/api/health/live", headers={"X-Forwarded-For": "6.6.6.6"}, timeout=5)
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=35) == 0
+    records = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    [line] = [record for record in records if record.get("path") == "/api/health/live"]
+    assert line["client_ip"] == "127.0.0.1"
 
 
 def connect(base_url: str) -> socket.socket:

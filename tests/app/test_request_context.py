@@ -89,6 +89,15 @@ async def test_one_access_line_per_request_without_the_query_string(
     assert "private-user-id" not in json.dumps(line)
 
 
+async def test_the_access_line_names_the_client_the_load_balancer_saw_not_the_one_claimed(
+    settings: Settings, s3: None, written_lines: Callable[[], list[dict[str, Any]]]
+) -> None:
+    async with serve(create_app(settings)) as client:
+        await client.get("/api/posts", params={"user_id": "u1"}, headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
+    [line] = [line for line in written_lines() if line["logger"] == "app.access"]
+    assert line["client_ip"] == "203.0.113.7"
+
+
 async def test_access_lines_can_be_switched_off(
     settings: Settings, s3: None, written_lines: Callable[[], list[dict[str, Any]]]
 ) -> None:

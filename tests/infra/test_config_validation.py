@@ -302,6 +302,20 @@ MALFORMED = [
     ),
     ("missing-image", "dev", {"contentry:appImageTag": None}, "contentry:appImageTag", "appImageTag"),
     (
+        "jwt-key-generation-zero",
+        "dev",
+        {"contentry:jwtKeyGeneration": "0"},
+        "contentry:jwtKeyGeneration",
+        "a whole number from 1 to 1000000; raise it by one to rotate",
+    ),
+    (
+        "jwt-key-generation-text",
+        "dev",
+        {"contentry:jwtKeyGeneration": "two"},
+        "contentry:jwtKeyGeneration",
+        "whole number",
+    ),
+    (
         "missing-required",
         "dev",
         {"contentry:alertEmail": None},

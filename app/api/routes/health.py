@@ -103,5 +103,8 @@ async def detailed(resources: ResourcesDep) -> JSONResponse:
             "failure_threshold": resources.readiness.failure_threshold,
             "inconclusive_pings": resources.readiness.inconclusive_pings,
         },
+        rate_limit=resources.rate_limiter.snapshot(),
+        # Key ids only: after a rotation, which keys this instance holds shows whether it has rolled yet.
+        jwt={"current_kid": resources.jwt_keyring.current_kid, "accepted_kids": list(resources.jwt_keyring.kids)},
     )
     return JSONResponse(body.model_dump(mode="json"), headers=NO_STORE)

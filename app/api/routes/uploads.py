@@ -1,6 +1,7 @@
 """POST /api/uploads: a presigned S3 upload for the authenticated user.
 
-The caller is authenticated before the body is read (app.api.body); the body is at most JSON_BODY_MAX_BYTES
+The caller is authenticated, then rate-limited (the write and the upload limits, per user and per address), before
+the body is read (app.api.body); the body is at most JSON_BODY_MAX_BYTES
 (app.core.http_guards), and the allowed types and the size limit are part of the published schema
 (app.api.openapi), so a client can see what the server enforces.
 """
@@ -13,9 +14,12 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.exceptions import RequestValidationError
 
 from app.api.body import UNSUPPORTED_MEDIA_TYPE_DETAIL, openapi_body, read_json
-from app.api.deps import CurrentUserDep, SettingsDep, StorageDep
+from app.api.deps import SettingsDep, StorageDep
+from app.api.rate_limit import RATE_LIMITED_RESPONSE, rate_limited
+from app.core.security import AuthenticatedUser
 from app.schemas.common import ErrorOut, ValidationErrorsOut
 from app.schemas.uploads import UploadRequest, UploadResponse
+from app.services.rate_limit import Action
 from app.services.storage import upload_key
 
 router = APIRouter(tags=["uploads"])
@@ -45,8 +49,13 @@ def policy_errors(body: UploadRequest, *, allowed_types: list[str], max_bytes: i
     return errors
 
 
-async def authorized_upload_request(request: Request, _: CurrentUserDep, settings: SettingsDep) -> UploadRequest:
-    """The body, read only once the bearer token checked out (CurrentUserDep is resolved first)."""
+# One callable for the route and its body dependency: FastAPI resolves it once per request, so one check.
+UploaderDep = Annotated[AuthenticatedUser, Depends(rate_limited(Action.WRITE, Action.UPLOAD))]
+
+
+async def authorized_upload_request(request: Request, _: UploaderDep, settings: SettingsDep) -> UploadRequest:
+    """The body, read only once the bearer token checked out and the caller is within its limits (UploaderDep is
+    resolved first)."""
     body = await read_json(request, UploadRequest)
     errors = policy_errors(
         body, allowed_types=settings.upload_allowed_content_types, max_bytes=settings.upload_max_bytes
@@ -72,10 +81,11 @@ UploadRequestDep = Annotated[UploadRequest, Depends(authorized_upload_request)]
             "description": "Malformed body (not JSON, not UTF-8, a field missing or invalid), a type that is "
             "not allowed, or a size over the limit: one entry per problem, naming the field",
         },
+        **RATE_LIMITED_RESPONSE,
     },
 )
 async def create_upload(
-    user: CurrentUserDep, body: UploadRequestDep, storage: StorageDep, settings: SettingsDep
+    user: UploaderDep, body: UploadRequestDep, storage: StorageDep, settings: SettingsDep
 ) -> UploadResponse:
     key = upload_key(user.user_id, body.filename, datetime.now(UTC), uuid.uuid4())
     # The policy caps the upload at the size the client declared, so S3 enforces what the API agreed to.

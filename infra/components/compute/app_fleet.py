@@ -61,6 +61,9 @@ class AppFleetArgs:
     repository_arn: pulumi.Input[str]
     image_tag: str
     app_secret_arn: pulumi.Input[str]
+    app_settings_digest: pulumi.Input[str]
+    """SHA-256 of the app secret's document (AppSecret.settings_digest): in the user data, so a changed secret is a
+    new template version and rolls the fleet (the instances read the secret only when the app starts)."""
     files_bucket_arn: pulumi.Input[str]
     log_retention_days: int
     guard: Protection
@@ -184,7 +187,11 @@ class AppFleet(pulumi.ComponentResource):
                 name=al2023_ami_parameter(architecture_of(is_graviton=args.is_graviton)),
                 opts=pulumi.InvokeOptions(parent=self),
             ).value
-        user_data = pulumi.Output.all(args.repository_url, args.app_secret_arn, log_group.name).apply(
+        # User data is part of the template's version (the provider's update creates a new version for it; a change
+        # of `tags` would not: terraform-provider-aws, internal/service/ec2/ec2_launch_template.go, updateKeys).
+        user_data = pulumi.Output.all(
+            args.repository_url, args.app_secret_arn, log_group.name, args.app_settings_digest
+        ).apply(
             lambda values: base64.b64encode(
                 render_user_data(
                     AppBoot(
@@ -196,6 +203,7 @@ class AppFleet(pulumi.ComponentResource):
                         log_group_name=values[2],
                         workers=args.workers_per_instance,
                         mongo_max_pool_size=args.mongo_max_pool_size,
+                        settings_digest=values[3],
                     )
                 ).encode()
             ).decode()

@@ -13,7 +13,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra.planning.data.app_settings import app_settings_document
+from infra.planning.data.app_settings import app_settings_document, settings_digest
+from infra.planning.data.jwt_keys import key_generations
 from infra.planning.naming import child_name, name_tag
 from infra.planning.protection import protection_for
 
@@ -39,21 +40,31 @@ class AppSecretArgs:
     """The CloudFront public key id the app names in signed download URLs; None without a CDN."""
     cdn_signing_private_key: pulumi.Output[str] | None = None
     """Secret output: the PEM key the app signs download URLs with; None without a CDN."""
+    jwt_key_generation: int = 1
+    """`jwtKeyGeneration`: the app holds the keys of the previous, this and the next generation."""
 
 
 class AppSecret(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     settings: pulumi.Output[str]
     """The secret's JSON document, a secret output: tier B puts the same values in a Kubernetes Secret."""
+    settings_digest: pulumi.Output[str]
+    """SHA-256 of the document (not secret): where it changes, the app must roll to read the new settings."""
 
     def __init__(self, name: str, args: AppSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:secrets:AppSecret", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         guard = protection_for(args.is_production)
 
-        jwt_secret = random.RandomPassword(
-            child_name(name, "jwt-secret"), length=GENERATED_SECRET_LENGTH, special=False, opts=child
-        )
+        # One password per key generation, named by it: a rotation (generation N -> N+1) creates generation N+2's,
+        # keeps N+1's and N's unchanged and deletes N-1's. Nothing is replaced in place, so no kept key changes.
+        generations = key_generations(args.jwt_key_generation)
+        jwt_keys = [
+            random.RandomPassword(
+                child_name(name, f"jwt-key-{generation}"), length=GENERATED_SECRET_LENGTH, special=False, opts=child
+            )
+            for generation in generations
+        ]
         health_token = random.RandomPassword(
             child_name(name, "health-token"), length=GENERATED_SECRET_LENGTH, special=False, opts=child
         )
@@ -72,23 +83,24 @@ class AppSecret(pulumi.ComponentResource):
         document = pulumi.Output.all(
             args.mongo_url,
             args.redis_url,
-            jwt_secret.result,
             health_token.result,
             args.bucket_name,
             cdn_domain,
             signing_key_id,
             signing_key,
+            *(key.result for key in jwt_keys),
         ).apply(
             lambda v: app_settings_document(
                 mongo_url=v[0],
                 redis_url=v[1],
-                jwt_secret=v[2],
-                health_detailed_token=v[3],
-                s3_bucket=v[4],
-                cdn_domain=v[5],
+                jwt_keys=dict(zip(generations, v[7:], strict=True)),
+                jwt_key_generation=args.jwt_key_generation,
+                health_detailed_token=v[2],
+                s3_bucket=v[3],
+                cdn_domain=v[4],
                 cors_origins=args.cors_origins,
-                cdn_signing_key_id=v[6],
-                cdn_signing_private_key_pem=v[7],
+                cdn_signing_key_id=v[5],
+                cdn_signing_private_key_pem=v[6],
             )
         )
         # A new version on every change; the version is not protected, so rotating a password can replace it.
@@ -100,4 +112,6 @@ class AppSecret(pulumi.ComponentResource):
         )
         self.arn = secret.arn
         self.settings = pulumi.Output.secret(document)
-        self.register_outputs({"arn": self.arn})
+        # Not secret: a digest of a document holding 64-character generated keys reveals none of it.
+        self.settings_digest = pulumi.Output.unsecret(document.apply(settings_digest))
+        self.register_outputs({"arn": self.arn, "settingsDigest": self.settings_digest})

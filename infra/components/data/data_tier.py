@@ -114,6 +114,7 @@ def build_data_tier(
             cors_origins=config.allowed_origins,
             cdn_signing_key_id=files.cdn_signing_key_id,
             cdn_signing_private_key=files.cdn_signing_private_key,
+            jwt_key_generation=config.jwt_key_generation,
         ),
         opts=opts,
     )

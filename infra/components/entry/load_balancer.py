@@ -104,6 +104,9 @@ class LoadBalancer(pulumi.ComponentResource):
             # Requests with header names that are not valid HTTP are dropped, not passed to the app (smuggling).
             drop_invalid_header_fields=True,
             desync_mitigation_mode="defensive",
+            # The app takes its client (rate limits, access lines) from the LAST X-Forwarded-For entry, the one the
+            # ALB appends: `append`, AWS's default, set so the contract cannot drift (app/core/client_address.py).
+            xff_header_processing_mode="append",
             enable_deletion_protection=args.guard.deletion_protection,
             # Shorter than gunicorn's keep-alive (75 s), so the ALB, never the app, closes idle connections.
             idle_timeout=ALB_IDLE_TIMEOUT_SECONDS,

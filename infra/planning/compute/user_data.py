@@ -65,6 +65,10 @@ class AppBoot:
     """gunicorn workers (one per vCPU), set explicitly: the MongoDB connection budget counts on exactly these."""
     mongo_max_pool_size: int
     """Each worker's MongoDB pool, from the fleet's connection budget (infra/capacity/mongo_connections.py)."""
+    settings_digest: str
+    """SHA-256 of the app secret's document (not secret). In the user data so that a changed secret (a JWT key
+    rotation, a new password) is a new launch template version, rolled through the fleet like a new image: the
+    instances read the secret only when the app starts."""
     app_port: int = APP_PORT
 
 
@@ -131,6 +135,15 @@ def docker_run_command(boot: AppBoot) -> list[str]:
         boot.image,
         *GUNICORN_COMMAND,
     ]
+
+
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _sha256_word(digest: str) -> str:
+    if not _SHA256_HEX.match(digest):
+        raise ValueError("settings_digest must be a SHA-256 hex digest (64 lowercase hex digits)")
+    return digest
 
 
 def _systemd_command(words: list[str]) -> str:
@@ -228,6 +241,10 @@ readonly REGION={shlex.quote(boot.region)}
 readonly SECRET_ARN={shlex.quote(boot.app_secret_arn)}
 readonly REGISTRY={shlex.quote(boot.registry)}
 readonly IMAGE={shlex.quote(boot.image)}
+# The settings this launch template version was made for (SHA-256 of the secret's JSON, not secret): a new
+# digest is a new version, which the rollout replaces every instance with. The secret read below is compared to
+# it, and a mismatch logged (the secret changed since: the next `pulumi up` rolls the fleet onto it).
+readonly SETTINGS_SHA256={_sha256_word(boot.settings_digest)}
 
 # Each network step is retried with exponential backoff: right after launch the instance role's credentials can
 # take seconds to be accepted, and an API or the registry can throttle or blink. Only the step's name is logged.
@@ -248,7 +265,7 @@ retry() {{
 fetch_secret() {{
   aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ARN" \\
       --query SecretString --output text \\
-    | {SECRET_TO_ENV_SCRIPT} {fixed} > "$tmp"
+    | EXPECTED_SETTINGS_SHA256="$SETTINGS_SHA256" {SECRET_TO_ENV_SCRIPT} {fixed} > "$tmp"
 }}
 
 registry_login() {{
@@ -274,7 +291,9 @@ retry pull_image
 # name keys only, and its output goes to the root-only env file.
 ENV_FILE_WRITER_PROGRAM = '''#!/usr/bin/python3
 """The app's secret (a JSON object on stdin) to a docker --env-file on stdout, plus KEY=VALUE arguments."""
+import hashlib
 import json
+import os
 import re
 import sys
 
@@ -283,8 +302,18 @@ NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 def main():
     fixed = dict(argument.split("=", 1) for argument in sys.argv[1:])
+    text = sys.stdin.read()
+    # The AWS CLI's text output ends the value with a newline; the digest is of the value itself.
+    document = text[:-1] if text.endswith("\\n") else text
+    expected = os.environ.get("EXPECTED_SETTINGS_SHA256", "")
+    actual = hashlib.sha256(document.encode()).hexdigest()
+    if expected and actual != expected:
+        sys.stderr.write(
+            "secret-to-env: the app secret (sha256 %s) is not the one this launch template was made for (%s): it"
+            " changed since; the next pulumi up rolls the fleet onto it\\n" % (actual, expected)
+        )
     try:
-        secret = json.load(sys.stdin)
+        secret = json.loads(document)
     except ValueError:
         sys.exit("the app secret is not JSON")
     if not isinstance(secret, dict) or not secret:

@@ -9,7 +9,6 @@ Values known only at deploy time (the image's repository, the target group's ARN
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ import pulumi
 from infra.capacity.kubernetes_fleet import POD_CPU_LIMIT_FACTOR, ROLLING_MAX_SURGE_PERCENT
 from infra.capacity.kubernetes_nodes import Resources
 from infra.planning.compute.health_check import APP_PORT
-from infra.planning.data.app_settings import CDN_KEY, SECRET_KEYS
+from infra.planning.data.app_settings import CDN_KEY, SECRET_KEYS, settings_digest
 from infra.planning.kubernetes.timing import (
     GUNICORN_GRACEFUL_TIMEOUT_SECONDS,
     HPA_CPU_UTILIZATION_PERCENT,
@@ -90,9 +89,9 @@ class AppWorkloadSpec:
 
 
 def settings_checksum(document: str) -> str:
-    """A digest of the app's settings: in the pod template, so a changed secret rolls the pods. The settings hold
-    64-character generated secrets, so the digest reveals nothing."""
-    return hashlib.sha256(document.encode()).hexdigest()
+    """A digest of the app's settings: in the pod template, so a changed secret rolls the pods (the same digest
+    the EC2 fleet's user data carries)."""
+    return settings_digest(document)
 
 
 def fixed_environment(region: str, release: str) -> dict[str, str]:

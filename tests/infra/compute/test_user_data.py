@@ -3,6 +3,8 @@ the secret out of every log, and changes whenever the image does. Pure renderer 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import shlex
@@ -55,6 +57,7 @@ def boot(tag: str = "1.4.2", *, digest: bool = False) -> AppBoot:
         log_group_name="/contentry-prod/api",
         workers=4,
         mongo_max_pool_size=23,
+        settings_digest=SECRET_DIGEST,
     )
 
 
@@ -121,7 +124,7 @@ def test_scripts_are_root_only() -> None:
 def test_the_user_data_carries_the_secret_arn_never_a_secret_value() -> None:
     text = render_user_data(boot())
     assert SECRET_ARN in text
-    for name in ("MONGO_URL=", "REDIS_URL=", "JWT_SECRET=", "HEALTH_DETAILED_TOKEN="):
+    for name in ("MONGO_URL=", "REDIS_URL=", "JWT_KEYS=", "JWT_SECRET=", "HEALTH_DETAILED_TOKEN="):
         assert name not in text, f"{name} must come from Secrets Manager at boot, not from user data"
     prepare = written_file(cloud_config(text), PREPARE_SCRIPT)["content"]
     assert "set -x" not in prepare.replace("Never add `set -x`", "")
@@ -211,6 +214,7 @@ def test_a_value_that_would_need_quoting_in_systemd_is_refused() -> None:
         log_group_name="/contentry prod/%api",
         workers=4,
         mongo_max_pool_size=23,
+        settings_digest=SECRET_DIGEST,
     )
     with pytest.raises(ValueError, match="quoting"):
         render_user_data(unsafe)
@@ -221,18 +225,24 @@ def test_a_value_that_would_need_quoting_in_systemd_is_refused() -> None:
 SECRET = {
     "MONGO_URL": "mongodb+srv://app:s3cr3t-pw@cluster.example.net/contentry",
     "REDIS_URL": "rediss://:t0ken-value@cache.example.net:6379/0",
-    "JWT_SECRET": "j" * 64,
+    "JWT_KEYS": json.dumps({"gen-1": "i" * 64, "gen-2": "j" * 64}),
+    "JWT_CURRENT_KID": "gen-1",
     "HEALTH_DETAILED_TOKEN": "h" * 64,
     "S3_BUCKET": "contentry-prod-uploads",
 }
-SECRET_VALUES = [v for k, v in SECRET.items() if k != "S3_BUCKET"]
+SECRET_VALUES = [v for k, v in SECRET.items() if k not in ("S3_BUCKET", "JWT_CURRENT_KID")] + ["i" * 64, "j" * 64]
+SECRET_DIGEST = hashlib.sha256(json.dumps(SECRET).encode()).hexdigest()
+"""The digest the launch template carries for SECRET, as the program computes it from the secret's document."""
 
 
-def secret_to_env(tmp_path: Path, secret_text: str, *fixed: str) -> subprocess.CompletedProcess[str]:
+def secret_to_env(
+    tmp_path: Path, secret_text: str, *fixed: str, expected_digest: str | None = None
+) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "secret-to-env"
     script.write_text(written_file(cloud_config(render_user_data(boot())), SECRET_TO_ENV_SCRIPT)["content"])
+    env = {**os.environ, "EXPECTED_SETTINGS_SHA256": expected_digest} if expected_digest else None
     return subprocess.run(
-        [sys.executable, str(script), *fixed], input=secret_text, capture_output=True, text=True, check=False
+        [sys.executable, str(script), *fixed], input=secret_text, capture_output=True, text=True, check=False, env=env
     )
 
 
@@ -248,7 +258,7 @@ def test_secret_to_env_writes_every_key_and_the_instance_values(tmp_path: Path) 
     [
         ("not json " + SECRET["MONGO_URL"], "not JSON"),
         (json.dumps({**SECRET, "APP_ENV": "development"}), "must not set APP_ENV"),
-        (json.dumps({**SECRET, "JWT_SECRET": "line1\nline2" + "x" * 40}), "JWT_SECRET is not a one-line string"),
+        (json.dumps({**SECRET, "JWT_KEYS": '{"gen-1":\n"' + "x" * 40 + '"}'}), "JWT_KEYS is not a one-line string"),
         (json.dumps({**SECRET, "bad-key": "v"}), "not an environment variable name"),
         (json.dumps([SECRET["MONGO_URL"]]), "not a non-empty JSON object"),
     ],
@@ -260,6 +270,31 @@ def test_secret_to_env_refuses_bad_secrets_without_echoing_them(
     assert result.returncode != 0
     assert expected in result.stderr
     assert not any(value in result.stdout + result.stderr for value in SECRET_VALUES)
+
+
+def test_secret_to_env_says_when_the_secret_is_not_the_one_the_template_was_made_for(tmp_path: Path) -> None:
+    # As the AWS CLI prints it: the value, then a newline (not part of the digest).
+    same = secret_to_env(tmp_path, json.dumps(SECRET) + "\n", "APP_ENV=production", expected_digest=SECRET_DIGEST)
+    assert same.returncode == 0, same.stderr
+    assert same.stderr == ""
+    changed = {**SECRET, "JWT_CURRENT_KID": "gen-2"}
+    other = secret_to_env(tmp_path, json.dumps(changed) + "\n", "APP_ENV=production", expected_digest=SECRET_DIGEST)
+    assert other.returncode == 0, "a secret changed since is still used: the next pulumi up rolls the fleet"
+    assert "is not the one this launch template was made for" in other.stderr
+    assert SECRET_DIGEST in other.stderr
+    assert not any(value in other.stderr for value in SECRET_VALUES)
+    assert "JWT_CURRENT_KID=gen-2" in other.stdout
+
+
+def test_the_settings_digest_is_in_the_user_data_and_nothing_else_of_the_secret() -> None:
+    text = render_user_data(boot())
+    prepare = written_file(cloud_config(text), PREPARE_SCRIPT)["content"]
+    assert f"readonly SETTINGS_SHA256={SECRET_DIGEST}" in prepare
+    assert 'EXPECTED_SETTINGS_SHA256="$SETTINGS_SHA256"' in prepare
+    other = dataclasses.replace(boot(), settings_digest=hashlib.sha256(b"other settings").hexdigest())
+    assert render_user_data(other) != text, "another secret is another launch template version"
+    with pytest.raises(ValueError, match="SHA-256 hex digest"):
+        render_user_data(dataclasses.replace(boot(), settings_digest="$(reboot)"))
 
 
 FAKE_AWS = """#!/bin/sh
@@ -308,6 +343,7 @@ def test_the_prepare_script_fetches_the_secret_into_a_root_only_file_and_pulls_t
     )
 
     assert result.returncode == 0, result.stderr
+    assert result.stderr == "", "the secret read is the one the launch template was made for: nothing to say"
     assert not any(value in result.stdout + result.stderr for value in SECRET_VALUES), "a secret reached the log"
     env_file = etc / "app.env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600

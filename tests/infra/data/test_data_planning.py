@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from ipaddress import IPv4Network
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -131,17 +132,18 @@ def test_log_policy_admits_s3_logging_from_the_uploads_bucket_only() -> None:
 
 
 def test_app_settings_hold_exactly_the_apps_keys() -> None:
-    values = {
+    values: dict[str, Any] = {
         "mongo_url": "mongodb+srv://u:p@h/contentry",
         "redis_url": "rediss://:t@h:6379/0",
-        "jwt_secret": "j" * 64,
+        "jwt_keys": {1: "j" * 64, 2: "k" * 64},
+        "jwt_key_generation": 1,
         "health_detailed_token": "h" * 64,
         "s3_bucket": "files-uploads-abc",
     }
     without_cdn = json.loads(app_settings_document(**values, cdn_domain=None))
     assert set(without_cdn) == set(SECRET_KEYS)
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"
-    signing = {"cdn_signing_key_id": "K2JCJMDEHXQW5F", "cdn_signing_private_key_pem": pem}
+    signing: dict[str, Any] = {"cdn_signing_key_id": "K2JCJMDEHXQW5F", "cdn_signing_private_key_pem": pem}
     with_cdn = json.loads(app_settings_document(**values, cdn_domain="cdn.example.com", **signing))
     assert set(with_cdn) == {*SECRET_KEYS, "CDN_DOMAIN", "CDN_SIGNING_KEY_ID", "CDN_SIGNING_PRIVATE_KEY"}
     # One line (the instance writes each key as one env-file line), and the PEM back when decoded.
@@ -151,8 +153,10 @@ def test_app_settings_hold_exactly_the_apps_keys() -> None:
         app_settings_document(**values, cdn_domain="cdn.example.com")
     with_origins = json.loads(app_settings_document(**values, cdn_domain=None, cors_origins=("https://a.example.com",)))
     assert with_origins["CORS_ORIGINS"] == "https://a.example.com"
-    with pytest.raises(ValueError, match="JWT_SECRET"):
-        app_settings_document(**{**values, "jwt_secret": ""}, cdn_domain=None)
+    with pytest.raises(ValueError, match="JWT keys of generations \\[1\\] are empty"):
+        app_settings_document(**{**values, "jwt_keys": {1: "", 2: "k" * 64}}, cdn_domain=None)
+    with pytest.raises(ValueError, match="needs the keys of generations \\(1, 2, 3\\)"):
+        app_settings_document(**{**values, "jwt_key_generation": 2}, cdn_domain=None)
 
 
 def test_protection_differs_by_environment() -> None:

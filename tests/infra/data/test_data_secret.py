@@ -56,7 +56,13 @@ def test_the_app_accepts_its_settings_as_its_production_environment(
     assert settings.s3_bucket == plan.outputs["uploadsBucket"]
     assert settings.cdn_domain == plan.outputs.get("cdnDomain")
     assert (settings.cdn_signing_private_key_pem is not None) == cdn_on, "the CDN's signing key reaches the app"
-    assert settings.jwt_secret.get_secret_value() != settings.health_detailed_token.get_secret_value()
+    jwt_keys = {kid: key.get_secret_value() for kid, key in settings.jwt_keys.items()}
+    assert settings.jwt_current_kid == "gen-1"
+    assert sorted(jwt_keys) == ["gen-1", "gen-2"], "generation 1: the current key and the next one"
+    assert len(set(jwt_keys.values())) == 2
+    assert settings.health_detailed_token.get_secret_value() not in jwt_keys.values()
+    # Images from before key rotation read JWT_SECRET: the current key, so a rollback to one still starts.
+    assert values["JWT_SECRET"] == jwt_keys["gen-1"]
 
 
 def test_mongo_url_reaches_the_cluster_privately_as_the_app_user() -> None:
@@ -84,6 +90,6 @@ def test_mongo_url_falls_back_to_the_standard_srv_before_atlas_lists_the_peering
 
 
 def test_generated_app_secrets_are_long(any_plan: Plan) -> None:
-    for name in ("app-secret-jwt-secret", "app-secret-health-token"):
+    for name in ("app-secret-jwt-key-1", "app-secret-jwt-key-2", "app-secret-health-token"):
         (password,) = [r for r in any_plan.of_type("random:index/randomPassword:RandomPassword") if r["name"] == name]
         assert password["inputs"]["length"] >= 32, name
