@@ -39,6 +39,14 @@ TIER_PRESETS: Final = MappingProxyType(
                 "cdnEnabled": "true",
                 "cdnPriceClass": "PriceClass_200",  # users beyond North America and Europe
                 # 1500 until the web ACLs, the audit trail, the alarms and the dashboard (+$58 a month): ~10% above.
+                # Background jobs: 2-6 x 2 vCPU Graviton, 4 Celery processes each (uploads wait on S3 as much as
+                # they compute thumbnails); a new host per 20 waiting jobs; an alarm at 500 waiting.
+                "workerInstanceType": "c7g.large",
+                "workerMinSize": "2",
+                "workerMaxSize": "6",
+                "workerConcurrency": "4",
+                "jobQueueDepthTargetPerWorker": "20",
+                "jobQueueDepthAlarmThreshold": "500",
                 "monthlyBudgetUsd": "1550",
             }
         ),
@@ -61,6 +69,13 @@ TIER_PRESETS: Final = MappingProxyType(
                 "cdnEnabled": "true",
                 "cdnPriceClass": "PriceClass_200",  # users beyond North America and Europe
                 # 1900 until the web ACLs, the audit trail, Container Insights' logs and the alarms (+$78 a month).
+                # Background jobs: pods (workerPodMinReplicas/MaxReplicas); the instance keys size nothing here.
+                "workerInstanceType": "c7g.large",
+                "workerMinSize": "2",
+                "workerMaxSize": "6",
+                "workerConcurrency": "4",
+                "jobQueueDepthTargetPerWorker": "20",
+                "jobQueueDepthAlarmThreshold": "500",
                 "monthlyBudgetUsd": "2000",
             }
         ),
@@ -85,6 +100,14 @@ TIER_PRESETS: Final = MappingProxyType(
                 "cdnEnabled": "false",
                 "cdnPriceClass": "PriceClass_100",  # cheapest edges, when the CDN is turned on
                 # 300 until the web ACL, the alerts key, the alarms and the dashboard (+$18 a month).
+                # Background jobs: 1-2 x t4g.small (2 vCPU / 2 GiB), 2 Celery processes each; colocated on the
+                # app instances instead with workerPlacement colocated (outside production).
+                "workerInstanceType": "t4g.small",
+                "workerMinSize": "1",
+                "workerMaxSize": "2",
+                "workerConcurrency": "2",
+                "jobQueueDepthTargetPerWorker": "10",
+                "jobQueueDepthAlarmThreshold": "100",
                 "monthlyBudgetUsd": "325",
             }
         ),
