@@ -764,7 +764,8 @@ class JobsSettings(BaseModel):
         tier_preset=True,
     )
     worker_min_size: Annotated[int, Field(ge=1, le=100)] = setting(
-        "workerMinSize", "Fewest worker instances (workerPlacement dedicated; 1 to 100, 2+ in production).",
+        "workerMinSize",
+        "Fewest worker instances (workerPlacement dedicated; 1 to 100, 2+ in production).",
         tier_preset=True,
     )
     worker_max_size: Annotated[int, Field(ge=1, le=100)] = setting(
@@ -1075,4 +1076,3 @@ class StackConfig(BaseModel):
             concurrency=self.jobs.worker_concurrency,
             max_healthy_percent=DEPLOY_MAX_HEALTHY_PERCENT,
         )
-

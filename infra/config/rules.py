@@ -396,4 +396,3 @@ def _datadog_problems(config: StackConfig) -> list[ConfigProblem]:
             )
         ]
     return []
-

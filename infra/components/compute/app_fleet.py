@@ -304,4 +304,3 @@ class AppFleet(pulumi.ComponentResource):
             extra_environment=api_job_environment(time_limit_seconds=args.job_time_limit_seconds, datadog=datadog),
             extras=host_extras(region=args.region, workers=workers, datadog=datadog),
         )
-

@@ -170,7 +170,9 @@ class WorkerFleet(pulumi.ComponentResource):
         capacity_alarm = worker_capacity_alarm(
             self, name, name_prefix=args.name_prefix, group_name=group.name, actions=args.alarm_actions
         )
-        roll_out_launch_template(self, name, region=args.region, group=group, template=template, alarms=[capacity_alarm])
+        roll_out_launch_template(
+            self, name, region=args.region, group=group, template=template, alarms=[capacity_alarm]
+        )
 
         self.auto_scaling_group_name = group.name
         self.security_group_id = security_group.id

@@ -68,7 +68,14 @@ def instance_policy_document(grants: InstanceGrants) -> str:
             "Resource": grants.app_secret_arn,
         },
         *(
-            [{"Sid": "ListTheFilesBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": grants.files_bucket_arn}]
+            [
+                {
+                    "Sid": "ListTheFilesBucket",
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": grants.files_bucket_arn,
+                }
+            ]
             if grants.list_files_bucket
             else []
         ),
@@ -156,4 +163,3 @@ def worker_group_policy_document(group_arn: str) -> str:
         },
         sort_keys=True,
     )
-

@@ -378,7 +378,10 @@ def _health_reporter_units() -> dict[str, str]:
             "",
         ]
     )
-    return {f"/etc/systemd/system/{HEALTH_REPORTER_UNIT}": service, f"/etc/systemd/system/{HEALTH_REPORTER_TIMER}": timer}
+    return {
+        f"/etc/systemd/system/{HEALTH_REPORTER_UNIT}": service,
+        f"/etc/systemd/system/{HEALTH_REPORTER_TIMER}": timer,
+    }
 
 
 def _root_file(path: str, content: str, permissions: str) -> dict[str, str]:

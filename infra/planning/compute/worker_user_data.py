@@ -30,9 +30,7 @@ def worker_cloud_config(workers: JobWorkers, *, lifecycle_hook: str) -> dict[str
     def root_file(path: str, content: str, permissions: str) -> dict[str, str]:
         return {"path": path, "owner": "root:root", "permissions": permissions, "content": content}
 
-    extras = host_extras(
-        region=workers.region, workers=workers, datadog=workers.datadog, lifecycle_hook=lifecycle_hook
-    )
+    extras = host_extras(region=workers.region, workers=workers, datadog=workers.datadog, lifecycle_hook=lifecycle_hook)
     agent = cloudwatch_agent_config(workers.log_group_name, ((WORKER_UNITS_LOG_FILE, "worker-units"),))
     return {
         "package_update": False,
