@@ -38,7 +38,8 @@ def ec2_fleet_budget(
     down to `atlas_min_tier`. That tier binds: the pool is fixed in each instance's environment, and Atlas may
     scale the cluster down to its minimum at any time (auto-scaling follows CPU and memory, not connections).
     `job_worker_connections`: what the background job workers hold per node at their largest, taken off the
-    share first (infra.capacity.mongo_connections.job_worker_connections). Raises UnknownVcpusError or ConnectionBudgetError."""
+    share first (infra.capacity.mongo_connections.job_worker_connections).
+    Raises UnknownVcpusError or ConnectionBudgetError."""
     workers = vcpus_of(instance_type)
     if workers is None:
         raise UnknownVcpusError(

@@ -86,8 +86,8 @@ def mongo_connection_budget(
         raise ConnectionBudgetError(
             f"{fleet_processes} app processes would get {max(pool, 0)} MongoDB connections each, below the minimum"
             f" pool of {MIN_POOL_PER_WORKER}: the stack may use {whole_share} of the tier's {node_connection_limit}"
-            f" connections per node ({float(FLEET_SHARE_OF_LIMIT):.0%}){workers}, which leaves room for at most"
-            f" {most} app processes"
+            f" connections per node ({float(FLEET_SHARE_OF_LIMIT):.0%}){workers}, which serves at most"
+            f" {most} processes"
         )
     return MongoConnectionBudget(
         fleet_processes=fleet_processes, node_connection_limit=node_connection_limit, pool_per_worker=pool

@@ -15,7 +15,7 @@ STACKS = {
     "prod": ("prod", ()),
     "dev-tier-B": ("dev", ("tier=B",)),
     "prod-tier-B": ("prod", ("tier=B",)),
-    "prod-tier-C": ("prod", ("tier=C", "natStrategy=one-per-az", "azCount=3", "cacheReplicas=1")),
+    "prod-tier-C": ("prod", ("tier=C", "natStrategy=one-per-az", "azCount=3", "cacheReplicas=1", "workerMinSize=2")),
 }
 
 

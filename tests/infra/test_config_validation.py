@@ -50,12 +50,14 @@ def test_tier_c_in_production_must_first_remove_its_single_points_of_failure() -
         "contentry:azCount",
         "contentry:natStrategy",
         "contentry:cacheReplicas",
+        "contentry:workerMinSize",  # tier C's one worker instance
     }
     fixed = {
         **budget_prod,
         "contentry:azCount": "3",
         "contentry:natStrategy": "one-per-az",
         "contentry:cacheReplicas": "1",
+        "contentry:workerMinSize": "2",
     }
     assert resolve(raw(fixed, "prod")).tier is Tier.C
 

@@ -28,8 +28,8 @@ from infra.planning.operations.alarms import (
     nat_alarm,
     traffic_alarms,
 )
-from infra.planning.operations.job_alarms import job_alarms
 from infra.planning.operations.dashboard import DashboardTargets, WebAclMetrics, dashboard_body
+from infra.planning.operations.job_alarms import job_alarms
 
 
 @dataclass(frozen=True)
