@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from infra.cost.model import Category, Estimate, Free, Kind, Line, Unpriced
+from infra.cost.model import Category, Estimate, Free, Kind, Line, Ranged, Unpriced
 from infra.cost.needs import missing_needs
 from infra.cost.price_table import PriceTable, load_price_table
 from infra.cost.pricers import FREE_TYPES, PRICERS
@@ -47,6 +47,7 @@ class _Collector:
         self.lines: list[Line] = []
         self.unpriced: list[Unpriced] = []
         self.free: list[Free] = []
+        self.ranged: list[Ranged] = []
 
     def price(self, resource: Resource, context: PricingContext) -> None:
         spec = PRICERS.get(resource.type)
@@ -55,7 +56,8 @@ class _Collector:
             spec.function(bill)
             self.lines += bill.lines
             self.unpriced += bill.unpriced
-            if not bill.lines and not bill.unpriced:
+            self.ranged += bill.ranged
+            if not bill.lines and not bill.unpriced and not bill.ranged:
                 self.free.append(Free(resource.name, resource.type, bill.free_reason or "no charge as configured"))
             return
         if (reason := outside_the_plan(resource)) is not None:
@@ -94,6 +96,23 @@ def _external_redis(config: Mapping[str, Any], context: PricingContext, collecto
     bill = Bill(resource, context, Category.CACHE)
     bill.add_declared("External Redis (declared in config)", monthly, EXTERNAL_REDIS_KEY)
     collector.lines += bill.lines
+
+
+HOSTED_ZONE_KEY = "hostedZoneId"
+HOSTED_ZONE_TYPE = "aws:route53/zone:Zone"
+
+
+def _hosted_zone(config: Mapping[str, Any], context: PricingContext, collector: _Collector) -> None:
+    """The Route 53 zone `hostedZoneId` names: the stack validates its certificate and writes its alias records
+    there, so the stack pays for it, though the program does not create it (one zone may serve several stacks:
+    then it is counted in each)."""
+    if not config.get(HOSTED_ZONE_KEY) or context.plan.of_type(HOSTED_ZONE_TYPE):
+        return
+    resource = Resource(urn="", type=HOSTED_ZONE_TYPE, name="hosted-zone (hostedZoneId)", parent=None, inputs={})
+    bill = Bill(resource, context, Category.DNS)
+    bill.add("Hosted zone the stack uses (hostedZoneId; not created by this program)", Decimal(1), "route53.zone")
+    collector.lines += bill.lines
+    collector.unpriced += bill.unpriced
 
 
 def _unpriced_warnings(unpriced: list[Unpriced]) -> list[str]:
@@ -151,6 +170,7 @@ def estimate(
     for resource in view.resources:
         collector.price(resource, context)
     _external_redis(config, context, collector)
+    _hosted_zone(config, context, collector)
     collector.unpriced += missing_needs(plan.tier, view)
 
     warnings += _unpriced_warnings(collector.unpriced)
@@ -173,4 +193,5 @@ def estimate(
         budget=_decimal_or_none(config.get(BUDGET_KEY)),
         price_table_version=prices.version,
         usage_files=usage.origins,
+        ranged=tuple(collector.ranged),
     )

@@ -14,6 +14,8 @@ GP3_INCLUDED_IOPS = 3000
 GP3_INCLUDED_THROUGHPUT_MBPS = 125
 EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # what EKS launches when a managed node group names no type
 EKS_DEFAULT_DISK_GB = 20
+DETAILED_MONITORING_METRICS = 7
+"""What EC2 detailed monitoring bills an instance: its 7 one-minute metrics (the price table's source)."""
 
 
 def _instance_hours(bill: Bill, instance_type: str, count: int) -> None:
@@ -89,6 +91,20 @@ def _autoscaling_group(bill: Bill) -> None:
         return
     _instance_hours(bill, instance_type, count)
     _template_volumes(bill, template, count)
+    _detailed_monitoring(bill, template, count)
+
+
+def _detailed_monitoring(bill: Bill, template: Resource, count: int) -> None:
+    """One-minute instance metrics (`monitoring.enabled` on the launch template) are CloudWatch metrics, billed per
+    instance whatever the traffic; basic five-minute monitoring is free."""
+    if template.get("monitoring", "enabled") is not True:
+        return
+    bill.add(
+        f"EC2 detailed monitoring ({count} instance(s) x {DETAILED_MONITORING_METRICS} metrics)",
+        Decimal(count * DETAILED_MONITORING_METRICS),
+        "cloudwatch.ec2-detailed-monitoring",
+        category=Category.MONITORING,
+    )
 
 
 def _instance(bill: Bill) -> None:
