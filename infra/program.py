@@ -71,6 +71,7 @@ def build(config: StackConfig) -> None:
             nat_strategy=config.network.nat_strategy,
             flow_log_retention_days=config.log_retention_days,
             guard=protection_for(config.is_production),
+            tags=default_tags(config),
         ),
         opts=with_aws,
     )

@@ -152,6 +152,7 @@ FREE = {
     "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": _NO_CHARGE,
     "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation": _NO_CHARGE,
     "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy": "an endpoint's access policy; no charge of its own",
+    "aws:ec2/networkInterface:NetworkInterface": "no charge for an interface itself (its public address is priced)",
     "aws:ec2/flowLog:FlowLog": "billed as log ingestion and storage on its CloudWatch log group",
     "aws:lb/targetGroup:TargetGroup": "part of the load balancer's price",
     "aws:lb/listener:Listener": "part of the load balancer's price",
