@@ -401,11 +401,12 @@ def summary(result: dict[str, Any]) -> list[tuple[str, str]]:
         c = result["capacity"]
         step = c["at_step"] or {}
         figure = c["requests_per_vcpu_second"]
-        rows.append((f"requests per vCPU-second, tier {c['tier']}'s mix (p95 < 200 ms)", f"{figure}"))
+        rows.append((f"requests per vCPU-second, tier {c['tier']}'s mix (p95 < 200 ms), median", f"{figure}"))
+        rows.append(("  each step within the goal (users: figure)", f"{c['requests_per_vcpu_second_each_step']}"))
         rows.append(("  predicted from the classes alone", f"{c['predicted_from_classes_requests_per_vcpu_second']}"))
         rows.append(
             (
-                "  at step: users, rps, p95 ms, generator % of a core, others % of a core",
+                "  busiest step: users, rps, p95 ms, generator % of a core, others % of a core",
                 f"{step.get('users')}, {step.get('rps')}, {step.get('p95_ms')}, "
                 f"{step.get('generator_cpu_percent_of_one_core')}, {step.get('other_processes_percent_of_one_core')}",
             )

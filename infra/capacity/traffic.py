@@ -59,6 +59,8 @@ class TrafficModelError(ValueError):
 
 
 def _decimal(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"must be a number (got {value!r})")
     try:
