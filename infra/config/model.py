@@ -435,10 +435,12 @@ class KubernetesSettings(BaseModel):
         default=1536,
     )
     min_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
-        "podMinReplicas", "Tier B: fewest app pods (the HorizontalPodAutoscaler's minimum).", default=6
+        "podMinReplicas",
+        "Tier B: fewest app pods (the HorizontalPodAutoscaler's minimum; sized: 5 carry tier B's peak, 3 per AZ).",
+        default=9,
     )
     max_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
-        "podMaxReplicas", "Tier B: most app pods (the HorizontalPodAutoscaler's maximum).", default=30
+        "podMaxReplicas", "Tier B: most app pods (the HorizontalPodAutoscaler's maximum).", default=27
     )
     public_access_cidrs: str = setting(
         "clusterPublicAccessCidrs",
