@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,7 +19,7 @@ from infra.cost.needs import missing_needs
 from infra.cost.price_table import PriceTable, load_price_table
 from infra.cost.pricers import FREE_TYPES, PRICERS
 from infra.cost.pricers.platform import free_reason, outside_the_plan
-from infra.cost.pricing import AllowanceLedger, Bill, PlanView, PricingContext, Resource
+from infra.cost.pricing import AllowanceLedger, Bill, PlanView, PricingContext, Resource, VolumeLedger
 from infra.cost.usage import Usage
 from infra.plan.document import Plan
 
@@ -146,13 +147,25 @@ def _allowance_warning(context: PricingContext) -> str | None:
     )
 
 
+@dataclass
+class Account:
+    """What the stacks of one AWS account share over a month: the free allowances and the volume tiers. Price
+    several stacks with one `Account` and the second one gets what the first one left."""
+
+    allowances: AllowanceLedger = field(default_factory=AllowanceLedger)
+    volumes: VolumeLedger = field(default_factory=VolumeLedger)
+
+
 def estimate(
     plan: Plan,
     usage: Usage,
     prices: PriceTable | None = None,
     today: dt.date | None = None,
+    account: Account | None = None,
 ) -> Estimate:
+    """`account`: the ledgers shared with the other stacks of the same AWS account (default: this stack alone)."""
     prices = prices or load_price_table()
+    account = account or Account()
     config: Mapping[str, Any] = plan.config or {}
     warnings: list[str] = []
     if not config:
@@ -165,7 +178,7 @@ def estimate(
         warnings.append(f"the stack runs in {region} but the price table holds {prices.region} prices: used as is")
     documents = [d for d in plan.resources if _is_cloud_resource(d)]
     view = PlanView(tuple(Resource.of(d) for d in documents))
-    context = PricingContext(prices, view, config, usage.of, AllowanceLedger(), warnings)
+    context = PricingContext(prices, view, config, usage.of, account.allowances, warnings, account.volumes)
     collector = _Collector()
     for resource in view.resources:
         collector.price(resource, context)

@@ -51,7 +51,7 @@ def id_of(resource: dict[str, Any]) -> str:
 
 
 def user_data_of(plan: Plan) -> str:
-    encoded = the(plan, LAUNCH_TEMPLATE)["inputs"]["userData"]
+    encoded = the(plan, LAUNCH_TEMPLATE, "app-fleet-template")["inputs"]["userData"]
     return base64.b64decode(encoded).decode()
 
 

@@ -68,11 +68,11 @@ def latest_template_version() -> int:
 
 
 def template(plan: Plan) -> dict[str, Any]:
-    return the(plan, LAUNCH_TEMPLATE)["inputs"]
+    return the(plan, LAUNCH_TEMPLATE, "app-fleet-template")["inputs"]
 
 
 def group(plan: Plan) -> dict[str, Any]:
-    return the(plan, AUTO_SCALING_GROUP)
+    return the(plan, AUTO_SCALING_GROUP, "app-fleet-asg")
 
 
 def test_the_repository_scans_on_push_keeps_tags_immutable_and_bounds_its_history(ec2_plan: Plan) -> None:
@@ -205,7 +205,7 @@ def test_the_group_uses_elb_health_checks_with_a_grace_period(ec2_plan: Plan) ->
 
 def test_the_group_starts_on_the_templates_latest_version_number(ec2_plan: Plan) -> None:
     launch_template = group(ec2_plan)["inputs"]["launchTemplate"]
-    assert launch_template["id"] == id_of(the(ec2_plan, LAUNCH_TEMPLATE))
+    assert launch_template["id"] == id_of(the(ec2_plan, LAUNCH_TEMPLATE, "app-fleet-template"))
     assert launch_template["version"] == str(latest_template_version())
     assert template(ec2_plan)["updateDefaultVersion"] is True
 
@@ -236,7 +236,7 @@ def refresh_request(plan: Plan) -> dict[str, Any]:
 def test_each_template_version_is_rolled_out_as_the_refreshs_desired_configuration(ec2_plan: Plan) -> None:
     command = rollout(ec2_plan)
     assert command["inputs"]["create"] == command["inputs"]["update"] == ROLLOUT_COMMAND
-    template_resource = the(ec2_plan, LAUNCH_TEMPLATE)
+    template_resource = the(ec2_plan, LAUNCH_TEMPLATE, "app-fleet-template")
     version = latest_template_version()
     assert command["inputs"]["triggers"] == [id_of(template_resource), version], "a new version runs the rollout"
     request = refresh_request(ec2_plan)

@@ -51,7 +51,7 @@ def test_the_whole_fleet_at_its_largest_fits_sixty_percent_of_the_smallest_tier(
     plan = stack_plan(stack_id)
     environment = instance_environment(plan)
     workers, pool = int(environment["GUNICORN_WORKERS"]), int(environment["MONGO_MAX_POOL_SIZE"])
-    (group,) = plan.of_type(AUTO_SCALING_GROUP)
+    (group,) = [g for g in plan.of_type(AUTO_SCALING_GROUP) if g["name"] == "app-fleet-asg"]
     # The deploy surge: new instances run beside the old ones until the refresh replaces them.
     instances = math.ceil(group["inputs"]["maxSize"] * refresh_preferences(plan)["MaxHealthyPercentage"] / 100)
     per_node = instances * workers * (pool + MONITORING_CONNECTIONS_PER_PROCESS)
