@@ -23,6 +23,7 @@ from infra.planning.nat_instance import (
     nat_instance_permissions,
 )
 
+HTTPS = 443
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
 
 
@@ -36,6 +37,8 @@ class NatInstanceArgs:
     """The public subnet the instance and its static interface live in (one AZ)."""
     tags: Mapping[str, str]
     """The stack's tags, for the instance and its volume (provider default tags do not reach them)."""
+    ports: tuple[int, ...] = (443,)
+    """The TCP ports it forwards (the app's internet egress); it needs HTTPS itself (EC2 API, packages)."""
 
 
 class NatInstance(pulumi.ComponentResource):
@@ -52,26 +55,32 @@ class NatInstance(pulumi.ComponentResource):
         group = aws.ec2.SecurityGroup(
             child_name(name, "sg"),
             vpc_id=args.vpc_id,
-            description="NAT instance: forwards the VPC's outbound traffic to the internet",
+            description="NAT instance: forwards the outbound traffic of the VPC to the internet",
             tags=tags,
             opts=child,
         )
-        aws.vpc.SecurityGroupIngressRule(
-            child_name(name, "from-vpc"),
-            security_group_id=group.id,
-            description="Everything the VPC sends out through the NAT",
-            ip_protocol="-1",
-            cidr_ipv4=str(args.vpc_cidr),
-            opts=child,
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            child_name(name, "to-internet"),
-            security_group_id=group.id,
-            description="A NAT forwards to any address on the internet",
-            ip_protocol="-1",
-            cidr_ipv4="0.0.0.0/0",
-            opts=child,
-        )
+        # Only the ports the app's own security group lets out: the NAT is no wider a door than the app's egress.
+        for port in sorted({*args.ports, HTTPS}):
+            aws.vpc.SecurityGroupIngressRule(
+                child_name(name, "from-vpc", port),
+                security_group_id=group.id,
+                description=f"TCP {port} from the VPC, forwarded to the internet",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=str(args.vpc_cidr),
+                opts=child,
+            )
+            aws.vpc.SecurityGroupEgressRule(
+                child_name(name, "to-internet", port),
+                security_group_id=group.id,
+                description=f"TCP {port} to the internet",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4="0.0.0.0/0",
+                opts=child,
+            )
         interface = aws.ec2.NetworkInterface(
             child_name(name, "eni"),
             subnet_id=args.subnet_id,

@@ -34,6 +34,8 @@ class NetworkArgs:
     """Production keeps the flow logs (an audit trail) through a destroy or a rename."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """The stack's tags, for what an Auto Scaling group launches (the NAT instance): default tags miss it."""
+    nat_instance_ports: Sequence[int] = (443,)
+    """The TCP ports a NAT instance forwards: the app's internet egress (HTTPS, an external Redis's port)."""
 
 
 class Network(pulumi.ComponentResource):
@@ -230,6 +232,7 @@ class Network(pulumi.ComponentResource):
                 vpc_cidr=self._args.vpc_cidr,
                 subnet_id=public[0].id,
                 tags=self._args.tags,
+                ports=tuple(self._args.nat_instance_ports),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
         )

@@ -106,3 +106,26 @@ def test_the_boot_script_quotes_its_inputs_and_retries_the_attachment() -> None:
     assert "region='us-east-1; rm -rf /'" in hostile
     permissions = json.loads(nat_instance_permissions("contentry-x-nat"))
     assert permissions["Statement"][0]["Condition"]["StringEquals"]["ec2:ResourceTag/Name"] == "contentry-x-nat"
+
+
+def test_it_forwards_only_what_the_app_may_send_to_the_internet() -> None:
+    plan = nat_plan()
+    group_id = "network-nat-instance-sg-id"
+    ingress = [r["inputs"] for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")]
+    egress = [r["inputs"] for r in plan.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")]
+    into_nat = [rule for rule in ingress if rule["securityGroupId"] == group_id]
+    out_of_nat = [rule for rule in egress if rule["securityGroupId"] == group_id]
+    assert {(rule["ipProtocol"], rule["fromPort"], rule["toPort"]) for rule in into_nat} == {("tcp", 443, 443)}
+    (vpc,) = plan.of_type("aws:ec2/vpc:Vpc")
+    assert {rule["cidrIpv4"] for rule in into_nat} == {vpc["inputs"]["cidrBlock"]}, "from the VPC alone"
+    assert {(rule["ipProtocol"], rule["fromPort"], rule["cidrIpv4"]) for rule in out_of_nat} == {
+        ("tcp", 443, "0.0.0.0/0")
+    }
+
+
+def test_an_external_redis_port_is_forwarded_too() -> None:
+    url = "externalRedisUrl=rediss://default:offline-placeholder@redis.example.com:6380"
+    plan = plan_of("dev", (*INSTANCE, "cacheMode=external", url))
+    ingress = plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    ports = {r["inputs"]["fromPort"] for r in ingress if r["inputs"]["securityGroupId"] == "network-nat-instance-sg-id"}
+    assert ports == {443, 6380}
