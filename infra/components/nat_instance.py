@@ -69,6 +69,7 @@ class NatInstance(pulumi.ComponentResource):
                 from_port=port,
                 to_port=port,
                 cidr_ipv4=str(args.vpc_cidr),
+                tags=name_tag(args.name_prefix, "nat", "from-vpc", port),
                 opts=child,
             )
             aws.vpc.SecurityGroupEgressRule(
@@ -79,6 +80,7 @@ class NatInstance(pulumi.ComponentResource):
                 from_port=port,
                 to_port=port,
                 cidr_ipv4="0.0.0.0/0",
+                tags=name_tag(args.name_prefix, "nat", "to-internet", port),
                 opts=child,
             )
         interface = aws.ec2.NetworkInterface(
