@@ -61,7 +61,9 @@ def test_the_pods_budget_is_the_ec2_fleets_function() -> None:
 
 def test_more_pods_get_a_smaller_pool() -> None:
     default = int(pod_environment(eks_plan("prod-tier-B"))["MONGO_MAX_POOL_SIZE"])
-    larger = int(pod_environment(eks_plan("prod-tier-B", ("podMaxReplicas=34", "computeMaxSize=5")))["MONGO_MAX_POOL_SIZE"])
+    larger = int(
+        pod_environment(eks_plan("prod-tier-B", ("podMaxReplicas=34", "computeMaxSize=5")))["MONGO_MAX_POOL_SIZE"]
+    )
     assert larger < default
 
 
