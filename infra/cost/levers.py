@@ -87,14 +87,18 @@ class FleetPlan:
         if isinstance(self.sizing, PodSizing):
             pods = self.sizing.pods
             return (
-                f"{pods.total} pods ({pods.per_zone} per AZ, {pods.needed} carry the peak) on {levers.instances} x "
+                f"{pods.total} pods ({pods.per_zone} per AZ, {_carry(pods.needed)} the peak) on {levers.instances} x "
                 f"{levers.instance_type} nodes"
             )
         fleet = self.sizing.fleet
         return (
-            f"{fleet.total} x {levers.instance_type} ({fleet.per_zone} per AZ; {fleet.needed} carry the peak at 70% "
+            f"{fleet.total} x {levers.instance_type} ({fleet.per_zone} per AZ; {_carry(fleet.needed)} the peak at 70% "
             "CPU, the rest is the AZ-loss spare)"
         )
+
+
+def _carry(needed: int) -> str:
+    return f"{needed} carries" if needed == 1 else f"{needed} carry"
 
 
 @dataclass(frozen=True)

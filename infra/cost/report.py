@@ -159,6 +159,15 @@ def _candidate_row(candidate: Candidate) -> dict[str, Any]:
     }
 
 
+def _structure_rows(priced: list[Candidate]) -> list[dict[str, Any]]:
+    """The cheapest combination of each structure (NAT gateway or instance, CDN off or on), when the tier has
+    several: what each structural choice costs with every other lever at its best."""
+    cheapest: dict[tuple[str, ...], Candidate] = {}
+    for candidate in priced:  # cheapest first
+        cheapest.setdefault(candidate.structure, candidate)
+    return [_candidate_row(c) for c in cheapest.values()] if len(cheapest) > 1 else []
+
+
 def _sizing(report: TierReport) -> dict[str, Any]:
     fleet, _, _ = report.best.chosen
     sizing = fleet.sizing
@@ -229,6 +238,7 @@ def _tier_context(report: TierReport, prices: PriceTable) -> dict[str, Any]:
         "sizing": _sizing(report),
         "connections": report.connections,
         "lever_rows": [_candidate_row(c) for c in priced[:LEVER_ROWS]],
+        "structure_rows": _structure_rows(priced),
         "lever_count": len(priced),
         "refused_count": len(refused),
         "refusals": refusals.most_common(4),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from infra.cost.estimate import EXTERNAL_REDIS_TYPE, UNKNOWN_TYPE
 from infra.cost.model import Category, Kind
-from tests.cost.support import HOURS, components, monthly, priced, resource, unpriced_resources
+from tests.cost.support import HOURS, PRICES, components, monthly, priced, resource, unpriced_resources
 
 ASG, LT = "aws:autoscaling/group:Group", "aws:ec2/launchTemplate:LaunchTemplate"
 
@@ -109,9 +109,7 @@ def test_atlas_five_nodes_scale_the_three_node_price() -> None:
 def test_atlas_backups_and_unknown_sizes_are_unpriced_with_the_reason() -> None:
     result = priced(atlas("M30", backupEnabled=True, pitEnabled=True), atlas("M40"))
     kinds = {u.reason: u.kind for u in unpriced_resources(result)}
-    backups = [
-        kind for reason, kind in kinds.items() if "cloud backup snapshot storage" in reason or "point-in" in reason
-    ]
+    backups = [kind for reason, kind in kinds.items() if "backupStorageGb" in reason or "point-in" in reason]
     assert backups == [Kind.USAGE, Kind.USAGE], "backup storage grows with the data: usage-based, not baseline"
     sizes = [kind for reason, kind in kinds.items() if "atlas.aws.M40" in reason]
     assert sizes == [Kind.BASELINE], "an unsourced size is unpriced (never $0), and it is a baseline cost"
@@ -324,12 +322,30 @@ def test_data_across_azs_to_the_cache_the_nat_and_atlas_is_priced_per_gb_each_wa
     assert {line.kind for line in transfer.values()} == {Kind.USAGE}
 
 
-def test_atlas_peering_traffic_is_unpriced_usage_with_a_warning_not_free() -> None:
+def test_atlas_backup_storage_is_a_range_between_two_sourced_rates_beside_the_total() -> None:
+    usage = {"mongodbatlas:index/advancedCluster:AdvancedCluster": {"backupStorageGb": 90}}
+    result = priced(atlas("M30", backupEnabled=True), usage=usage)
+    (ranged,) = result.ranged
+    low, high = PRICES.get("atlas.backup-storage.low-end"), PRICES.get("atlas.backup-storage.high-end")
+    assert (ranged.low.quantity, ranged.low.unit_price, ranged.high.unit_price) == (90, low.usd, high.usd)
+    assert ranged.low.source_url == low.source.url
+    assert ranged.high.source_url == high.source.url
+    assert ranged.low.source_url.startswith("https://")
+    assert ranged.high.source_url.startswith("https://")
+    assert not any("backup snapshot" in line.component.lower() for line in result.lines), "never in the total"
+    assert monthly(result, "atlas-M30") == Decimal("394.20")
+
+
+def test_atlas_peering_traffic_is_usage_priced_at_the_same_region_rate_never_free() -> None:
     peering = resource("mongodbatlas:index/networkPeering:NetworkPeering", "atlas-peering")
     result = priced(peering)
-    assert [(u.resource, u.kind) for u in unpriced_resources(result)] == [("atlas-peering", Kind.USAGE)]
+    assert ("atlas-peering", Kind.USAGE) in [(u.resource, u.kind) for u in unpriced_resources(result)]
     assert not any(f.resource == "atlas-peering" for f in result.free)
-    assert any("atlas-peering: Atlas data transfer" in w for w in result.warnings)
+    usage = {"mongodbatlas:index/networkPeering:NetworkPeering": {"dataTransferGb": 500}}
+    (line,) = [line for line in priced(peering, usage=usage).lines if line.resource == "atlas-peering"]
+    rate = PRICES.get("atlas.aws.data-transfer.same-region")
+    assert (line.quantity, line.unit_price, line.kind) == (500, rate.usd, Kind.USAGE)
+    assert line.monthly == 500 * rate.usd
 
 
 def test_cache_snapshots_beyond_the_free_one_are_billed_from_the_plans_retention() -> None:
