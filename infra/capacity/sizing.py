@@ -3,9 +3,11 @@
 
 The rule, for `n` units (instances or pods) needed at 70% with every AZ up, over `z` AZs:
 - each AZ gets `ceil(n / (z - 1))` units, at least one: when an AZ is lost, the other `z - 1` AZs still hold
-  `n` or more, so the peak is still served at 70% CPU. For a fleet of up to `z - 1` units' need that is one unit
-  per AZ; for `n = z` (or any multiple of `z`) it is exactly one spare per AZ; in general the spare is the share
-  of one AZ, rounded up so that every AZ holds the same;
+  `n` or more, so the peak is still served at 70% CPU. For a need of up to `z - 1` units that is one unit per AZ;
+  for `n = z` it is exactly one spare per AZ; in general the spare is one AZ's share, rounded up so that every AZ
+  holds the same. ("Plus one spare per AZ" read literally, `ceil(n / z) + 1` per AZ, gives the same fleet for
+  tiers A and B (5 needed over three AZs: 3 per AZ), twice tier C's (1 needed over two AZs: 2 per AZ, where 1
+  already survives an AZ loss), and too few from `n = 9` over three AZs: 4 per AZ leave 8 when one is lost.)
 - with one AZ there is nothing to lose into: `n` units (a development shape, never production).
 Tier B sizes pods this way on their CPU request (what the scheduler guarantees, not the burst limit), then the
 nodes that hold those pods, again so that the nodes of the remaining AZs can take every pod the peak needs.
