@@ -66,6 +66,8 @@ SEED_ROWS = {
 }
 """The seed's own tables, verbatim."""
 TRAFFIC_CATEGORIES = (Category.DATA_TRANSFER, Category.LOAD_BALANCER, Category.CDN)
+APP_LOG_GROUP = "app-fleet-logs"
+"""Tiers A and C's app log group: what tier B would pay to ship its pods' logs the same way."""
 LEVER_ROWS = 6
 """Configurations shown per tier in the lever table (the cheapest ones; the count of the rest is given)."""
 
@@ -299,6 +301,9 @@ def report_context(root: Path, prices: PriceTable) -> dict[str, Any]:
         "rounding": ROUNDING_NOTE,
         "price_age": _price_age(reports, prices, today),
         "tiers": tiers,
+        "app_log_cost": sum(
+            (line.monthly for line in reports[0].estimate.lines if line.resource == APP_LOG_GROUP), Decimal(0)
+        ),
         "categories": [c for c in Category if any(c in t["categories"] for t in tiers)],
         "models": models,
         "model_rows": _model_rows(models),
