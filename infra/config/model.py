@@ -436,7 +436,7 @@ class KubernetesSettings(BaseModel):
     )
     min_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
         "podMinReplicas",
-        "Tier B: fewest app pods (the HorizontalPodAutoscaler's minimum; sized: 5 carry tier B's peak, 3 per AZ).",
+        "Tier B: fewest app pods (the HorizontalPodAutoscaler's minimum; sized: 6 carry tier B's peak, 3 per AZ).",
         default=9,
     )
     max_replicas: Annotated[int, Field(ge=1, le=500)] = setting(

@@ -29,7 +29,7 @@ TIER_PRESETS: Final = MappingProxyType(
                 "azCount": "3",
                 "natStrategy": "one-per-az",
                 "logRetentionDays": "365",
-                # 1 vCPU each: 5 carry the peak at 70% CPU; 3 per AZ, so that any two AZs still hold 6. Finer than
+                # 1 vCPU each: 6 carry the peak at 70% CPU; 3 per AZ, so that any two AZs still hold 6. Finer than
                 # 4-vCPU instances, so less of the AZ-loss spare is paid for
                 "computeInstanceType": "c7g.medium",
                 "computeMinSize": "9",
@@ -54,7 +54,7 @@ TIER_PRESETS: Final = MappingProxyType(
                 "azCount": "3",
                 "natStrategy": "one-per-az",
                 "logRetentionDays": "365",
-                # 8 vCPU nodes, one per AZ: they hold the 9 app pods (podMinReplicas) and, with an AZ lost, the 5 the
+                # 8 vCPU nodes, one per AZ: they hold the 9 app pods (podMinReplicas) and, with an AZ lost, the 6 the
                 # peak needs; 4 hold the HPA's 27 (podMaxReplicas)
                 "computeInstanceType": "c7g.2xlarge",
                 "computeMinSize": "3",

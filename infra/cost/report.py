@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from infra.capacity.alb_lcu import ALB_LCU_SOURCE
 from infra.capacity.mongo_connections import CONNECTIONS_ALERT_SHARE, FLEET_SHARE_OF_LIMIT
 from infra.capacity.sizing import TARGET_CPU, PodSizing
-from infra.capacity.throughput import COMMAND, MEASURED_ON, REFERENCE, REQUESTS_PER_VCPU_SECOND
+from infra.capacity.throughput import COMMAND, CROSS_CHECK, MEASURED_ON, REFERENCE, REQUESTS_PER_VCPU_SECOND
 from infra.capacity.traffic import (
     EndpointClass,
     TrafficModel,
@@ -256,6 +257,29 @@ def _tier_context(report: TierReport, prices: PriceTable) -> dict[str, Any]:
     }
 
 
+def _bench(root: Path) -> dict[str, Any]:
+    """What the committed capacity run says about itself: the machine, its load, whose CPU went where."""
+    run = json.loads((root / REFERENCE).read_text(encoding="utf-8"))
+    capacity, machine = run["capacity"], run["machine"]
+    steps = [step for step in capacity["mix_steps"] if step["within_goal"]]
+
+    def spread(key: str) -> str:
+        values = [round(step[key]) for step in steps]
+        return f"{min(values)}-{max(values)}" if min(values) != max(values) else f"{values[0]}"
+
+    return {
+        "started_at": run["started_at"],
+        "cpus": machine["cpus"],
+        "load_start": machine["load_average_at_start"][0],
+        "load_end": machine["load_average_at_end"][0],
+        "others": spread("other_processes_percent_of_one_core"),
+        "generator": spread("generator_cpu_percent_of_one_core"),
+        "app_us": {name: round(value) for name, value in capacity["app_cpu_us_per_request_by_class"].items()},
+        "database_us": round(capacity["test_database_cpu_us_per_request_mix"]),
+        "each_step": capacity["requests_per_vcpu_second_each_step"],
+    }
+
+
 def _refusal_reason(candidate: Candidate) -> str:
     """The first problem of a refused candidate, without the values that differ between candidates."""
     text = candidate.refused.split("; ")[0]
@@ -315,7 +339,9 @@ def report_context(root: Path, prices: PriceTable) -> dict[str, Any]:
             "command": COMMAND,
             "reference": REFERENCE,
             "at_seventy": REQUESTS_PER_VCPU_SECOND * TARGET_CPU,
+            "cross_check": CROSS_CHECK,
         },
+        "bench": _bench(root),
         "target_cpu": TARGET_CPU,
         "fleet_share": Decimal(FLEET_SHARE_OF_LIMIT.numerator) / FLEET_SHARE_OF_LIMIT.denominator,
         "alert_share": Decimal(CONNECTIONS_ALERT_SHARE.numerator) / CONNECTIONS_ALERT_SHARE.denominator,

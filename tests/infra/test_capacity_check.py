@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from infra.capacity.sizing import TARGET_CPU
+from infra.capacity.throughput import REQUESTS_PER_VCPU_SECOND
 from infra.config.capacity_check import fleet_capacity_warnings
 from infra.config.loader import resolve
 from tests.infra.test_config_validation import VALID_DEV, VALID_PROD, raw
@@ -24,7 +26,8 @@ def test_the_presets_carry_their_peak_without_warning(values: dict[str, str], st
 
 def test_a_minimum_fleet_below_the_peak_is_named_with_the_arithmetic() -> None:
     (message,) = warnings({**VALID_PROD, "contentry:computeMinSize": "3", "contentry:computeDesiredSize": "3"})
-    assert message.startswith("contentry:computeMinSize: 3 x c7g.medium serve about 3,060 requests/s at 70% CPU")
+    serve = 3 * REQUESTS_PER_VCPU_SECOND * TARGET_CPU
+    assert message.startswith(f"contentry:computeMinSize: 3 x c7g.medium serve about {serve:,.0f} requests/s at 70%")
     assert "peaks at 5,000" in message
     assert "cannot carry the peak" in message
 

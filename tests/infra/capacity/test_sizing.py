@@ -29,7 +29,8 @@ POD = Resources(cpu_millicores=1000, memory_mib=1536)
     [
         (3, 3, 2, 6),  # n = z: exactly one spare per AZ
         (2, 2, 2, 4),
-        (5, 3, 3, 9),  # tier A: 5 carry the peak; any two AZs hold 6
+        (5, 3, 3, 9),  # any two AZs hold 6
+        (6, 3, 3, 9),  # tier A at the measured throughput: 6 carry the peak, any two AZs hold them
         (1, 2, 1, 2),  # the minimum: one per AZ, and one AZ alone still carries the peak
         (1, 3, 1, 3),
         (0, 3, 1, 3),  # no load still leaves one per AZ
@@ -75,9 +76,9 @@ def test_units_round_up_at_the_target_cpu() -> None:
 def test_the_tiers_fleets_at_the_measured_throughput() -> None:
     a = size_ec2_fleet(peak_rps=Decimal(5_000), rps_per_vcpu=REQUESTS_PER_VCPU_SECOND, instance_type="c7g.medium",
                        zones=3)  # fmt: skip
-    assert (a.fleet.needed, a.fleet.per_zone, a.fleet.total) == (5, 3, 9)
+    assert (a.fleet.needed, a.fleet.per_zone, a.fleet.total) == (6, 3, 9)
     assert a.cpu_at_peak() < TARGET_CPU
-    assert a.cpu_at_peak_after_zone_loss < TARGET_CPU, "an AZ lost: 6 instances below 70%"
+    assert a.cpu_at_peak_after_zone_loss <= TARGET_CPU, "an AZ lost: the 6 left at 70% at most"
     c = size_ec2_fleet(peak_rps=Decimal(1_000), rps_per_vcpu=REQUESTS_PER_VCPU_SECOND, instance_type="t4g.medium",
                        zones=2)  # fmt: skip
     assert (c.fleet.needed, c.fleet.total) == (1, 2)
@@ -96,7 +97,7 @@ def test_tier_b_pods_then_nodes_that_hold_them_with_an_az_lost() -> None:
         peak_rps=Decimal(5_000), rps_per_vcpu=REQUESTS_PER_VCPU_SECOND, pod_request=POD, node_type="c7g.2xlarge",
         zones=3,
     )  # fmt: skip
-    assert (sizing.pods.needed, sizing.pods.total) == (5, 9)
+    assert (sizing.pods.needed, sizing.pods.total) == (6, 9)
     assert sizing.nodes.total == 3
     shape = node_shape("c7g.2xlarge")
     assert app_pod_capacity(shape, sizing.nodes.total, POD) >= sizing.pods.total

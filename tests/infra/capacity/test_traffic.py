@@ -94,7 +94,8 @@ def test_monthly_requests_and_gigabytes() -> None:
     weighted = sum(document.mix.of(e).value * document.response_bytes.of(e).value for e in EndpointClass)
     assert mean_response_bytes(model) == weighted
     assert monthly_response_gb(model) == monthly_requests(model) * weighted / BYTES_PER_GB
-    assert monthly_access_log_gb(model) == monthly_requests(model) * 257 / BYTES_PER_GB
+    line = document.logs.access_line_bytes.value
+    assert monthly_access_log_gb(model) == monthly_requests(model) * line / BYTES_PER_GB
     # Media: average users x downloads a minute x 60 x 730 x 100 KB.
     media = monthly_media_gb(model)
     assert media == Decimal(100_000) / 3 * Decimal("0.2") * 60 * 730 * 100 * 1000 / BYTES_PER_GB
