@@ -18,7 +18,7 @@ from tests.infra.plans import STACKS, plan_of
 EC2_STACKS = {"dev": "C", "prod": "A", "prod-tier-C": "C"}
 EKS_STACKS = ("dev-tier-B", "prod-tier-B")
 # The sizes per tier: (min, desired, max).
-FLEET_SIZES = {"A": (4, 4, 12), "C": (2, 2, 4)}
+FLEET_SIZES = {"A": (9, 9, 27), "C": (2, 2, 6)}  # the presets sized from the traffic models
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 AUTO_SCALING_GROUP = "aws:autoscaling/group:Group"
@@ -51,7 +51,7 @@ def id_of(resource: dict[str, Any]) -> str:
 
 
 def user_data_of(plan: Plan) -> str:
-    encoded = the(plan, LAUNCH_TEMPLATE)["inputs"]["userData"]
+    encoded = the(plan, LAUNCH_TEMPLATE, "app-fleet-template")["inputs"]["userData"]
     return base64.b64decode(encoded).decode()
 
 

@@ -51,7 +51,7 @@ def test_the_whole_fleet_at_its_largest_fits_sixty_percent_of_the_smallest_tier(
     plan = stack_plan(stack_id)
     environment = instance_environment(plan)
     workers, pool = int(environment["GUNICORN_WORKERS"]), int(environment["MONGO_MAX_POOL_SIZE"])
-    (group,) = plan.of_type(AUTO_SCALING_GROUP)
+    (group,) = [g for g in plan.of_type(AUTO_SCALING_GROUP) if g["name"] == "app-fleet-asg"]
     # The deploy surge: new instances run beside the old ones until the refresh replaces them.
     instances = math.ceil(group["inputs"]["maxSize"] * refresh_preferences(plan)["MaxHealthyPercentage"] / 100)
     per_node = instances * workers * (pool + MONITORING_CONNECTIONS_PER_PROCESS)
@@ -60,16 +60,16 @@ def test_the_whole_fleet_at_its_largest_fits_sixty_percent_of_the_smallest_tier(
     assert pool >= 10
 
 
-def test_prod_instances_run_four_workers_with_a_pool_of_23() -> None:
+def test_prod_instances_run_one_worker_with_a_pool_of_41() -> None:
     environment = instance_environment(stack_plan("prod"))
-    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("4", "23")
+    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("1", "41")
     dev = instance_environment(stack_plan("dev"))
-    assert (dev["GUNICORN_WORKERS"], dev["MONGO_MAX_POOL_SIZE"]) == ("2", "73")
+    assert (dev["GUNICORN_WORKERS"], dev["MONGO_MAX_POOL_SIZE"]) == ("2", "48")
 
 
 def test_a_larger_fleet_gets_a_smaller_pool() -> None:
     default = int(instance_environment(stack_plan("prod"))["MONGO_MAX_POOL_SIZE"])
-    larger = int(instance_environment(stack_plan("prod", ("computeMaxSize=20",)))["MONGO_MAX_POOL_SIZE"])
+    larger = int(instance_environment(stack_plan("prod", ("computeMaxSize=40",)))["MONGO_MAX_POOL_SIZE"])
     assert larger < default
 
 
@@ -102,15 +102,17 @@ def plan_with(*overrides: str) -> Plan:
 
 
 def test_a_fleet_that_cannot_fit_is_refused_naming_the_keys_before_anything_is_registered() -> None:
+    # 4 vCPU instances run 4 workers each: 40 of them need more connections than M30 holds.
+    larger = ("computeInstanceType=c7g.xlarge", "computeMaxSize=40")
     with pytest.raises(InvalidStackConfig) as caught:
-        build_plan("prod", ("computeMaxSize=40",), REPO_ROOT)
+        build_plan("prod", larger, REPO_ROOT)
     (problem,) = caught.value.problems
     assert problem.key == "contentry:atlasMinInstanceSize"
     for named in ("computeMaxSize", "computeInstanceType", "atlasMinInstanceSize", "at most 24 fits", "M30"):
         assert named in problem.message
     assert isinstance(caught.value, pulumi.RunError), "reported without a traceback"
     # The same fleet fits once the cluster may not scale below a tier that holds it.
-    build_plan("prod", ("computeMaxSize=40", "atlasMinInstanceSize=M40", "atlasInstanceSize=M40"), REPO_ROOT)
+    build_plan("prod", (*larger, "atlasMinInstanceSize=M40", "atlasInstanceSize=M40"), REPO_ROOT)
 
 
 def test_an_instance_type_whose_vcpus_are_unknown_is_refused() -> None:
