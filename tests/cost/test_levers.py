@@ -82,10 +82,17 @@ def test_what_a_target_buys_costs_at_most_the_target(tier: str) -> None:
         assert affordable is None
         return
     assert affordable is not None
-    assert 0 < affordable.users < found.users
-    assert affordable.monthly <= found.spec.target
+    assert affordable.users < found.users
+    assert affordable.monthly <= found.spec.target or affordable.users == 0
     assert affordable.floor <= affordable.monthly
-    assert f"buys about {affordable.users:,} concurrent users" in found.verdict.text
+    if affordable.users:
+        assert f"buys about {affordable.users:,} concurrent users" in found.verdict.text
+    else:
+        # Nothing fits: the verdict names the floor that is above the target instead of "0 users".
+        assert affordable.floor > found.spec.target
+        assert f"floor (its smallest fleet the rules allow, with almost no traffic) is ${affordable.floor:,.2f}" in (
+            found.verdict.text
+        )
 
 
 def test_the_verdict_says_on_demand_with_commitments_or_not_at_all() -> None:
