@@ -48,9 +48,11 @@ workflows: setup
 test: setup system-deps
 	$(VENV)/bin/pytest
 
-# Regenerate the finance report (docs/costs.md) and the cost golden files from the code, after a change to the
-# program, the price table or the usage defaults; tests/cost fails until they are regenerated and committed.
+# Regenerate the usage files (from the traffic models), the finance report (docs/costs.md) and the cost golden files
+# from the code, after a change to the program, a traffic model, the price table or the measured throughput;
+# tests/cost fails until they are regenerated and committed.
 cost-docs: setup
+	$(PY) -m infra.cost.traffic_usage --write
 	$(PY) -m infra.cost.report --write
 	$(PY) -m tests.cost.goldens --write
 

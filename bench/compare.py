@@ -60,7 +60,10 @@ GOAL_P95_MS = 200.0
 GENERATOR_BOUND_PERCENT = 90.0
 DEFAULT_OUT = REPO_ROOT / "build" / "bench" / "compare.json"
 MODES = ("saturation", "ceiling", "logging", "recycle", "fault")
-ALL_MODES = (*MODES, "ramp")
+ALL_MODES = (*MODES, "ramp", "capacity")
+CAPACITY_OUT = REPO_ROOT / "build" / "bench" / "capacity.json"
+CAPACITY_USERS = 1000
+"""Users with seeded posts for the capacity run: enough keys that its database reads almost always miss."""
 CLOSED_LOOP_STEPS = "8,16,32,64,128"
 LOGGING_STEPS = "1000"
 RECYCLE_MAX_REQUESTS = 2000
@@ -69,8 +72,17 @@ FAULT_OUTAGE_SECONDS = 10.0
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, workdir: Path, mongo_url: str, redis: Background, redis_url: str):
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        workdir: Path,
+        mongo_url: str,
+        redis: Background,
+        redis_url: str,
+        mongo: Background | None = None,
+    ):
         self.args = args
+        self.mongo = mongo
         self.workdir = workdir
         self.mongo_url = mongo_url
         self.redis = redis
@@ -284,6 +296,13 @@ class Bench:
             "run": report,
         }
 
+    def capacity(self) -> dict[str, Any]:
+        """Requests per second per vCPU for the traffic model's endpoint mix (bench/capacity.py)."""
+        from bench.capacity import CapacityRun
+
+        assert self.mongo is not None, "the capacity run measures the test database's CPU too"
+        return CapacityRun(self, self.mongo).run()
+
     def ramp(self) -> dict[str, Any]:
         return {
             label: self.run_load(label, f"ramp-{label}", steps="100,250,500,750,1000", think_time="0.5:1.5")
@@ -378,6 +397,25 @@ def summary(result: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("Redis used again after restart, s", f"{f['redis_used_again_after_seconds']}"))
         rows.append(("hit ratio back to pre-outage level after, s (goal <= 5)", f"{f['recovered_after_seconds']}"))
         rows.append(("  baseline hit ratio; errors during the outage", f"{f['baseline_hit_ratio']}; {f['errors']}"))
+    if "capacity" in result:
+        c = result["capacity"]
+        step = c["at_step"] or {}
+        figure = c["requests_per_vcpu_second"]
+        rows.append((f"requests per vCPU-second, tier {c['tier']}'s mix (p95 < 200 ms), median", f"{figure}"))
+        rows.append(("  each step within the goal (users: figure)", f"{c['requests_per_vcpu_second_each_step']}"))
+        rows.append(("  predicted from the classes alone", f"{c['predicted_from_classes_requests_per_vcpu_second']}"))
+        rows.append(
+            (
+                "  busiest step: users, rps, p95 ms, generator % of a core, others % of a core",
+                f"{step.get('users')}, {step.get('rps')}, {step.get('p95_ms')}, "
+                f"{step.get('generator_cpu_percent_of_one_core')}, {step.get('other_processes_percent_of_one_core')}",
+            )
+        )
+        rows.append(("  app CPU us per request by class", f"{c['app_cpu_us_per_request_by_class']}"))
+        database = c["test_database_cpu_us_per_request_mix"]
+        rows.append(("  test database CPU us per request (mix, not the app's)", f"{database}"))
+        rows.append(("  response bytes by class", f"{c['response_bytes']}"))
+        rows.append(("  access line bytes", f"{c['access_line_bytes']}"))
     return rows
 
 
@@ -402,15 +440,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--closed-loop-steps", default=CLOSED_LOOP_STEPS, help="users per step, no think time")
     parser.add_argument("--logging-steps", default=LOGGING_STEPS, help="users per step for the logging mode")
     parser.add_argument("--spawn-rate", type=float, default=200.0)
-    parser.add_argument("--users", type=int, default=DEFAULT_USER_COUNT, help="users with seeded posts")
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="the JSON report (committed reference: bench/results/)"
+        "--users",
+        type=int,
+        default=None,
+        help=f"users with seeded posts (default {DEFAULT_USER_COUNT}; {CAPACITY_USERS} with the capacity mode)",
+    )
+    parser.add_argument("--capacity-tier", default="A", choices=("A", "B", "C"), help="whose traffic model's mix")
+    parser.add_argument(
+        "--capacity-steps", default="2,4,8,16,32", help="closed-loop users per step of the capacity run's mix"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"the JSON report (default {DEFAULT_OUT.relative_to(REPO_ROOT)}, or {CAPACITY_OUT.relative_to(REPO_ROOT)}"
+        " for the capacity mode alone; committed references: bench/results/)",
     )
     args = parser.parse_args(argv)
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     unknown = sorted(set(modes) - set(ALL_MODES))
     if unknown:
         parser.error(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(ALL_MODES)}")
+    if args.out is None:
+        args.out = CAPACITY_OUT if modes == ["capacity"] else DEFAULT_OUT
+    if args.users is None:
+        args.users = CAPACITY_USERS if "capacity" in modes else DEFAULT_USER_COUNT
     redis_server = shutil.which("redis-server")
     if redis_server is None:
         parser.error("redis-server is not installed (Debian package redis-server)")
@@ -434,10 +489,11 @@ def main(argv: list[str] | None = None) -> int:
         workdir / "redis.log",
     )
     started = datetime.now(UTC)
+    load_at_start = [round(value, 2) for value in os.getloadavg()]
     result: dict[str, Any] = {}
     with running(mongo, lambda: port_open(mongo_port)), running(redis, lambda: port_open(redis_port)):
         seed(mongo_url, "contentry_bench", args.users)
-        bench = Bench(args, workdir, mongo_url, redis, redis_url)
+        bench = Bench(args, workdir, mongo_url, redis, redis_url, mongo)
         for mode in modes:
             result[mode] = getattr(bench, mode)()
 
@@ -450,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus_usable": len(os.sched_getaffinity(0)),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average_at_start": load_at_start,
             "load_average_at_end": [round(value, 2) for value in os.getloadavg()],
         },
         "goal": {"p95_ms_below": GOAL_P95_MS, "errors": 0},

@@ -37,7 +37,7 @@ from locust import between
 
 from bench.locustfile import USER_CLASSES
 from bench.options import parse_steps, parse_think_time, require_loopback
-from bench.scenario import ENDPOINTS, POSTS, THINK_TIME_SECONDS
+from bench.scenario import ENDPOINTS, MODEL_CLASSES, POSTS, THINK_TIME_SECONDS
 from bench.stats import CacheTimeline, Step, max_error_free_users, saturation_point
 
 GOAL_P95_MS = 200.0
@@ -85,10 +85,20 @@ class StepRecorder:
             self.steps.append(Step(users=self.shape.steps[len(self.steps)], started=now))
         return self.steps[index]
 
-    def on_request(self, name: str, response_time: float, exception: BaseException | None = None, **_: Any) -> None:
+    def on_request(
+        self,
+        name: str,
+        response_time: float,
+        exception: BaseException | None = None,
+        response_length: int | None = None,
+        response: Any = None,
+        **_: Any,
+    ) -> None:
         step = self.current()
         if step is not None:
-            step.record(name, response_time, exception)
+            headers = getattr(response, "headers", None)
+            cache_source = headers.get("x-cache") if headers is not None else None
+            step.record(name, response_time, exception, response_bytes=response_length, cache_source=cache_source)
 
     def sample_cpu(self, generator: psutil.Process) -> None:
         step = self.current()
@@ -155,7 +165,7 @@ def run(
             "spawn_rate": spawn_rate,
             "think_time_seconds": list(think_time),
             "scenario": scenario,
-            "endpoints": list(ENDPOINTS) if scenario == "mix" else ["/api/health"],
+            "endpoints": {"mix": list(ENDPOINTS), "model": list(MODEL_CLASSES)}.get(scenario, ["/api/health"]),
         },
         "max_users_reached": max_users,
         "max_error_free_users": max_error_free_users(step_summaries),

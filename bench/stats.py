@@ -19,6 +19,10 @@ class EndpointSamples:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
+    # Response body bytes of the answers that succeeded, and where each answer came from (the X-Cache header:
+    # hit, miss, bypass): what the capacity run reports per endpoint class.
+    response_bytes: list[int] = field(default_factory=list)
+    cache_sources: dict[str, int] = field(default_factory=dict)
 
     def summary(self, seconds: float) -> dict[str, Any]:
         ordered = sorted(self.latencies_ms)
@@ -33,6 +37,10 @@ class EndpointSamples:
             "errors": self.errors,
             "error_rate": round(self.errors / count, 5) if count else None,
             "error_kinds": dict(sorted(self.error_kinds.items())),
+            "mean_response_bytes": round(sum(self.response_bytes) / len(self.response_bytes), 1)
+            if self.response_bytes
+            else None,
+            "cache_sources": dict(sorted(self.cache_sources.items())),
         }
 
 
@@ -46,13 +54,26 @@ class Step:
     # The load generator's own process, in % of one core: near 100 it, not the app, may be the limit.
     generator_cpu_percent: list[float] = field(default_factory=list)
 
-    def record(self, name: str, response_time_ms: float, exception: BaseException | None) -> None:
+    def record(
+        self,
+        name: str,
+        response_time_ms: float,
+        exception: BaseException | None,
+        *,
+        response_bytes: int | None = None,
+        cache_source: str | None = None,
+    ) -> None:
         samples = self.samples.setdefault(name, EndpointSamples())
         samples.latencies_ms.append(response_time_ms)
         if exception is not None:
             samples.errors += 1
             kind = type(exception).__name__
             samples.error_kinds[kind] = samples.error_kinds.get(kind, 0) + 1
+            return
+        if response_bytes is not None:
+            samples.response_bytes.append(response_bytes)
+        if cache_source:
+            samples.cache_sources[cache_source] = samples.cache_sources.get(cache_source, 0) + 1
 
     def summary(self) -> dict[str, Any]:
         seconds = (self.ended or time.monotonic()) - self.started

@@ -60,6 +60,19 @@ def _parser() -> argparse.ArgumentParser:
         help="show the change against a saved plan (a .json file) or another stack, per resource and in total",
     )
     cost.add_argument("--project-dir", type=Path, help="folder with Pulumi.yaml (default: found upwards)")
+    views = cost.add_mutually_exclusive_group()
+    views.add_argument(
+        "--stacks",
+        metavar="STACKS",
+        help="finance view: these stacks (comma-separated, or `all` for every committed stack), each with its total "
+        "per month and per year, the stacks of one AWS account priced together (they share its free allowances)",
+    )
+    views.add_argument(
+        "--compare-tiers",
+        action="store_true",
+        help="finance view: the three tiers side by side for the stack's settings (--stack, --set), each at its own "
+        "traffic model",
+    )
 
     check = commands.add_parser(
         "check",
@@ -132,6 +145,8 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise PlanInputError(
             "--plan prices a saved plan as it was made: drop --stack/--set, or price the stack instead of the plan"
         )
+    if args.stacks or args.compare_tiers:
+        return _cost_view(args, out)
     if args.against and args.format == "csv":
         # A CSV holds one estimate's lines under one header; a difference has other columns. JSON carries both.
         raise PlanInputError(
@@ -178,6 +193,49 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
             markup=False,
         )
         return EXIT_BUDGET_UNCHECKABLE
+    return 0
+
+
+def _cost_view(args: argparse.Namespace, out: Console) -> int:
+    """`cost --stacks` and `cost --compare-tiers`: views for finance, which print and exit 0 (the budget guard is
+    `cost --stack`'s)."""
+    import datetime as dt
+
+    from infra.cost import views
+    from infra.cost.finance import stacks_view
+    from infra.cost.price_table import load_price_table
+    from infra.cost.stacks import check_stack_exists
+    from infra.plan.document import build_plan
+    from infra.plan.project_files import PlanInputError, find_project_root, read_project
+
+    if args.plan or args.against or args.usage:
+        raise PlanInputError("--stacks and --compare-tiers price stacks as committed: drop --plan, --against, --usage")
+    root = args.project_dir or find_project_root()
+    if args.compare_tiers:
+        stack = args.stack or DEFAULT_STACK
+        check_stack_exists(stack, root)
+        columns = views.compare_tiers(stack, tuple(args.overrides), root)
+        if args.format == "json":
+            out.print(views.to_json(views.compare_record(stack, columns)), end="", markup=False, highlight=False)
+        elif args.format == "csv":
+            out.print(views.compare_csv(columns), end="", markup=False, highlight=False)
+        else:
+            views.print_compare(stack, columns, out, markdown=args.format == "markdown")
+        return 0
+    if args.stack:
+        raise PlanInputError("--stacks names the stacks itself: drop --stack")
+    committed = read_project(root).stacks()
+    names = committed if args.stacks.strip() == "all" else [n.strip() for n in args.stacks.split(",") if n.strip()]
+    for name in names:
+        check_stack_exists(name, root)
+    plans = [build_plan(name, tuple(args.overrides), root) for name in dict.fromkeys(names)]
+    rows = stacks_view(plans, root, load_price_table(), dt.date.today())
+    if args.format == "json":
+        out.print(views.to_json(views.stacks_record(rows)), end="", markup=False, highlight=False)
+    elif args.format == "csv":
+        out.print(views.stacks_csv(rows), end="", markup=False, highlight=False)
+    else:
+        views.print_stacks(rows, out, markdown=args.format == "markdown")
     return 0
 
 

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.capacity.kubernetes_fleet import pod_fleet_budget
-from infra.components.compute.compute_tier import build_compute_tier
+from infra.components.compute.compute_tier import build_compute_tier, internet_ports
 from infra.components.data.data_tier import build_data_tier, needs_certificate_provider
 from infra.components.entry.security_group_rules import BackendAccess
 from infra.components.kubernetes.kubernetes_tier import APP_NAMESPACE, build_kubernetes_tier
@@ -73,6 +73,8 @@ def build(config: StackConfig) -> None:
             nat_strategy=config.network.nat_strategy,
             flow_log_retention_days=config.log_retention_days,
             guard=protection_for(config.is_production),
+            tags=default_tags(config),
+            nat_instance_ports=internet_ports(config),
         ),
         opts=with_aws,
     )

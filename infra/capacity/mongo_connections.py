@@ -35,9 +35,11 @@ MAX_POOL_PER_WORKER: Final = 100
 """PyMongo's default maxPoolSize, and the app's (app/core/config.py): a larger pool buys nothing, since one
 asyncio worker never has that many queries in flight."""
 MIN_POOL_PER_WORKER: Final = 10
-"""Below this a worker queues its own queries. One worker serves about 100 requests/s at the scaling target;
-at 50 ms of database time per request (a slow percentile, not the median) that is 5 queries in flight
-(Little's law), so 10 leaves twice the room. A fleet that cannot give each worker 10 is refused."""
+"""Below this a worker queues its own queries. One worker serves about 730 requests/s at the scaling target
+(infra/capacity/throughput.py at 50% CPU), of which about 40% reach MongoDB (the traffic model's database reads
+and writes): some 290 queries a second; at 30 ms each (a slow percentile, not Atlas's median) that is 9 in
+flight (Little's law). A fleet that cannot give each worker 10 is refused; the presets give 24 (tier B) to 41
+(tier A)."""
 
 
 class ConnectionBudgetError(ValueError):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.nat_instance import NatInstance, NatInstanceArgs
 from infra.config.model import NatStrategy
 from infra.planning.cidr import PlannedSubnet, SubnetTier, plan_subnets, public_ipv6_subnet
 from infra.planning.flow_logs import flow_logs_permissions, flow_logs_trust_policy
@@ -31,6 +32,10 @@ class NetworkArgs:
     flow_log_retention_days: int
     guard: Protection
     """Production keeps the flow logs (an audit trail) through a destroy or a rename."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """The stack's tags, for what an Auto Scaling group launches (the NAT instance): default tags miss it."""
+    nat_instance_ports: Sequence[int] = (443,)
+    """The TCP ports a NAT instance forwards: the app's internet egress (HTTPS, an external Redis's port)."""
 
 
 class Network(pulumi.ComponentResource):
@@ -93,9 +98,10 @@ class Network(pulumi.ComponentResource):
             child_name(name, "igw"), vpc_id=vpc.id, tags=name_tag(args.name_prefix, "igw"), opts=child
         )
         self._public_routes(vpc, igw, public)
-        nat_ids = self._nat_gateways(igw, public)
-        self.nat_gateway_ids = nat_ids  # what the monitoring watches (port allocation errors)
-        private_tables, self.private_egress = self._private_routes(vpc, nat_ids, subnets[SubnetTier.PRIVATE])
+        nat_targets = self._nat_targets(vpc, igw, public)
+        # What the monitoring watches (port allocation errors); a NAT instance heals through its group of one.
+        self.nat_gateway_ids = [target["nat_gateway_id"] for target in nat_targets if "nat_gateway_id" in target]
+        private_tables, self.private_egress = self._private_routes(vpc, nat_targets, subnets[SubnetTier.PRIVATE])
         isolated_table = self._isolated_routes(vpc, subnets[SubnetTier.ISOLATED])
         self.private_route_table_ids = [t.id for t in private_tables]
         self.isolated_route_table_id = isolated_table.id
@@ -212,6 +218,28 @@ class Network(pulumi.ComponentResource):
         )
         self._associate(table, public, "public-rta")
 
+    def _nat_targets(
+        self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]
+    ) -> list[dict[str, pulumi.Output[str]]]:
+        """Where each private route table's default route goes: a NAT gateway (per AZ, or one), or the NAT
+        instance's static network interface."""
+        if self._args.nat_strategy is not NatStrategy.INSTANCE:
+            return [{"nat_gateway_id": nat_id} for nat_id in self._nat_gateways(igw, public)]
+        nat = NatInstance(
+            child_name(self._name, "nat-instance"),
+            NatInstanceArgs(
+                name_prefix=self._args.name_prefix,
+                region=self._args.region,
+                vpc_id=vpc.id,
+                vpc_cidr=self._args.vpc_cidr,
+                subnet_id=public[0].id,
+                tags=self._args.tags,
+                ports=tuple(self._args.nat_instance_ports),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+        )
+        return [{"network_interface_id": nat.network_interface_id}]
+
     def _nat_gateways(self, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]) -> list[pulumi.Output[str]]:
         count = len(public) if self._args.nat_strategy is NatStrategy.ONE_PER_AZ else 1
         nat_ids = []
@@ -234,7 +262,7 @@ class Network(pulumi.ComponentResource):
         return nat_ids
 
     def _private_routes(
-        self, vpc: aws.ec2.Vpc, nat_ids: list[pulumi.Output[str]], private: list[aws.ec2.Subnet]
+        self, vpc: aws.ec2.Vpc, nat_targets: list[dict[str, pulumi.Output[str]]], private: list[aws.ec2.Subnet]
     ) -> tuple[list[aws.ec2.RouteTable], list[pulumi.Resource]]:
         """The private tables, and the routes and associations that give each private subnet its way out."""
         child = pulumi.ResourceOptions(parent=self)
@@ -252,7 +280,7 @@ class Network(pulumi.ComponentResource):
                 child_name(self._name, "private-default-route", index),
                 route_table_id=table.id,
                 destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=nat_ids[index % len(nat_ids)],
+                **nat_targets[index % len(nat_targets)],
                 opts=child,
             )
             egress += [route, *self._associate(table, [subnet], "private-rta", first_index=index)]

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 from pydantic import ValidationError
 
+from infra.config.capacity_check import fleet_capacity_warnings
 from infra.config.errors import ConfigProblem, InvalidStackConfig
 from infra.config.keys import PROJECT_NAMESPACE, ConfigKey, config_keys, keys_by_full_name
 from infra.config.model import StackConfig, Tier
@@ -57,7 +58,10 @@ def load_stack_config(*, allow_placeholders: bool = False) -> StackConfig:
     raw = read_pulumi_config()
     for warning in config_warnings(raw):
         pulumi.log.warn(str(warning))
-    return resolve(raw, allow_placeholders=allow_placeholders)
+    config = resolve(raw, allow_placeholders=allow_placeholders)
+    for warning in fleet_capacity_warnings(config):
+        pulumi.log.warn(str(warning))
+    return config
 
 
 def config_warnings(raw: RawConfig) -> list[ConfigProblem]:

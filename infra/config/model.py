@@ -55,6 +55,10 @@ class NatStrategy(StrEnum):
     SINGLE = "single"
     """One NAT gateway for every AZ: about $33 a month less per extra AZ, plus inter-AZ data charges, but a
     single point of failure for all egress. Not recommended for production; refused there."""
+    INSTANCE = "instance"
+    """A NAT instance (t4g.nano, Amazon Linux 2023) in an Auto Scaling group of one, which replaces it when it
+    fails: about $30 a month less than one NAT gateway and no per-GB processing charge, but one instance in one
+    AZ carries all egress and a replacement takes minutes. Development only; refused in production."""
 
 
 class CacheMode(StrEnum):
@@ -192,7 +196,8 @@ class NetworkSettings(BaseModel):
     )
     nat_strategy: NatStrategy = setting(
         "natStrategy",
-        "`one-per-az` (highly available) or `single` (cheaper, one point of failure; refused in production).",
+        "`one-per-az` (highly available), `single` (one NAT gateway) or `instance` (a self-healing NAT instance, the"
+        " cheapest); `single` and `instance` are one point of failure, refused in production.",
         tier_preset=True,
     )
 
@@ -433,10 +438,12 @@ class KubernetesSettings(BaseModel):
         default=1536,
     )
     min_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
-        "podMinReplicas", "Tier B: fewest app pods (the HorizontalPodAutoscaler's minimum).", default=6
+        "podMinReplicas",
+        "Tier B: fewest app pods (the HorizontalPodAutoscaler's minimum; sized: 6 carry tier B's peak, 3 per AZ).",
+        default=9,
     )
     max_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
-        "podMaxReplicas", "Tier B: most app pods (the HorizontalPodAutoscaler's maximum).", default=30
+        "podMaxReplicas", "Tier B: most app pods (the HorizontalPodAutoscaler's maximum).", default=27
     )
     public_access_cidrs: str = setting(
         "clusterPublicAccessCidrs",

@@ -1,13 +1,17 @@
 """The tiers' presets: every size explicit, each overridable per stack by setting its key.
 
-Why these values: tier A must carry 100K users with no single point of failure (three AZs, a NAT per AZ, a
-cache replica); tier B runs the same data tier under EKS; tier C is the budget shape for 10-20K users and for
-`dev`. Instance families are Graviton (arm64), about 15% cheaper than their x86 peers at the same size
-(`../shared/facts/prices.md`): the app image is built for both architectures.
+Why these values: each tier's fleet, cache node, CloudFront price class and log retention (and, for development,
+the NAT strategy and the CDN) are the cheapest combination that carries its traffic model's peak
+(infra/capacity/traffic/tier-*.yaml) at the measured throughput (infra/capacity/throughput.py) within the
+environment's rules: docs/costs.md shows the search (`make cost-docs`), and tests/cost/test_levers.py fails when
+a preset here is not that combination. Tier A must carry 100K concurrent users with no single point of
+failure (three AZs, a NAT per AZ, a cache replica, any one AZ lost); tier B runs the same data tier under EKS;
+tier C is the budget shape for 10-20K users and for `dev`. Instance families are Graviton (arm64), about 15%
+cheaper than their x86 peers at the same size (`../shared/facts/prices.md`): the app image is built for both.
 
-`monthlyBudgetUsd` is a guard, not the finance target: about 10% above the tier's estimate at its documented
-usage, so `cost` fails (exit 3) on a change that grows the bill beyond the tier's planned shape. The targets
-(A $1,100, B $1,400, C $180) and what it would take to meet them are in docs/costs.md.
+`monthlyBudgetUsd` is a guard, not the finance target: about 10% above the tier's estimate at its traffic model,
+so `cost` fails (exit 3) on a change that grows the bill beyond the tier's planned shape. The targets
+(A $1,100, B $1,400, C $180), whether each is met and what each buys are in docs/costs.md.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ TIER_PRESETS: Final = MappingProxyType(
                 "azCount": "3",
                 "natStrategy": "one-per-az",
                 "logRetentionDays": "365",
-                "computeInstanceType": "c7g.xlarge",  # 4 vCPU, compute-optimized
-                "computeMinSize": "4",
-                "computeDesiredSize": "4",
-                "computeMaxSize": "12",
+                # 1 vCPU each: 6 carry the peak at 70% CPU; 3 per AZ, so that any two AZs still hold 6. Finer than
+                # 4-vCPU instances, so less of the AZ-loss spare is paid for
+                "computeInstanceType": "c7g.medium",
+                "computeMinSize": "9",
+                "computeDesiredSize": "9",
+                "computeMaxSize": "27",
                 "atlasInstanceSize": "M30",
                 "atlasMinInstanceSize": "M30",
                 "atlasMaxInstanceSize": "M50",
@@ -37,8 +43,9 @@ TIER_PRESETS: Final = MappingProxyType(
                 "cacheNodeType": "cache.m6g.large",
                 "cacheReplicas": "1",
                 "cdnEnabled": "true",
-                "cdnPriceClass": "PriceClass_200",  # users beyond North America and Europe
-                # 1500 until the web ACLs, the audit trail, the alarms and the dashboard (+$58 a month): ~10% above.
+                # Asia Pacific's viewers (15% in the model) are served from North American and European edges:
+                # slower for them, and their data billed at Europe's rate instead of Asia's
+                "cdnPriceClass": "PriceClass_100",
                 # Background jobs: 2-6 x 2 vCPU Graviton, 4 Celery processes each (uploads wait on S3 as much as
                 # they compute thumbnails); a new host per 20 waiting jobs; an alarm at 500 waiting.
                 "workerInstanceType": "c7g.large",
@@ -47,7 +54,7 @@ TIER_PRESETS: Final = MappingProxyType(
                 "workerConcurrency": "4",
                 "jobQueueDepthTargetPerWorker": "20",
                 "jobQueueDepthAlarmThreshold": "500",
-                "monthlyBudgetUsd": "1550",
+                "monthlyBudgetUsd": "10450",
             }
         ),
         Tier.B: MappingProxyType(
@@ -55,10 +62,12 @@ TIER_PRESETS: Final = MappingProxyType(
                 "azCount": "3",
                 "natStrategy": "one-per-az",
                 "logRetentionDays": "365",
-                "computeInstanceType": "m7g.xlarge",  # 4 vCPU / 16 GiB nodes
-                "computeMinSize": "6",
-                "computeDesiredSize": "6",
-                "computeMaxSize": "12",
+                # 8 vCPU nodes, one per AZ: they hold the 9 app pods (podMinReplicas) and, with an AZ lost, the 6 the
+                # peak needs; 4 hold the HPA's 27 (podMaxReplicas)
+                "computeInstanceType": "c7g.2xlarge",
+                "computeMinSize": "3",
+                "computeDesiredSize": "3",
+                "computeMaxSize": "4",
                 "atlasInstanceSize": "M30",
                 "atlasMinInstanceSize": "M30",
                 "atlasMaxInstanceSize": "M50",
@@ -67,8 +76,7 @@ TIER_PRESETS: Final = MappingProxyType(
                 "cacheNodeType": "cache.m6g.large",  # ~6.4 GiB: holds the seed's 5 GB
                 "cacheReplicas": "1",
                 "cdnEnabled": "true",
-                "cdnPriceClass": "PriceClass_200",  # users beyond North America and Europe
-                # 1900 until the web ACLs, the audit trail, Container Insights' logs and the alarms (+$78 a month).
+                "cdnPriceClass": "PriceClass_100",  # as tier A
                 # Background jobs: pods (workerPodMinReplicas/MaxReplicas); the instance keys size nothing here.
                 "workerInstanceType": "c7g.large",
                 "workerMinSize": "2",
@@ -76,18 +84,19 @@ TIER_PRESETS: Final = MappingProxyType(
                 "workerConcurrency": "4",
                 "jobQueueDepthTargetPerWorker": "20",
                 "jobQueueDepthAlarmThreshold": "500",
-                "monthlyBudgetUsd": "2000",
+                "monthlyBudgetUsd": "10950",
             }
         ),
         Tier.C: MappingProxyType(
             {
                 "azCount": "2",
-                "natStrategy": "single",
-                "logRetentionDays": "30",
-                "computeInstanceType": "t4g.large",  # 2 vCPU / 8 GiB
+                # A self-healing NAT instance: about $30 a month less than a NAT gateway (development only)
+                "natStrategy": "instance",
+                "logRetentionDays": "7",  # development: a week of logs
+                "computeInstanceType": "t4g.medium",  # 2 vCPU / 4 GiB: one carries the peak, one per AZ
                 "computeMinSize": "2",
                 "computeDesiredSize": "2",
-                "computeMaxSize": "4",
+                "computeMaxSize": "6",
                 "atlasInstanceSize": "M10",
                 "atlasMinInstanceSize": "M10",
                 "atlasMaxInstanceSize": "M20",
@@ -97,9 +106,10 @@ TIER_PRESETS: Final = MappingProxyType(
                 # smaller node costs no availability (docs/costs.md: $19 a month less than t4g.medium).
                 "cacheNodeType": "cache.t4g.small",
                 "cacheReplicas": "0",
-                "cdnEnabled": "false",
-                "cdnPriceClass": "PriceClass_100",  # cheapest edges, when the CDN is turned on
-                # 300 until the web ACL, the alerts key, the alarms and the dashboard (+$18 a month).
+                # At 20,000 users the media (about 5 TB a month) cost less through CloudFront (its free 1 TB, then
+                # $0.085) than straight from S3 ($0.09 after 100 GB)
+                "cdnEnabled": "true",
+                "cdnPriceClass": "PriceClass_100",  # cheapest edges
                 # Background jobs: 1-2 x t4g.small (2 vCPU / 2 GiB), 2 Celery processes each; colocated on the
                 # app instances instead with workerPlacement colocated (outside production).
                 "workerInstanceType": "t4g.small",
@@ -108,7 +118,7 @@ TIER_PRESETS: Final = MappingProxyType(
                 "workerConcurrency": "2",
                 "jobQueueDepthTargetPerWorker": "10",
                 "jobQueueDepthAlarmThreshold": "100",
-                "monthlyBudgetUsd": "325",
+                "monthlyBudgetUsd": "1900",
             }
         ),
     }

@@ -264,6 +264,14 @@ def _production_problems(config: StackConfig) -> list[ConfigProblem]:
         problems.append(ConfigProblem(_key("azCount"), f"{config.network.az_count} AZs: {why}; use 3 or more"))
     if config.network.nat_strategy is NatStrategy.SINGLE:
         problems.append(ConfigProblem(_key("natStrategy"), f"single: {why}; use one-per-az"))
+    if config.network.nat_strategy is NatStrategy.INSTANCE:
+        problems.append(
+            ConfigProblem(
+                _key("natStrategy"),
+                f"instance: {why} (one NAT instance in one AZ, minutes to replace when it fails); the NAT instance is"
+                " for development stacks only: use one-per-az",
+            )
+        )
     if not config.https_enabled:
         problems.append(
             ConfigProblem(

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from infra.cost.model import Category, Estimate, Free, Kind, Line, Unpriced
+from infra.cost.model import Category, Estimate, Free, Kind, Line, Ranged, Unpriced
 from infra.cost.needs import missing_needs
 from infra.cost.price_table import PriceTable, load_price_table
 from infra.cost.pricers import FREE_TYPES, PRICERS
 from infra.cost.pricers.platform import free_reason, outside_the_plan
-from infra.cost.pricing import AllowanceLedger, Bill, PlanView, PricingContext, Resource
+from infra.cost.pricing import AllowanceLedger, Bill, PlanView, PricingContext, Resource, VolumeLedger
 from infra.cost.usage import Usage
 from infra.plan.document import Plan
 
@@ -47,6 +48,7 @@ class _Collector:
         self.lines: list[Line] = []
         self.unpriced: list[Unpriced] = []
         self.free: list[Free] = []
+        self.ranged: list[Ranged] = []
 
     def price(self, resource: Resource, context: PricingContext) -> None:
         spec = PRICERS.get(resource.type)
@@ -55,7 +57,8 @@ class _Collector:
             spec.function(bill)
             self.lines += bill.lines
             self.unpriced += bill.unpriced
-            if not bill.lines and not bill.unpriced:
+            self.ranged += bill.ranged
+            if not bill.lines and not bill.unpriced and not bill.ranged:
                 self.free.append(Free(resource.name, resource.type, bill.free_reason or "no charge as configured"))
             return
         if (reason := outside_the_plan(resource)) is not None:
@@ -96,6 +99,23 @@ def _external_redis(config: Mapping[str, Any], context: PricingContext, collecto
     collector.lines += bill.lines
 
 
+HOSTED_ZONE_KEY = "hostedZoneId"
+HOSTED_ZONE_TYPE = "aws:route53/zone:Zone"
+
+
+def _hosted_zone(config: Mapping[str, Any], context: PricingContext, collector: _Collector) -> None:
+    """The Route 53 zone `hostedZoneId` names: the stack validates its certificate and writes its alias records
+    there, so the stack pays for it, though the program does not create it (one zone may serve several stacks:
+    then it is counted in each)."""
+    if not config.get(HOSTED_ZONE_KEY) or context.plan.of_type(HOSTED_ZONE_TYPE):
+        return
+    resource = Resource(urn="", type=HOSTED_ZONE_TYPE, name="hosted-zone (hostedZoneId)", parent=None, inputs={})
+    bill = Bill(resource, context, Category.DNS)
+    bill.add("Hosted zone the stack uses (hostedZoneId; not created by this program)", Decimal(1), "route53.zone")
+    collector.lines += bill.lines
+    collector.unpriced += bill.unpriced
+
+
 def _unpriced_warnings(unpriced: list[Unpriced]) -> list[str]:
     warnings = []
     unknown = sorted({u.type for u in unpriced if u.reason == UNKNOWN_TYPE})
@@ -127,13 +147,25 @@ def _allowance_warning(context: PricingContext) -> str | None:
     )
 
 
+@dataclass
+class Account:
+    """What the stacks of one AWS account share over a month: the free allowances and the volume tiers. Price
+    several stacks with one `Account` and the second one gets what the first one left."""
+
+    allowances: AllowanceLedger = field(default_factory=AllowanceLedger)
+    volumes: VolumeLedger = field(default_factory=VolumeLedger)
+
+
 def estimate(
     plan: Plan,
     usage: Usage,
     prices: PriceTable | None = None,
     today: dt.date | None = None,
+    account: Account | None = None,
 ) -> Estimate:
+    """`account`: the ledgers shared with the other stacks of the same AWS account (default: this stack alone)."""
     prices = prices or load_price_table()
+    account = account or Account()
     config: Mapping[str, Any] = plan.config or {}
     warnings: list[str] = []
     if not config:
@@ -146,11 +178,12 @@ def estimate(
         warnings.append(f"the stack runs in {region} but the price table holds {prices.region} prices: used as is")
     documents = [d for d in plan.resources if _is_cloud_resource(d)]
     view = PlanView(tuple(Resource.of(d) for d in documents))
-    context = PricingContext(prices, view, config, usage.of, AllowanceLedger(), warnings)
+    context = PricingContext(prices, view, config, usage.of, account.allowances, warnings, account.volumes)
     collector = _Collector()
     for resource in view.resources:
         collector.price(resource, context)
     _external_redis(config, context, collector)
+    _hosted_zone(config, context, collector)
     collector.unpriced += missing_needs(plan.tier, view)
 
     warnings += _unpriced_warnings(collector.unpriced)
@@ -173,4 +206,5 @@ def estimate(
         budget=_decimal_or_none(config.get(BUDGET_KEY)),
         price_table_version=prices.version,
         usage_files=usage.origins,
+        ranged=tuple(collector.ranged),
     )

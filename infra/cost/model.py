@@ -82,6 +82,20 @@ class Unpriced:
 
 
 @dataclass(frozen=True)
+class Ranged:
+    """A cost whose quantity is estimated but whose rate no source prints: priced at both ends of a range whose
+    ends are each a sourced price (`low` and `high`, the same quantity). Shown beside the total, never in it."""
+
+    low: Line
+    high: Line
+    why: str
+
+    @property
+    def resource(self) -> str:
+        return self.low.resource
+
+
+@dataclass(frozen=True)
 class Free:
     resource: str
     type: str
@@ -100,6 +114,8 @@ class Estimate:
     budget: Decimal | None
     price_table_version: str
     usage_files: tuple[str, ...] = field(default=())
+    ranged: tuple[Ranged, ...] = field(default=())
+    """Costs known only as a sourced range (Atlas backup storage): beside the total, not in it."""
 
     @property
     def total(self) -> Decimal:
@@ -112,6 +128,14 @@ class Estimate:
     @property
     def usage(self) -> Decimal:
         return sum((line.monthly for line in self.lines if line.kind is Kind.USAGE), Decimal(0))
+
+    @property
+    def ranged_low(self) -> Decimal:
+        return sum((item.low.monthly for item in self.ranged), Decimal(0))
+
+    @property
+    def ranged_high(self) -> Decimal:
+        return sum((item.high.monthly for item in self.ranged), Decimal(0))
 
     @property
     def unpriced_baseline(self) -> tuple[Unpriced, ...]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from infra.cost.model import Category, Kind, Line, Unpriced
+from infra.cost.model import Category, Kind, Line, Ranged, Unpriced
 from infra.cost.price_table import PriceTable
 
 
@@ -91,6 +91,45 @@ class AllowanceLedger:
         return granted
 
 
+@dataclass(frozen=True)
+class Ladder:
+    """A price that falls with the month's volume (internet egress, CloudFront per region): each step's size in
+    units (None: the rest) and its price key. Volumes beyond the last sized step with no price are unpriced."""
+
+    name: str
+    steps: tuple[tuple[Decimal | None, str, str], ...]
+    """(units in the step or None for the rest, price key, label of the step)"""
+
+
+@dataclass
+class VolumeLedger:
+    """Volume tiers count the account's month, not one resource's: what each ladder has already used in this
+    estimate, so the second resource's gigabytes continue where the first one's stopped."""
+
+    used: dict[str, Decimal] = field(default_factory=dict)
+
+    def split(self, ladder: Ladder, quantity: Decimal) -> list[tuple[Decimal, str, str]]:
+        """(quantity, price key, step label) for `quantity` more units of `ladder`."""
+        start = self.used.get(ladder.name, Decimal(0))
+        self.used[ladder.name] = start + quantity
+        parts, floor, left = [], Decimal(0), quantity
+        for size, price_key, label in ladder.steps:
+            ceiling = None if size is None else floor + size
+            if ceiling is not None and start >= ceiling:
+                floor = ceiling
+                continue
+            room = left if ceiling is None else min(left, ceiling - max(start, floor))
+            if room > 0:
+                parts.append((room, price_key, label))
+                left -= room
+            if left <= 0 or ceiling is None:
+                break
+            floor = ceiling
+        if left > 0:
+            parts.append((left, "", "beyond the priced steps"))
+        return parts
+
+
 @dataclass
 class PricingContext:
     prices: PriceTable
@@ -99,6 +138,7 @@ class PricingContext:
     usage_of: Callable[[Resource], Mapping[str, Decimal]]
     allowances: AllowanceLedger
     warnings: list[str]
+    volumes: VolumeLedger = field(default_factory=VolumeLedger)
 
     @property
     def hours(self) -> Decimal:
@@ -115,6 +155,7 @@ class Bill:
     category: Category
     lines: list[Line] = field(default_factory=list)
     unpriced: list[Unpriced] = field(default_factory=list)
+    ranged: list[Ranged] = field(default_factory=list)
     free_reason: str | None = None
 
     def add(
@@ -128,26 +169,63 @@ class Bill:
     ) -> None:
         if kind is Kind.USAGE and not quantity:
             return  # no usage, no line: a "$0.00 for 0 GB" row says nothing and hides the lines that matter
-        price = self.context.prices.find(price_key)
-        if price is None:
+        line = self._line(component, quantity, price_key, kind, category)
+        if line is None:
             self.missing(f"{component}: no price '{price_key}' in the price table (infra/cost/prices.yaml)", kind)
             return
-        self.lines.append(
-            Line(
-                resource=self.resource.name,
-                type=self.resource.type,
-                component=component,
-                quantity=quantity,
-                unit=price.unit,
-                unit_price=price.usd,
-                kind=kind,
-                category=category or self.category,
-                source=price.source.id,
-                source_url=price.source.url,
-                source_date=price.source.date.isoformat(),
-                price_key=price_key,
-            )
+        self.lines.append(line)
+
+    def _line(
+        self, component: str, quantity: Decimal, price_key: str, kind: Kind, category: Category | None
+    ) -> Line | None:
+        price = self.context.prices.find(price_key)
+        if price is None:
+            return None
+        return Line(
+            resource=self.resource.name,
+            type=self.resource.type,
+            component=component,
+            quantity=quantity,
+            unit=price.unit,
+            unit_price=price.usd,
+            kind=kind,
+            category=category or self.category,
+            source=price.source.id,
+            source_url=price.source.url,
+            source_date=price.source.date.isoformat(),
+            price_key=price_key,
         )
+
+    def add_tiered(
+        self,
+        component: str,
+        quantity: Decimal,
+        ladder: Ladder,
+        *,
+        kind: Kind = Kind.USAGE,
+        category: Category | None = None,
+    ) -> None:
+        """`quantity` units priced step by step on `ladder`, continuing the month's volume where the estimate's
+        earlier resources left it; one line per step used, the step named when it is not the first."""
+        first = ladder.steps[0][2]
+        for part, price_key, label in self.context.volumes.split(ladder, quantity):
+            if not price_key:
+                self.missing(f"{component}: {part:,} units {label} of {ladder.name} (no price in the table)", kind)
+                continue
+            self.add(
+                f"{component} ({label})" if label != first else component, part, price_key, kind=kind, category=category
+            )
+
+    def add_range(
+        self, component: str, quantity: Decimal, low_key: str, high_key: str, why: str, *, kind: Kind = Kind.USAGE
+    ) -> None:
+        """A cost known only between two sourced prices: beside the total (Estimate.ranged), not in it."""
+        low = self._line(component, quantity, low_key, kind, None)
+        high = self._line(component, quantity, high_key, kind, None)
+        if low is None or high is None:
+            self.missing(f"{component}: no price '{low_key}' or '{high_key}' in the price table", kind)
+            return
+        self.ranged.append(Ranged(low, high, why))
 
     def add_declared(self, component: str, monthly_usd: Decimal, config_key: str, note_url: str = "") -> None:
         """A price the stack's config declares (an external service): one month at that price."""

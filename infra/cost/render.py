@@ -22,6 +22,8 @@ CENT = Decimal("0.01")
 QUANTITY_PLACES = Decimal("0.0001")
 FORMATS = ("table", "markdown", "csv", "json")
 CSV_COLUMNS: tuple[str, ...] = (
+    "stack",
+    "tier",
     "resource",
     "type",
     "component",
@@ -29,12 +31,14 @@ CSV_COLUMNS: tuple[str, ...] = (
     "unit",
     "unitPriceUsd",
     "monthlyUsd",
+    "yearlyUsd",
     "kind",
     "category",
     "source",
     "sourceUrl",
     "sourceDate",
 )
+MONTHS_PER_YEAR = 12
 ROUNDING_NOTE = "lines are rounded to the cent so that they add up to the total (the exact sum, rounded once)"
 
 
@@ -177,6 +181,21 @@ def estimate_record(estimate: Estimate, change: CostDiff | None = None) -> dict[
             for u in estimate.unpriced
         ],
         "free": [{"resource": f.resource, "type": f.type, "reason": f.reason} for f in estimate.free],
+        # Beside the total, never in it: costs known only between two sourced prices.
+        "ranges": [
+            {
+                "resource": item.resource,
+                "component": item.low.component,
+                "quantity": _number(_shown_quantity(item.low.quantity)),
+                "unit": item.low.unit,
+                "lowUsd": _number(cents(item.low.monthly)),
+                "highUsd": _number(cents(item.high.monthly)),
+                "lowSource": item.low.source,
+                "highSource": item.high.source,
+                "why": item.why,
+            }
+            for item in estimate.ranged
+        ],
         "warnings": list(estimate.warnings),
     }
     if change is not None:
@@ -188,24 +207,41 @@ def to_json(estimate: Estimate, change: CostDiff | None = None) -> str:
     return json.dumps(estimate_record(estimate, change), indent=2, ensure_ascii=False) + "\n"
 
 
-def to_csv(estimate: Estimate) -> str:
-    """One row per cost line, one per unpriced item (kind `unpriced`, no amount), then the total row (kind
-    `total`): sum the `baseline` and `usage` rows, not the whole column, to check it."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
+def _csv_rows(estimate: Estimate) -> list[dict[str, str]]:
+    """One estimate's rows: its lines, its ranges (no amount: the two ends in the component), its unpriced items,
+    then its total (kind `total`), every amount a plain number."""
+    empty = dict.fromkeys(CSV_COLUMNS, "")
+    where = {"stack": estimate.stack, "tier": estimate.tier}
+    rows = []
     for line, shown in zip(estimate.lines, line_cents(estimate), strict=True):
         # Text, not floats: a spreadsheet gets exactly the Decimal (and cents as cents).
         record = line_record(line, shown) | {
             "quantity": f"{_shown_quantity(line.quantity):f}",
             "unitPriceUsd": f"{line.unit_price.normalize():f}",
             "monthlyUsd": f"{shown:f}",
+            "yearlyUsd": f"{shown * MONTHS_PER_YEAR:f}",
         }
-        writer.writerow({key: record[key] for key in CSV_COLUMNS})
-    empty = dict.fromkeys(CSV_COLUMNS, "")
-    for item in estimate.unpriced:
-        writer.writerow(
+        rows.append(empty | where | {key: record[key] for key in CSV_COLUMNS if key in record})
+    for item in estimate.ranged:
+        rows.append(
             empty
+            | where
+            | {
+                "resource": item.resource,
+                "type": item.low.type,
+                "component": f"{item.low.component}: {usd(item.low.monthly)} to {usd(item.high.monthly)} a month, "
+                f"not in the total ({item.why})",
+                "quantity": f"{_shown_quantity(item.low.quantity):f}",
+                "unit": item.low.unit,
+                "kind": "range",
+                "category": item.low.category.value,
+                "source": f"{item.low.source} to {item.high.source}",
+            }
+        )
+    for item in estimate.unpriced:
+        rows.append(
+            empty
+            | where
             | {
                 "resource": item.resource,
                 "type": item.type,
@@ -215,9 +251,42 @@ def to_csv(estimate: Estimate) -> str:
             }
         )
     total = displayed_split(estimate)[0]
-    note = "" if not estimate.unpriced_baseline else "; a lower bound: baseline items are unpriced"
-    component = f"Monthly total ({ROUNDING_NOTE}{note})"
-    writer.writerow(empty | {"resource": "TOTAL", "component": component, "monthlyUsd": f"{total:f}", "kind": "total"})
+    rows.append(
+        empty
+        | where
+        | {
+            "resource": "TOTAL",
+            "monthlyUsd": f"{total:f}",
+            "yearlyUsd": f"{total * MONTHS_PER_YEAR:f}",
+            "kind": "total" if not estimate.unpriced_baseline else "total-lower-bound",
+        }
+    )
+    return rows
+
+
+def to_csv(estimates: Estimate | Sequence[Estimate]) -> str:
+    """One row per cost line (with its stack and tier), per range and per unpriced item (no amount), then each
+    estimate's total row (kind `total`; `total-lower-bound` when a baseline item is unpriced) and, for several
+    estimates, a last row of the totals (stack `ALL`): every amount a number. Sum the `baseline` and `usage` rows,
+    not the whole column, to check a total."""
+    many = [estimates] if isinstance(estimates, Estimate) else list(estimates)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for estimate in many:
+        writer.writerows(_csv_rows(estimate))
+    if len(many) > 1:
+        total = sum((displayed_split(estimate)[0] for estimate in many), Decimal(0))
+        writer.writerow(
+            dict.fromkeys(CSV_COLUMNS, "")
+            | {
+                "stack": "ALL",
+                "resource": "TOTAL",
+                "monthlyUsd": f"{total:f}",
+                "yearlyUsd": f"{total * MONTHS_PER_YEAR:f}",
+                "kind": "total",
+            }
+        )
     return buffer.getvalue()
 
 
@@ -256,6 +325,11 @@ def _summary(estimate: Estimate) -> list[str]:
             rows.append(budget + f"cannot be checked: baseline items are unpriced ({names})")
         else:
             rows.append(budget + ("over budget" if status is BudgetStatus.OVER else "within budget"))
+    for item in estimate.ranged:
+        rows.append(
+            f"Beside the total (a range whose ends are sourced): {item.resource}: {item.low.component}, "
+            f"{usd(item.low.monthly)} to {usd(item.high.monthly)} a month ({item.why})"
+        )
     rows.append(f"{len(estimate.free)} resources cost nothing themselves; {len(estimate.unpriced)} items unpriced")
     rows.append(f"Rounding: {ROUNDING_NOTE}.")
     return rows

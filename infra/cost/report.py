@@ -1,609 +1,361 @@
-"""docs/costs.md, generated from the code: the three tiers side by side in the seed's layout, every line with its
-source, what the seed's tables left out, a Mermaid chart by category, and what it would take to meet each tier's
-target. `python -m infra.cost.report --write` (or `make cost-docs`) rewrites it; `--check` fails when the
-committed file differs from what the code generates.
+"""docs/costs.md, generated from the code: a one-page summary per tier (the users it carries at p95 < 200 ms, how
+that was measured, what it costs a month and a year, per 1,000 users, against finance's target), then the traffic
+model, the measured throughput, the sizing, the lever search, the commitment view and every line with its source.
+
+The figures are computed here (`report_context`); the layout is the Jinja2 template
+`infra/cost/templates/costs.md.j2`. `python -m infra.cost.report --write` (or `make cost-docs`) rewrites the file;
+`--check` fails when the committed file differs from what the code generates.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from infra.cost.model import Category, Estimate, Line
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from infra.capacity.alb_lcu import ALB_LCU_SOURCE
+from infra.capacity.mongo_connections import CONNECTIONS_ALERT_SHARE, FLEET_SHARE_OF_LIMIT
+from infra.capacity.sizing import TARGET_CPU, PodSizing
+from infra.capacity.throughput import COMMAND, CROSS_CHECK, MEASURED_ON, REFERENCE, REQUESTS_PER_VCPU_SECOND
+from infra.capacity.traffic import (
+    EndpointClass,
+    TrafficModel,
+    average_lcu,
+    describe,
+    model_path,
+    peak_lcu,
+)
+from infra.cost.finance import SIZE_FLEXIBILITY_SOURCE, TierReport, tier_report
+from infra.cost.levers import AUDIT_FLOOR_DAYS, Candidate
+from infra.cost.model import Category, Estimate, Kind, Line
 from infra.cost.price_table import PriceTable, load_price_table
-from infra.cost.render import ROUNDING_NOTE, displayed_split, line_cents, quantity, reconciled, unit_price, usd
-from infra.cost.stacks import estimate_of
-from infra.plan.document import Plan, build_plan
-from infra.plan.engine import config_error_or_none
-from infra.plan.urns import engine_urn
+from infra.cost.render import ROUNDING_NOTE, displayed_split, line_cents, quantity, unit_price, usd
+from infra.cost.tiers import TIERS, TierSpec
 
 REGENERATE = "make cost-docs"
 REPORT_PATH = Path("docs") / "costs.md"
-
-
-@dataclass(frozen=True)
-class SeedCover:
-    """What one of the seed's rows paid for: the lines whose price key starts with one of `prefixes`, up to
-    `quantity` units of them in all (None: all of them). The rest of a line is what the seed left out."""
-
-    prefixes: tuple[str, ...]
-    quantity: Decimal | None = None
-    what: str = ""
-    """What the covered quantity is, for the text on what was left out ("one node")."""
-
-
-@dataclass(frozen=True)
-class TierSpec:
-    tier: str
-    label: str
-    stack: str
-    overrides: tuple[str, ...]
-    target: Decimal
-    seed_total: Decimal
-    seed_rows: tuple[tuple[str, str, str], ...]
-    """The seed's own table: (service, specs, monthly cost), verbatim."""
-    seed_covers: tuple[SeedCover, ...]
-    """What the seed's rows paid for; everything else is what they left out."""
-
-
-_FLEET = SeedCover(("ec2.instance.",))
-_ATLAS = SeedCover(("atlas.aws.",))
-_S3_STORAGE = SeedCover(("s3.standard.storage", "s3.standard-ia.storage"))
-_CLOUDFRONT = SeedCover(("cloudfront.",))
-# The seed priced one cache node (tier A's "cache.t3.medium $50" is 730 hours of one node; tier B's "Memorystore
-# Redis 5GB" one instance): the replica the architecture adds for failover is what it left out.
-_ONE_CACHE_NODE = SeedCover(("elasticache.redis.", "elasticache.valkey."), Decimal(730), "one node")
-
-TIERS = (
-    TierSpec(
-        "A",
-        "Tier A: AWS, 100K users (`prod`)",
-        "prod",
-        (),
-        Decimal(1100),
-        Decimal(1200),
-        (
-            ("MongoDB Atlas M30", "3-node replica", "$570"),
-            ("ElastiCache Redis", "cache.t3.medium", "$50"),
-            ("4x EC2 c5.xlarge", "API servers", "$480"),
-            ("Application LB", "", "$20"),
-            ("S3 + CloudFront", "1TB storage", "$75"),
-        ),
-        (_FLEET, _ATLAS, _ONE_CACHE_NODE, SeedCover(("elb.application.hour",)), _S3_STORAGE, _CLOUDFRONT),
-    ),
-    TierSpec(
-        "B",
-        "Tier B: Kubernetes (`prod --set tier=B`)",
-        "prod",
-        ("tier=B",),
-        Decimal(1400),
-        Decimal(1400),
-        (
-            ("GKE/EKS Cluster", "6 n2-standard-4 nodes", "$600"),
-            ("MongoDB Atlas M30", "3-node replica", "$570"),
-            ("Memorystore Redis", "5GB", "$150"),
-            ("Cloud Storage + CDN", "1TB", "$75"),
-        ),
-        (_FLEET, _ATLAS, _ONE_CACHE_NODE, _S3_STORAGE, _CLOUDFRONT),
-    ),
-    TierSpec(
-        "C",
-        "Tier C: budget, 10-20K users (`dev`)",
-        "dev",
-        (),
-        Decimal(180),
-        Decimal(180),
-        (
-            ("MongoDB Atlas M10", "1-node", "$57"),
-            ("Redis Cloud", "Free tier", "$0"),
-            ("2x EC2 t3.large", "API servers", "$120"),
-            ("S3", "100GB", "$3"),
-        ),
-        (_FLEET, _ATLAS, _S3_STORAGE),
-    ),
-)
-
-
-@dataclass(frozen=True)
-class Lever:
-    """A config change that lowers a tier's cost, and what it gives up."""
-
-    overrides: tuple[str, ...]
-    trade_off: str
-    without: Category | None = None
-    """A category the change removes from the bill entirely (an external service priced at $0)."""
-
-
-LEVERS: dict[str, tuple[Lever, ...]] = {
+TEMPLATE = "costs.md.j2"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SEED_ROWS = {
     "A": (
-        Lever(
-            ("cacheNodeType=cache.t4g.medium",), "3 GiB burstable nodes instead of 6.4 GiB; replica and failover kept"
-        ),
-        Lever(("computeInstanceType=c6g.xlarge",), "Graviton2 instead of Graviton3: same 4 vCPU / 8 GiB, ~25% slower"),
-        Lever(("cdnPriceClass=PriceClass_100",), "viewers in Asia Pacific served from European edges (more latency)"),
-        Lever(("logRetentionDays=90",), "logs (flow, access, app) kept 90 days instead of a year"),
-        Lever(("azCount=2",), "two AZs instead of three (NAT per AZ kept)"),
+        ("MongoDB Atlas M30", "3-node replica", "$570"),
+        ("ElastiCache Redis", "cache.t3.medium", "$50"),
+        ("4x EC2 c5.xlarge", "API servers", "$480"),
+        ("Application LB", "", "$20"),
+        ("S3 + CloudFront", "1TB storage", "$75"),
     ),
     "B": (
-        Lever(("cacheNodeType=cache.t4g.medium",), "3 GiB burstable nodes: below the seed's 5 GB"),
-        Lever(("computeInstanceType=m6g.xlarge",), "Graviton2 nodes: same 4 vCPU / 16 GiB, ~25% slower"),
-        Lever(("cdnPriceClass=PriceClass_100",), "viewers in Asia Pacific served from European edges (more latency)"),
-        Lever(("logRetentionDays=90",), "logs (flow, access, app) kept 90 days instead of a year"),
+        ("GKE/EKS Cluster", "6 n2-standard-4 nodes", "$600"),
+        ("MongoDB Atlas M30", "3-node replica", "$570"),
+        ("Memorystore Redis", "5GB", "$150"),
+        ("Cloud Storage + CDN", "1TB", "$75"),
     ),
     "C": (
-        Lever(("cdnEnabled=true",), "media through CloudFront: its 1 TB free a month replaces S3's internet egress"),
-        Lever(
-            (),
-            "`cacheMode=external` with a free external Redis, the seed's 'Redis Cloud free tier' (capped near 100 "
-            "operations a second: not a production cache)",
-            without=Category.CACHE,
-        ),
-        Lever(("computeInstanceType=t4g.medium",), "2 vCPU / 4 GiB instead of 8 GiB"),
-        Lever(("logRetentionDays=7",), "logs (flow, access, app) kept a week"),
+        ("MongoDB Atlas M10", "1-node", "$57"),
+        ("Redis Cloud", "Free tier", "$0"),
+        ("2x EC2 t3.large", "API servers", "$120"),
+        ("S3", "100GB", "$3"),
     ),
 }
-
-MODELED_PREFIX = "modeled-"
-MODELED_NOTE = (
-    "Tier B's EKS cluster, node group and load balancer are not in the program yet, so `cost` lists them as "
-    "unpriced and its total is a lower bound. The *modeled* figure adds three resources to tier B's plan, built "
-    "from the stack's own config: an EKS control plane, a managed node group of computeDesiredSize x "
-    "computeInstanceType nodes with EKS's default 20 GB gp2 disk, and an internet-facing ALB in every AZ; they "
-    "are priced by the same pricers, price table and tier B usage defaults as everything else (the ALB's "
-    "capacity units and internet egress included)."
-)
+"""The seed's own tables, verbatim."""
+TRAFFIC_CATEGORIES = (Category.DATA_TRANSFER, Category.LOAD_BALANCER, Category.CDN)
+LEVER_ROWS = 6
+"""Configurations shown per tier in the lever table (the cheapest ones; the count of the rest is given)."""
 
 
-def _modeled_eks(plan: Plan) -> Plan:
-    """Tier B with the EKS resources the architecture fixes and the program does not build yet, from the plan's
-    own config; any other plan unchanged."""
-    if plan.tier != "B" or any(r["type"] == "aws:eks/cluster:Cluster" for r in plan.resources):
-        return plan
-    compute = plan.config.get("compute", {})
-    zones = int(plan.config.get("network", {}).get("azCount", 3))
-
-    def resource(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        urn = engine_urn(plan.stack, plan.project, None, type_token, name)
-        return {"urn": urn, "type": type_token, "name": name, "parent": None, "custom": True,
-                "provider": "", "inputs": inputs, "options": {}}  # fmt: skip
-
-    modeled = [
-        resource("aws:eks/cluster:Cluster", f"{MODELED_PREFIX}eks-cluster", {}),
-        resource(
-            "aws:eks/nodeGroup:NodeGroup",
-            f"{MODELED_PREFIX}eks-nodes",
-            {
-                "instanceTypes": [compute.get("computeInstanceType")],
-                "scalingConfig": {"desiredSize": compute.get("computeDesiredSize")},
-            },
-        ),
-        resource(
-            "aws:lb/loadBalancer:LoadBalancer",
-            f"{MODELED_PREFIX}eks-alb",
-            {"loadBalancerType": "application", "subnets": [f"public-{i}" for i in range(zones)]},
-        ),
-    ]
-    # Appended last, so they are priced last: the free allowances go to the plan's own resources first and every
-    # line of the plan's estimate stays as `cost` prints it.
-    return Plan(plan.project, plan.stack, plan.tier, [*plan.resources, *modeled], plan.outputs, plan.config)
+def md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-@dataclass(frozen=True)
-class TierResult:
-    spec: TierSpec
-    estimate: Estimate
-    """What `cost` prints for the tier's stack: the reproducible figure."""
-    modeled: Estimate | None = None
-    """Tier B with its not-yet-built EKS resources modeled in; None for the tiers whose plan is complete."""
-
-    @property
-    def shown(self) -> Estimate:
-        """The estimate the comparisons use: the modeled one where there is one (clearly labelled)."""
-        return self.modeled or self.estimate
-
-    @property
-    def label(self) -> str:
-        return f"Tier {self.spec.tier}" + (" (modeled EKS)" if self.modeled else "")
-
-    @property
-    def command(self) -> str:
-        sets = "".join(f" --set {o}" for o in self.spec.overrides)
-        return f"python -m infra.cli cost --stack {self.spec.stack}{sets}"
+def thousands(value: Decimal | int | float) -> str:
+    return f"{Decimal(value):,.0f}"
 
 
-def _estimate(spec: TierSpec, root: Path, prices: PriceTable, today: dt.date, extra: tuple[str, ...] = ()) -> Estimate:
-    """The tier's estimate with `extra` config changes, modeled where the plan lacks what the tier needs."""
-    plan = _modeled_eks(build_plan(spec.stack, (*spec.overrides, *extra), root))
-    return estimate_of(plan, root, None, prices, today)
+def percent(value: Decimal) -> str:
+    return f"{Decimal(value) * 100:.0f}%"
 
 
-def _result(spec: TierSpec, root: Path, prices: PriceTable, today: dt.date) -> TierResult:
-    plan = build_plan(spec.stack, spec.overrides, root)
-    printed = estimate_of(plan, root, None, prices, today)
-    modeled_plan = _modeled_eks(plan)
-    if modeled_plan is plan:
-        return TierResult(spec, printed)
-    modeled = estimate_of(modeled_plan, root, None, prices, today)
-    added = sum((line.monthly for line in _modeled_lines(modeled)), Decimal(0))
-    if modeled.total != printed.total + added:
-        # The report says "modeled = what `cost` prints + the modeled lines": never print it when it is not so.
-        raise AssertionError(f"tier {spec.tier}: modeled {modeled.total} != {printed.total} + modeled lines {added}")
-    return TierResult(spec, printed, modeled)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # noqa: S701 - Markdown for a repository, not HTML for a browser
+    )
+    env.filters.update(usd=usd, md=md, thousands=thousands, percent=percent, quantity=quantity, unit_price=unit_price)
+    return env
 
 
-def _modeled_lines(estimate: Estimate) -> list[Line]:
-    return [line for line in estimate.lines if line.resource.startswith(MODELED_PREFIX)]
-
-
-def _shown_lines(estimate: Estimate) -> list[tuple[Line, Decimal]]:
-    """Each line with its displayed amount (the cents add up to the displayed total)."""
-    return list(zip(estimate.lines, line_cents(estimate), strict=True))
-
-
-def _specs(lines: list[tuple[Line, Decimal]]) -> str:
-    """What a group of lines buys, every component (baseline and usage-based) with its amount, largest first."""
-    groups: dict[str, list[Decimal]] = {}
-    for line, shown in lines:
-        name = line.component.split(" (after ")[0]
-        name = f"{name} [modeled]" if line.resource.startswith(MODELED_PREFIX) else name
-        groups.setdefault(name, []).append(shown)
-    ordered = sorted(groups.items(), key=lambda item: -sum(item[1]))
-    return "; ".join(f"{f'{len(v)} x ' if len(v) > 1 else ''}{name} {usd(sum(v, Decimal(0)))}" for name, v in ordered)
-
-
-def _category_rows(estimate: Estimate) -> dict[Category, tuple[str, Decimal]]:
-    shown = _shown_lines(estimate)
-    rows = {}
-    for category in estimate.by_category():
-        lines = [(line, amount) for line, amount in shown if line.category is category]
-        rows[category] = (_specs(lines), sum((amount for _, amount in lines), Decimal(0)))
-    return rows
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def _side_by_side(results: list[TierResult]) -> list[str]:
-    header = "| Service | " + " | ".join(f"{r.label}: specs | {r.label}: monthly" for r in results)
-    out = [header + " |", "|---|" + "---|---:|" * len(results)]
-    per_tier = [_category_rows(r.shown) for r in results]
-    for category in Category:
-        if not any(category in rows for rows in per_tier):
-            continue
-        cells = []
-        for rows in per_tier:
-            specs, amount = rows.get(category, ("", None))
-            cells.append(f"{_md(specs)} | {usd(amount) if amount is not None else '-'}")
-        out.append(f"| {category.value} | " + " | ".join(cells) + " |")
-    totals = " | ".join(f" | **{usd(displayed_split(r.shown)[0])}**" for r in results)
-    out.append(f"| **Total** | {totals} |")
-    out.append("| Seed's figure | " + " | ".join(f" | ~{usd(r.spec.seed_total)}" for r in results) + " |")
-    out.append("| Target | " + " | ".join(f" | at most {usd(r.spec.target)}" for r in results) + " |")
-    return out
-
-
-def _unpriced_list(estimate: Estimate) -> list[str]:
-    if not estimate.unpriced:
-        return []
-    out = ["Not priced (not in the total):", ""]
-    out += [f"- `{u.resource}` ({u.kind.value}): {_md(u.reason)}" for u in estimate.unpriced]
-    return [*out, ""]
-
-
-def _tier_detail(result: TierResult) -> list[str]:
-    """The tier's categories (modeled where the tier has a model), then every line exactly as `cost` prints it,
-    what it leaves unpriced, and the modeled lines apart."""
-    shown, printed = result.shown, result.estimate
-    total, baseline, usage = displayed_split(shown)
-    out = [
-        f"### {result.spec.label}" + (" (modeled EKS)" if result.modeled else ""),
-        "",
-        "| Service | Specs | Monthly Cost | Sources |",
-        "|---------|-------|--------------|---------|",
-    ]
-    for category, (specs, amount) in _category_rows(shown).items():
-        sources = sorted({line.source for line in shown.lines if line.category is category})
-        out.append(f"| {category.value} | {_md(specs)} | {usd(amount)} | {', '.join(sources)} |")
-    out.append(f"| **Total** | baseline {usd(baseline)} + usage-based {usd(usage)} | **{usd(total)}/mo** | |")
-    out += ["", f"<details><summary>Every line of `{result.command}`, with its unit price and source</summary>", ""]
-    out += _line_table(_shown_lines(printed), link=True)
-    out += ["", "</details>", ""]
-    out += _unpriced_list(printed)
-    if result.modeled:
-        out += _modeled_section(result)
-    return out
-
-
-def _line_table(lines: list[tuple[Line, Decimal]], *, link: bool) -> list[str]:
-    out = [
-        "| Resource | Component | Quantity | Unit price | Monthly | Kind | Source |",
-        "|---|---|---:|---:|---:|---|---|",
-    ]
-    for line, shown in lines:
-        source = f"[{line.source}]({line.source_url})" if link and line.source_url else line.source
-        out.append(
-            f"| `{line.resource}` | {_md(line.component)} | {quantity(line.quantity)} {line.unit} | "
-            f"{unit_price(line.unit_price)} | {usd(shown)} | {line.kind.value} | {source} |"
-        )
-    return out
-
-
-def _modeled_section(result: TierResult) -> list[str]:
-    assert result.modeled is not None
-    printed_total, modeled_total = displayed_split(result.estimate)[0], displayed_split(result.modeled)[0]
-    lines = _modeled_lines(result.modeled)
-    # Rounded so that the printed total plus these lines is the modeled total, to the cent, as displayed.
-    shown = reconciled([line.monthly for line in lines], modeled_total - printed_total)
+def _lines(estimate: Estimate) -> list[dict[str, Any]]:
     return [
-        f"*Modeled*: {MODELED_NOTE}",
-        "",
-        f"The modeled figure, {usd(modeled_total)}, is the {usd(printed_total)} that `{result.command}` prints "
-        f"plus these lines for the unpriced baseline items above ({usd(modeled_total - printed_total)} in all):",
-        "",
-        *_line_table(list(zip(lines, shown, strict=True)), link=False),
-        "",
+        {
+            "resource": line.resource,
+            "component": line.component,
+            "quantity": f"{quantity(line.quantity)} {line.unit}",
+            "unit_price": unit_price(line.unit_price),
+            "monthly": usd(shown),
+            "kind": line.kind.value,
+            "source": line.source,
+            "url": line.source_url,
+        }
+        for line, shown in zip(estimate.lines, line_cents(estimate), strict=True)
     ]
 
 
-def _left_out_lines(spec: TierSpec, estimate: Estimate) -> list[tuple[Line, Decimal, str]]:
-    """(line, amount the seed left out, why) for every line the seed's rows did not fully pay for."""
-    remaining = {index: cover.quantity for index, cover in enumerate(spec.seed_covers)}
-    left = []
-    for line in estimate.lines:
-        index = next((i for i, c in enumerate(spec.seed_covers) if line.price_key.startswith(c.prefixes)), None)
-        if index is None:
-            left.append((line, line.monthly, ""))
+def _categories(estimate: Estimate) -> dict[Category, Decimal]:
+    shown = line_cents(estimate)
+    totals: dict[Category, Decimal] = {}
+    for line, amount in zip(estimate.lines, shown, strict=True):
+        totals[line.category] = totals.get(line.category, Decimal(0)) + amount
+    return totals
+
+
+def _traffic_driven(estimate: Estimate) -> list[tuple[str, Decimal]]:
+    """The usage-based lines grouped the way finance asks: egress, LCUs, CDN, NAT data, logs, the rest."""
+    groups: dict[str, Decimal] = {}
+    for line, amount in zip(estimate.lines, line_cents(estimate), strict=True):
+        if line.kind is not Kind.USAGE:
             continue
-        cover, budget = spec.seed_covers[index], remaining[index]
-        if budget is None:
-            continue
-        covered = min(budget, line.quantity)
-        remaining[index] = budget - covered
-        if covered < line.quantity:
-            beyond = line.quantity - covered
-            why = f"{quantity(beyond)} of {quantity(line.quantity)} {line.unit} beyond the seed's {cover.what}"
-            left.append((line, beyond * line.unit_price, why))
-    return left
+        groups[_traffic_group(line)] = groups.get(_traffic_group(line), Decimal(0)) + amount
+    order = ("Internet egress", "CDN", "Load balancer capacity units", "NAT data", "Logs", "Across AZs", "Other")
+    return [(name, groups[name]) for name in order if name in groups]
 
 
-def _left_out(result: TierResult) -> list[str]:
-    spec, estimate = result.spec, result.shown
-    left = _left_out_lines(spec, estimate)
-    shown = reconciled([amount for _, amount, _ in left])
-    by_category: dict[Category, list[tuple[Line, Decimal]]] = {}
-    why_of: dict[int, str] = {}
-    for (line, _, why), amount in zip(left, shown, strict=True):
-        by_category.setdefault(line.category, []).append((line, amount))
-        if why:
-            why_of[id(line)] = why
-    out = [f"**{result.label}**: the seed's rows left out {usd(sum(shown, Decimal(0)))} a month:", ""]
-    for category in Category:
-        items = by_category.get(category)
-        if not items:
-            continue
-        amount = sum((a for _, a in items), Decimal(0))
-        relabelled = [(_with_why(line, why_of.get(id(line))), a) for line, a in items]
-        out.append(f"- {category.value}, {usd(amount)}: {_md(_specs(relabelled))}")
-    return [*out, ""]
+def _traffic_group(line: Line) -> str:
+    key = line.price_key
+    if key.startswith("internet.data-out"):
+        return "Internet egress"
+    if key.startswith("cloudfront."):
+        return "CDN"
+    if key.startswith("elb.") and "lcu" in key:
+        return "Load balancer capacity units"
+    if key.startswith("vpc.nat.data"):
+        return "NAT data"
+    if key.startswith("cloudwatch.logs") or line.resource.endswith("-logs"):
+        return "Logs"
+    if key.startswith(("ec2.data-transfer", "atlas.aws.data-transfer")):
+        return "Across AZs"
+    return "Other"
 
 
-def _with_why(line: Line, why: str | None) -> Line:
-    """The line, its component naming the part the seed paid for when it paid for part of it."""
-    if not why:
-        return line
-    return replace(line, component=f"{line.component.split(' (after ')[0]} ({why})")
+def _candidate_row(candidate: Candidate) -> dict[str, Any]:
+    fleet, levers, estimate = candidate.chosen
+    return {
+        "structure": ", ".join(f"`{item}`" for item in candidate.structure) or "as the tier",
+        "fleet": fleet.describe(),
+        "cache": levers.cache_node_type,
+        "price_class": levers.cdn_price_class,
+        "retention": levers.log_retention_days,
+        "monthly": usd(estimate.total),
+    }
 
 
-def _chart(results: list[TierResult]) -> list[str]:
-    out = []
-    for result in results:
-        total = displayed_split(result.shown)[0]
-        out += ["```mermaid", f"pie showData title {result.label}: {usd(total)} a month"]
-        for category, (_, amount) in _category_rows(result.shown).items():
-            if amount > 0:
-                out.append(f'    "{category.value}" : {amount}')
-        out += ["```", ""]
-    return out
+def _structure_rows(priced: list[Candidate]) -> list[dict[str, Any]]:
+    """The cheapest combination of each structure (NAT gateway or instance, CDN off or on), when the tier has
+    several: what each structural choice costs with every other lever at its best."""
+    cheapest: dict[tuple[str, ...], Candidate] = {}
+    for candidate in priced:  # cheapest first
+        cheapest.setdefault(candidate.structure, candidate)
+    return [_candidate_row(c) for c in cheapest.values()] if len(cheapest) > 1 else []
 
 
-def _levers(result: TierResult, root: Path, prices: PriceTable, today: dt.date) -> list[str]:
-    spec, total = result.spec, result.shown.total
-    if total <= spec.target:
-        return [f"**{result.label}** meets its target: {usd(total)} <= {usd(spec.target)}.", ""]
-    out = [
-        f"**{result.label}** is {usd(total - spec.target)} over its target ({usd(total)} against "
-        f"{usd(spec.target)}). Each lever below is the estimate re-run with one config change:",
-        "",
-        "| Config change | Monthly | Saves | Trade-off |",
-        "|---|---:|---:|---|",
-    ]
-    allowed: list[str] = []
-    dropped = Decimal(0)
-    for lever in LEVERS[spec.tier]:
-        if lever.without is not None:
-            saved = result.shown.by_category().get(lever.without, Decimal(0))
-            dropped += saved
-            out.append(
-                f"| {_md(lever.trade_off)} | {usd(total - saved)} | {usd(saved)} | no {lever.without.value} line |"
-            )
-            continue
-        change = ", ".join(f"`{o}`" for o in lever.overrides)
-        try:
-            lowered = _estimate(spec, root, prices, today, lever.overrides).total
-        except Exception as error:
-            refused = config_error_or_none(error)
-            if refused is None:
-                raise
-            reason = str(refused).splitlines()[-1].strip().lstrip("- ")
-            out.append(f"| {change} | - | - | refused by the config rules: {_md(reason)} |")
-            continue
-        allowed += lever.overrides
-        out.append(f"| {change} | {usd(lowered)} | {usd(total - lowered)} | {_md(lever.trade_off)} |")
-    if allowed or dropped:
-        combined = (_estimate(spec, root, prices, today, tuple(allowed)).total if allowed else total) - dropped
-        verdict = "meets" if combined <= spec.target else f"is still {usd(combined - spec.target)} over"
-        out += ["", f"All the accepted levers together: {usd(combined)} a month, which {verdict} the target."]
-    out += [
-        "",
-        "Beyond these, only commitments lower the bill without lowering the architecture: EC2 Savings Plans or "
-        "reserved instances, ElastiCache reserved nodes, an Atlas annual commitment. Their rates are not in the "
-        "price table (no sourced figure yet), so this report does not count them.",
-        "",
-    ]
-    return out
+def _sizing(report: TierReport) -> dict[str, Any]:
+    fleet, _, _ = report.best.chosen
+    sizing = fleet.sizing
+    if isinstance(sizing, PodSizing):
+        return {
+            "kind": "pods",
+            "pods": sizing.pods,
+            "nodes": sizing.nodes,
+            "node": sizing.node.instance_type,
+            "pod_cpu": sizing.pod_cpu,
+            "cpu_at_peak": sizing.cpu_at_peak(),
+            "vcpus_needed": sizing.peak_rps / (sizing.rps_per_vcpu * TARGET_CPU),
+        }
+    return {
+        "kind": "instances",
+        "fleet": sizing.fleet,
+        "instance_type": sizing.instance_type,
+        "vcpus": sizing.vcpus,
+        "vcpus_needed": sizing.vcpus_needed,
+        "cpu_at_peak": sizing.cpu_at_peak(),
+        "cpu_after_loss": sizing.cpu_at_peak_after_zone_loss,
+    }
 
 
-def _sources(prices: PriceTable, today: dt.date) -> list[str]:
-    out = [
-        f"| Source | Figures dated | Read | Prices | Confidence | Older than {prices.max_age_days} days |",
-        "|---|---|---|---:|---|---|",
-    ]
-    counts = Counter(price.source.id for price in prices.prices.values())
-    derived = Counter(price.derived_by.id for price in prices.prices.values() if price.derived_by)
-    for source in prices.sources.values():
-        old = (today - source.date).days > prices.max_age_days
-        used = counts.get(source.id, 0)
-        count = f"{used}" + (f" (+{derived[source.id]} derived from it)" if derived.get(source.id) else "")
-        read = source.read.isoformat() if source.read else ""
-        out.append(
-            f"| [{_md(source.title)}]({source.url}) | {source.date.isoformat()} ({source.date_meaning}) | {read} | "
-            f"{count} | {_md(source.confidence) or '-'} | "
-            f"{'yes: re-read it' if old and used else ''} |"
+def _model_rows(models: dict[str, TrafficModel]) -> list[dict[str, Any]]:
+    """Every figure of the three models, side by side, with its basis (shown once when the tiers share it)."""
+    keys = list(models["A"].figures())
+    rows = []
+    for key in keys:
+        figures = {tier: model.figures()[key] for tier, model in models.items()}
+        bases = list(dict.fromkeys(figure.basis for figure in figures.values()))
+        rows.append(
+            {
+                "key": key,
+                "values": {tier: f"{figure.value.normalize():,f}" for tier, figure in figures.items()},
+                "basis": " / ".join(bases),
+            }
         )
-    return out
-
-
-def _totals(results: list[TierResult]) -> list[str]:
-    out = [
-        "| Tier | Command (prints this row) | Monthly estimate | Baseline | Usage-based | Not in the total | Target | "
-        "Met | Seed's figure |",
-        "|---|---|---:|---:|---:|---|---:|---|---:|",
-    ]
-    for r in results:
-        for estimate, label, command in _total_rows(r):
-            total, baseline, usage = displayed_split(estimate)
-            gaps = estimate.unpriced_baseline
-            missing = ", ".join(dict.fromkeys(u.resource.removeprefix("(not in the plan) ") for u in gaps))
-            if gaps:
-                figure, met = f"**at least {usd(total)}**", "unknown: baseline items unpriced"
-            else:
-                figure = f"**{usd(total)}**"
-                met = "yes" if total <= r.spec.target else f"no, {usd(total - r.spec.target)} over"
-            usage_gaps = len(estimate.unpriced) - len(gaps)
-            not_in = "; ".join(
-                part
-                for part in (
-                    f"baseline: {missing}" if missing else "",
-                    f"{usage_gaps} usage-based item(s)" if usage_gaps else "",
-                )
-                if part
-            )
-            out.append(
-                f"| {label} | {command} | {figure} | {usd(baseline)} | {usd(usage)} | {not_in or '-'} | "
-                f"{usd(r.spec.target)} | {met} | ~{usd(r.spec.seed_total)} |"
-            )
-    return out
-
-
-def _total_rows(result: TierResult) -> list[tuple[Estimate, str, str]]:
-    rows = [(result.estimate, f"Tier {result.spec.tier}", f"`{result.command}`")]
-    if result.modeled is not None:
-        rows.append((result.modeled, f"Tier {result.spec.tier}, modeled EKS", "the row above + the modeled EKS lines"))
     return rows
+
+
+def _tier_context(report: TierReport, prices: PriceTable) -> dict[str, Any]:
+    estimate = report.estimate
+    total, baseline, traffic = displayed_split(estimate)
+    best_fleet, best_levers, _ = report.best.chosen
+    derived = describe(report.model)
+    lcu_peak, lcu_average = peak_lcu(report.model), average_lcu(report.model)
+    priced, refused = report.search.priced, report.search.refused
+    refusals = Counter(_refusal_reason(c) for c in refused)
+    commitments = report.commitments
+    return {
+        "spec": report.spec,
+        "report": report,
+        "estimate": estimate,
+        "total": total,
+        "baseline": baseline,
+        "traffic": traffic,
+        "traffic_driven": _traffic_driven(estimate),
+        "categories": _categories(estimate),
+        "lines": _lines(estimate),
+        "derived": derived,
+        "lcu_peak": lcu_peak,
+        "lcu_average": lcu_average,
+        "settings": report.settings,
+        "fleet": best_fleet.describe(),
+        "levers": best_levers,
+        "structure": ", ".join(f"`{item}`" for item in report.best.structure),
+        "sizing": _sizing(report),
+        "connections": report.connections,
+        "lever_rows": [_candidate_row(c) for c in priced[:LEVER_ROWS]],
+        "structure_rows": _structure_rows(priced),
+        "lever_count": len(priced),
+        "refused_count": len(refused),
+        "refusals": refusals.most_common(4),
+        "commitments": commitments,
+        "commitment_saving": estimate.total - commitments.monthly,
+        "verdict": report.verdict,
+        "affordable": report.affordable,
+        "ranged": estimate.ranged,
+        "support": report.support,
+        "warnings": estimate.warnings,
+        "kms_keys": [line.resource for line in estimate.lines if line.price_key == "kms.key"],
+        "waf": [line.resource for line in estimate.lines if line.price_key.startswith("waf.")],
+    }
+
+
+def _bench(root: Path) -> dict[str, Any]:
+    """What the committed capacity run says about itself: the machine, its load, whose CPU went where."""
+    run = json.loads((root / REFERENCE).read_text(encoding="utf-8"))
+    capacity, machine = run["capacity"], run["machine"]
+    steps = [step for step in capacity["mix_steps"] if step["within_goal"]]
+
+    def spread(key: str) -> str:
+        values = [round(step[key]) for step in steps]
+        return f"{min(values)}-{max(values)}" if min(values) != max(values) else f"{values[0]}"
+
+    return {
+        "started_at": run["started_at"],
+        "cpus": machine["cpus"],
+        "load_start": machine["load_average_at_start"][0],
+        "load_end": machine["load_average_at_end"][0],
+        "others": spread("other_processes_percent_of_one_core"),
+        "generator": spread("generator_cpu_percent_of_one_core"),
+        "app_us": {name: round(value) for name, value in capacity["app_cpu_us_per_request_by_class"].items()},
+        "database_us": round(capacity["test_database_cpu_us_per_request_mix"]),
+        "each_step": capacity["requests_per_vcpu_second_each_step"],
+    }
+
+
+def _refusal_reason(candidate: Candidate) -> str:
+    """The first problem of a refused candidate, without the values that differ between candidates."""
+    text = candidate.refused.split("; ")[0]
+    return text.split(":")[0] + ": " + text.split(":", 2)[-1].strip()[:140] if ":" in text else text[:160]
+
+
+def _sources(prices: PriceTable, today: dt.date) -> list[dict[str, Any]]:
+    counts = Counter(price.source.id for price in prices.prices.values())
+    rows = []
+    for source in prices.sources.values():
+        rows.append(
+            {
+                "source": source,
+                "prices": counts.get(source.id, 0),
+                "old": (today - source.date).days > prices.max_age_days and counts.get(source.id, 0),
+            }
+        )
+    return rows
+
+
+def _price_age(reports: list[TierReport], prices: PriceTable, today: dt.date) -> str:
+    """One line: how many of the prices the three tiers use are past the table's age limit."""
+    used = {line.price_key for r in reports for line in r.estimate.lines if line.price_key in prices.prices}
+    old = prices.stale(today, used)
+    if not old:
+        return f"All {len(used)} prices used are younger than {prices.max_age_days} days."
+    oldest = min(price.source.date for price in old)
+    return (
+        f"Price age: {len(old)} of the {len(used)} prices used are older than {prices.max_age_days} days (the oldest "
+        f"from {oldest.isoformat()}): re-read their sources (Sources, below) and update infra/cost/prices.yaml."
+    )
+
+
+def report_context(root: Path, prices: PriceTable) -> dict[str, Any]:
+    # Dated by the price table's version, not the day it runs: the report changes only with the code.
+    today = dt.date.fromisoformat(prices.version)
+    reports = [tier_report(spec, root, prices, today) for spec in TIERS]
+    tiers = [_tier_context(report, prices) for report in reports]
+    models = {report.spec.tier: report.model for report in reports}
+    return {
+        "regenerate": REGENERATE,
+        "prices": prices,
+        "rounding": ROUNDING_NOTE,
+        "price_age": _price_age(reports, prices, today),
+        "tiers": tiers,
+        "categories": [c for c in Category if any(c in t["categories"] for t in tiers)],
+        "models": models,
+        "model_rows": _model_rows(models),
+        "model_paths": {tier: model_path(tier) for tier in models},
+        "classes": [endpoint.value for endpoint in EndpointClass],
+        "throughput": {
+            "figure": REQUESTS_PER_VCPU_SECOND,
+            "measured_on": MEASURED_ON,
+            "command": COMMAND,
+            "reference": REFERENCE,
+            "at_seventy": REQUESTS_PER_VCPU_SECOND * TARGET_CPU,
+            "cross_check": CROSS_CHECK,
+        },
+        "bench": _bench(root),
+        "target_cpu": TARGET_CPU,
+        "fleet_share": Decimal(FLEET_SHARE_OF_LIMIT.numerator) / FLEET_SHARE_OF_LIMIT.denominator,
+        "alert_share": Decimal(CONNECTIONS_ALERT_SHARE.numerator) / CONNECTIONS_ALERT_SHARE.denominator,
+        "audit_floor": AUDIT_FLOOR_DAYS,
+        "lcu_source": ALB_LCU_SOURCE,
+        "size_flexibility": SIZE_FLEXIBILITY_SOURCE,
+        "seed_rows": SEED_ROWS,
+        "sources": _sources(prices, today),
+        "max_age": prices.max_age_days,
+    }
 
 
 def render_report(root: Path, prices: PriceTable | None = None) -> str:
     prices = prices or load_price_table()
-    # The report is dated by the price table's version, not the day it runs, so it changes only with the code.
-    today = dt.date.fromisoformat(prices.version)
-    results = [_result(spec, root, prices, today) for spec in TIERS]
-    medium = [s for s in prices.sources.values() if s.confidence.startswith("medium")]
-    out = [
-        "# What each tier costs a month",
-        "",
-        f"<!-- Generated by `{REGENERATE}` (python -m infra.cost.report --write) from the code, the price table and "
-        "the usage defaults: do not edit by hand; a test fails when this file differs from what the code "
-        "generates. -->",
-        "",
-        f"On-demand prices in {prices.region}, {prices.hours_per_month} hours a month, price table version "
-        f"{prices.version} (`infra/cost/prices.yaml`, every price with its source and the date of its figures). "
-        "Usage-based items (data transfer, requests, stored GB, load balancer capacity units) follow each tier's "
-        "documented assumptions in `infra/cost/usage/tier-*.yaml`; a stack overrides them in `usage/<stack>.yaml`. "
-        f"Amounts are exact `Decimal` sums; for display, {ROUNDING_NOTE}.",
-        "",
-        *(
-            [
-                "Every figure below is what `python -m infra.cli cost` prints for the command in the Totals table, "
-                "except the rows and columns labelled *modeled EKS*: tier B's plan lacks its EKS compute and load "
-                "balancer, which `cost` lists as unpriced (its total is then only a lower bound and a budget cannot "
-                "be checked: exit 4); the modeled figure is that printed total plus the modeled lines listed under "
-                "tier B below.",
-                "",
-            ]
-            if any(r.modeled for r in results)
-            else [
-                "Every figure below is what `python -m infra.cli cost` prints for the command in the Totals table.",
-                "",
-            ]
-        ),
-        "Free allowances (CloudFront's 1 TB and 10 M requests, 100 GB of internet egress a month) are per AWS "
-        "account: each stack's estimate gives them all to that stack. Stacks that share an account share them, "
-        "so together they pay more than the sum of their estimates.",
-        "",
-        *(
-            line
-            for source in medium
-            for line in (
-                f"Prices from *{_md(source.title)}* (the ElastiCache node prices, Valkey's derived from them) are "
-                f"{_md(source.confidence)}. See the Sources table.",
-                "",
-            )
-        ),
-        "## Totals against the targets",
-        "",
-        *_totals(results),
-        "",
-        "## The three tiers side by side (the seed's layout)",
-        "",
-        *_side_by_side(results),
-        "",
-    ]
-    out += ["## Cost by category", "", *_chart(results)]
-    out += ["## Each tier, line by line", ""]
-    for r in results:
-        out += _tier_detail(r)
-    out += [
-        "## What the seed's tables left out",
-        "",
-        "The seed priced only the big rows below each option; at this table's prices, these are the costs its "
-        "rows did not contain (what is not one of the seed's rows: compute instances, the Atlas cluster, one "
-        "cache node, the ALB's hours, S3 storage, CloudFront, as each option had them). Its own figures also "
-        "carry no region, no date and no free allowance, 'Atlas M10 1-node' does not exist (every dedicated "
-        "cluster is a 3-node replica set), 'Redis Cloud free tier' is capped far below production traffic, and "
-        "'1TB' does not say stored or delivered (here: stored).",
-        "",
-    ]
-    for r in results:
-        out += ["| Service | Specs | Monthly Cost |", "|---------|-------|--------------|"]
-        out += [f"| {a} | {b} | {c} |" for a, b, c in r.spec.seed_rows]
-        out += [f"| **Total** | | **~{usd(r.spec.seed_total)}/mo** |", ""]
-        out += _left_out(r)
-    out += ["## What it would take to meet each target", ""]
-    for r in results:
-        out += _levers(r, root, prices, today)
-    out += ["## Sources", "", *_sources(prices, today), ""]
-    out += ["## Warnings from the estimator", ""]
-    for r in results:
-        out += [f"Tier {r.spec.tier} (`{r.command}`):", "", *(f"- {_md(w)}" for w in r.estimate.warnings), ""]
-    return "\n".join(out)
+    return _environment().get_template(TEMPLATE).render(report_context(root, prices))
+
+
+def tier_spec(tier: str) -> TierSpec:
+    return next(spec for spec in TIERS if spec.tier == tier)
 
 
 def _project_root() -> Path:

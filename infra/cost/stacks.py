@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from infra.cost.estimate import estimate
+from infra.cost.estimate import Account, estimate
 from infra.cost.model import Estimate
 from infra.cost.price_table import PriceTable
 from infra.cost.usage import load_usage, stack_usage_path
@@ -54,7 +54,9 @@ def estimate_of(
     usage_file: Path | None = None,
     prices: PriceTable | None = None,
     today: dt.date | None = None,
+    account: Account | None = None,
 ) -> Estimate:
-    """The plan priced with its tier's usage defaults, its stack's usage file, then `usage_file`."""
+    """The plan priced with its tier's usage defaults, its stack's usage file, then `usage_file`; `account` shares
+    the free allowances and volume tiers with other stacks of the same AWS account."""
     usage = load_usage(plan.tier, stack_usage_path(project_root, plan.stack), usage_file)
-    return estimate(plan, usage, prices, today)
+    return estimate(plan, usage, prices, today, account)

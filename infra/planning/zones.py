@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from infra.config import CacheMode, StackConfig
+from infra.config import CacheMode, NatStrategy, StackConfig
 from infra.config.model import ec2_instance_types
+from infra.planning.nat_instance import NAT_INSTANCE_TYPE
 
 CACHE_NODE_PREFIX = "cache."
 
@@ -51,6 +52,9 @@ def zone_instance_types(config: StackConfig) -> tuple[str, ...]:
         cache_type = ec2_type_of_cache_node(config.cache.node_type)
         if cache_type is not None:
             types.append(cache_type)
+    if config.network.nat_strategy is NatStrategy.INSTANCE:
+        # It runs in the first zone only, but every zone must offer it: the first zone is whichever qualifies first.
+        types.append(NAT_INSTANCE_TYPE)
     return tuple(dict.fromkeys(types))
 
 

@@ -67,6 +67,28 @@ def volumes_encrypted(resource: Resource) -> Iterator[str]:
             yield f"{resource.name}: the volume at {device} is not encrypted: set encrypted=True"
 
 
+NAT_ROLE_TAG = ("Role", "nat")
+"""The tag of the one machine that needs a public IPv4 address: the development NAT instance (natStrategy=instance)."""
+
+
+def _associates_public_ip(resource: Resource) -> bool:
+    if resource.type == LAUNCH_TEMPLATE:
+        return any(
+            str(get(interface, "associatePublicIpAddress")).lower() == "true"
+            for interface in items(resource.inputs, "networkInterfaces")
+        )
+    return is_true(get(resource.inputs, "associatePublicIpAddress"))
+
+
+def public_ip_only_on_nat(resource: Resource) -> Iterator[str]:
+    key, value = NAT_ROLE_TAG
+    if _associates_public_ip(resource) and get(resource.inputs, "tags", key) != value:
+        yield (
+            f"{resource.name} gives its instances a public IPv4 address: app instances sit in private subnets behind "
+            f"the load balancer and reach out through the NAT; only a NAT instance (tag {key}={value}) needs one"
+        )
+
+
 def no_key_pair(resource: Resource) -> Iterator[str]:
     if present(resource.inputs, "keyName"):
         key = resource.inputs["keyName"]

@@ -92,6 +92,14 @@ RULES: tuple[Rule, ...] = (
         check=ec2.volumes_encrypted,
     ),
     Rule(
+        "ec2-public-ip-only-on-nat",
+        "No instance or launch template gets a public IPv4 address, except the development NAT instance (Role=nat).",
+        MANDATORY,
+        ec2.MACHINE_TYPES,
+        checkov=("CKV_AWS_88",),
+        check=ec2.public_ip_only_on_nat,
+    ),
+    Rule(
         "ec2-no-ssh-key",
         "No instance or launch template installs an SSH key pair (access is through SSM Session Manager).",
         MANDATORY,

@@ -137,7 +137,7 @@ def test_the_command_over_real_plans_agrees_with_cost_against(tmp_path: Path) ->
     """The head grows prod's fleet and lowers its budget below the bill: exit 3, and the change shown is the
     one `cost --against` computes."""
     base = _write_plans(tmp_path / "base", {"dev": plan_of("dev"), "prod": plan_of("prod")})
-    grown = build_plan("prod", ["computeMinSize=6", "computeDesiredSize=6", "monthlyBudgetUsd=1000"], REPO_ROOT)
+    grown = build_plan("prod", ["computeMinSize=12", "computeDesiredSize=12", "monthlyBudgetUsd=1000"], REPO_ROOT)
     head = _write_plans(tmp_path / "head", {"dev": plan_of("dev"), "prod": grown})
     out = tmp_path / "comment.md"
     code = run(

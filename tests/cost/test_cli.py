@@ -68,9 +68,10 @@ def test_against_a_saved_plan_shows_the_change_per_resource_and_in_total(tmp_pat
     smaller.write_text(plan_of("dev", ("computeDesiredSize=2",)).to_json(), encoding="utf-8")
     code, out, err = cost("--stack", "dev", "--set", "computeDesiredSize=3", "--against", str(smaller), *GENEROUS)
     assert code == 0, err
-    # One more t4g.large: 730 h x $0.0672 = $49.06, plus its 30 GB gp3 root volume: $2.40.
-    assert re.search(r"~ app-fleet-asg\s+\+\$51\.46 \(\$102\.91 -> \$154\.37\)", out), out
-    assert re.search(r"Monthly total: \+\$51\.46 \(\$[\d,.]+ -> \$[\d,.]+\)", out), out
+    # One more t4g.medium: 730 h x $0.0336 = $24.53, its 30 GB gp3 root volume $2.40 and its detailed monitoring
+    # (7 metrics x $0.30) $2.10.
+    assert re.search(r"~ app-fleet-asg\s+\+\$29\.03 \(\$58\.06 -> \$87\.08\)", out), out
+    assert re.search(r"Monthly total: \+\$29\.03 \(\$[\d,.]+ -> \$[\d,.]+\)", out), out
 
 
 def test_against_another_stack_in_json(tmp_path: Path) -> None:
@@ -108,24 +109,24 @@ def test_markdown_and_csv() -> None:
 
 
 # A type the price table lacks, small enough for the fleet's MongoDB connection budget (infra/capacity).
-UNPRICED_TYPE = ("--set", "computeInstanceType=c7gd.xlarge")
+UNPRICED_TYPE = ("--set", "computeInstanceType=c7gd.medium")
 
 
 def test_an_unpriced_baseline_item_makes_a_budget_uncheckable_exit_4_naming_it() -> None:
     """The reviewer's case: an instance type without a price used to lower the total below the budget and pass."""
-    code, out, err = cost("--stack", "prod", *UNPRICED_TYPE, "--set", "monthlyBudgetUsd=1000", "--format", "json")
+    code, out, err = cost("--stack", "prod", *UNPRICED_TYPE, "--set", "monthlyBudgetUsd=10000", "--format", "json")
     document = json.loads(out)
     assert code == 4, err
-    assert document["monthlyTotalUsd"] < 1000
+    assert document["monthlyTotalUsd"] < 10000
     assert (document["overBudget"], document["budgetStatus"], document["complete"]) == (None, "unknown", False)
-    assert "budget of $1,000.00 (monthlyBudgetUsd) cannot be checked" in err
+    assert "budget of $10,000.00 (monthlyBudgetUsd) cannot be checked" in err
     assert "app-fleet-asg" in err
-    assert "ec2.instance.c7gd.xlarge" in err
+    assert "ec2.instance.c7gd.medium" in err
     assert "Traceback" not in err
 
 
 def test_over_budget_wins_over_unpriced_items_when_the_priced_lines_alone_exceed_it() -> None:
-    code, _, err = cost("--stack", "prod", *UNPRICED_TYPE, "--set", "monthlyBudgetUsd=500", "--format", "json")
+    code, _, err = cost("--stack", "prod", *UNPRICED_TYPE, "--set", "monthlyBudgetUsd=5000", "--format", "json")
     assert code == 3, err
 
 
@@ -134,7 +135,7 @@ def test_against_marks_a_resource_with_unpriced_parts_unknown_not_a_saving(tmp_p
     current.write_text(plan_of("prod").to_json(), encoding="utf-8")
     code, out, err = cost("--stack", "prod", *UNPRICED_TYPE, "--against", str(current), *GENEROUS)
     assert code == 4, err
-    assert re.search(r"\? app-fleet-asg\s+unknown \(priced parts \$433\.00 -> \$\d+\.\d\d; unpriced: 4 x c7gd", out), (
+    assert re.search(r"\? app-fleet-asg\s+unknown \(priced parts \$278\.99 -> \$\d+\.\d\d; unpriced: 9 x c7gd", out), (
         out
     )
     assert "~ app-fleet-asg" not in out
@@ -183,3 +184,20 @@ def test_each_stack_fits_its_budget_with_a_tight_margin(stack: str) -> None:
     total, budget = document["monthlyTotalUsd"], document["monthlyBudgetUsd"]
     assert code == 0, f"{stack}: ${total} over its budget ${budget}: {err}"
     assert total * 1.15 > budget, f"{stack}: budget ${budget} is so far above ${total} it would catch nothing"
+
+
+def test_the_finance_views_refuse_what_they_cannot_honour() -> None:
+    code, _, err = cost("--stacks", "dev,prod", "--plan", "build/plan-dev.json")
+    assert code == 2
+    assert "--stacks and --compare-tiers price stacks as committed" in err
+    code, _, err = cost("--stacks", "dev,nope")
+    assert code == 2
+    assert "nope" in err
+    assert "Traceback" not in err
+
+
+def test_compare_tiers_as_a_table_names_each_tier_and_its_cost_per_user() -> None:
+    code, out, err = cost("--compare-tiers", "--stack", "dev", "--format", "markdown")
+    assert code == 0, err
+    for text in ("Tier A", "Tier B", "Tier C", "Per 1,000 users", "Per million requests", "Yearly"):
+        assert text in out

@@ -9,8 +9,18 @@ from decimal import Decimal
 import pytest
 
 from infra.cost.price_table import load_price_table
-from tests.cost.goldens import GOLDEN_STACKS, REGENERATE, generated, golden_of, golden_path
+from tests.cost.goldens import (
+    GOLDEN_STACKS,
+    REGENERATE,
+    VIEW_ARGUMENTS,
+    generated,
+    generated_view,
+    golden_of,
+    golden_path,
+    view_path,
+)
 from tests.infra.plans import REPO_ROOT, plan_of
+from tests.infra.test_plan_contract import run_cli
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_STACKS))
@@ -37,10 +47,10 @@ def test_a_price_change_shows_in_the_golden_output() -> None:
 
 def test_a_plan_change_shows_in_the_golden_output() -> None:
     before = json.loads(golden_of(plan_of("prod")))
-    after = json.loads(golden_of(plan_of("prod", ("computeDesiredSize=5",))))
+    after = json.loads(golden_of(plan_of("prod", ("computeMinSize=3", "computeDesiredSize=5"))))
     asg = [line for line in after["lines"] if line["resource"] == "app-fleet-asg"]
-    assert asg[0]["component"] == "5 x c7g.xlarge (Linux, on-demand)"
-    assert after["monthlyTotalUsd"] > before["monthlyTotalUsd"]
+    assert asg[0]["component"] == "5 x c7g.medium (Linux, on-demand)"
+    assert after["monthlyTotalUsd"] < before["monthlyTotalUsd"]
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_STACKS))
@@ -48,3 +58,19 @@ def test_the_golden_does_not_depend_on_where_the_checkout_lives(name: str) -> No
     # CI prices a fresh clone in another folder: an absolute path in the output would fail it there.
     text = generated(name)
     assert str(REPO_ROOT) not in text, f"{name}: the estimate names an absolute path"
+
+
+@pytest.mark.parametrize("name", sorted(VIEW_ARGUMENTS))
+def test_the_committed_finance_view_is_what_the_code_prints(name: str) -> None:
+    path = view_path(name)
+    assert path.is_file(), f"{path} is missing: run `{REGENERATE}`"
+    assert path.read_text(encoding="utf-8") == generated_view(name), (
+        f"{path} differs from what the code prints now: review the change, then run `{REGENERATE}` and commit"
+    )
+
+
+@pytest.mark.parametrize("name", ["stacks-dev-prod.csv", "compare-tiers-prod.json"])
+def test_the_cli_prints_the_golden_view(name: str) -> None:
+    result = run_cli("cost", *VIEW_ARGUMENTS[name])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == view_path(name).read_text(encoding="utf-8")

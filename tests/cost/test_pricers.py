@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from infra.cost.estimate import EXTERNAL_REDIS_TYPE, UNKNOWN_TYPE
 from infra.cost.model import Category, Kind
-from tests.cost.support import HOURS, components, monthly, priced, resource, unpriced_resources
+from tests.cost.support import HOURS, PRICES, components, monthly, priced, resource, unpriced_resources
 
 ASG, LT = "aws:autoscaling/group:Group", "aws:ec2/launchTemplate:LaunchTemplate"
 
@@ -109,9 +109,7 @@ def test_atlas_five_nodes_scale_the_three_node_price() -> None:
 def test_atlas_backups_and_unknown_sizes_are_unpriced_with_the_reason() -> None:
     result = priced(atlas("M30", backupEnabled=True, pitEnabled=True), atlas("M40"))
     kinds = {u.reason: u.kind for u in unpriced_resources(result)}
-    backups = [
-        kind for reason, kind in kinds.items() if "cloud backup snapshot storage" in reason or "point-in" in reason
-    ]
+    backups = [kind for reason, kind in kinds.items() if "backupStorageGb" in reason or "point-in" in reason]
     assert backups == [Kind.USAGE, Kind.USAGE], "backup storage grows with the data: usage-based, not baseline"
     sizes = [kind for reason, kind in kinds.items() if "atlas.aws.M40" in reason]
     assert sizes == [Kind.BASELINE], "an unsourced size is unpriced (never $0), and it is a baseline cost"
@@ -324,12 +322,30 @@ def test_data_across_azs_to_the_cache_the_nat_and_atlas_is_priced_per_gb_each_wa
     assert {line.kind for line in transfer.values()} == {Kind.USAGE}
 
 
-def test_atlas_peering_traffic_is_unpriced_usage_with_a_warning_not_free() -> None:
+def test_atlas_backup_storage_is_a_range_between_two_sourced_rates_beside_the_total() -> None:
+    usage = {"mongodbatlas:index/advancedCluster:AdvancedCluster": {"backupStorageGb": 90}}
+    result = priced(atlas("M30", backupEnabled=True), usage=usage)
+    (ranged,) = result.ranged
+    low, high = PRICES.get("atlas.backup-storage.low-end"), PRICES.get("atlas.backup-storage.high-end")
+    assert (ranged.low.quantity, ranged.low.unit_price, ranged.high.unit_price) == (90, low.usd, high.usd)
+    assert ranged.low.source_url == low.source.url
+    assert ranged.high.source_url == high.source.url
+    assert ranged.low.source_url.startswith("https://")
+    assert ranged.high.source_url.startswith("https://")
+    assert not any("backup snapshot" in line.component.lower() for line in result.lines), "never in the total"
+    assert monthly(result, "atlas-M30") == Decimal("394.20")
+
+
+def test_atlas_peering_traffic_is_usage_priced_at_the_same_region_rate_never_free() -> None:
     peering = resource("mongodbatlas:index/networkPeering:NetworkPeering", "atlas-peering")
     result = priced(peering)
-    assert [(u.resource, u.kind) for u in unpriced_resources(result)] == [("atlas-peering", Kind.USAGE)]
+    assert ("atlas-peering", Kind.USAGE) in [(u.resource, u.kind) for u in unpriced_resources(result)]
     assert not any(f.resource == "atlas-peering" for f in result.free)
-    assert any("atlas-peering: Atlas data transfer" in w for w in result.warnings)
+    usage = {"mongodbatlas:index/networkPeering:NetworkPeering": {"dataTransferGb": 500}}
+    (line,) = [line for line in priced(peering, usage=usage).lines if line.resource == "atlas-peering"]
+    rate = PRICES.get("atlas.aws.data-transfer.same-region")
+    assert (line.quantity, line.unit_price, line.kind) == (500, rate.usd, Kind.USAGE)
+    assert line.monthly == 500 * rate.usd
 
 
 def test_cache_snapshots_beyond_the_free_one_are_billed_from_the_plans_retention() -> None:
@@ -391,3 +407,62 @@ def test_log_storage_counts_months_of_730_hours() -> None:
     logs = resource("aws:cloudwatch/logGroup:LogGroup", "logs", {"retentionInDays": 365})
     lines = components(priced(logs, usage={"aws:cloudwatch/logGroup:LogGroup": {"ingestedGb": 20}}), "logs")
     assert lines["Storage (365 days kept)"] == 20 * 12 * Decimal("0.03"), "365 days of 24 hours are 12 x 730 hours"
+
+
+def test_detailed_monitoring_is_billed_per_instance_when_the_launch_template_turns_it_on() -> None:
+    template, group = fleet({"id": "app-lt-id", "version": "1"})
+    plain = components(priced(template, group), "app-asg")
+    assert not any("detailed monitoring" in name for name in plain), "basic five-minute monitoring is free"
+    monitored = {**template, "inputs": {**template["inputs"], "monitoring": {"enabled": True}}}
+    lines = components(priced(monitored, group), "app-asg")
+    assert lines["EC2 detailed monitoring (4 instance(s) x 7 metrics)"] == 4 * 7 * Decimal("0.30")
+
+
+def test_a_nat_instance_pays_its_hours_its_disk_and_its_public_address() -> None:
+    template = resource(
+        LT,
+        "nat-lt",
+        {
+            "instanceType": "t4g.nano",
+            "creditSpecification": {"cpuCredits": "standard"},
+            "networkInterfaces": [{"deviceIndex": 0, "associatePublicIpAddress": "true"}],
+            "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 8, "volumeType": "gp3"}}],
+        },
+    )
+    group = resource(ASG, "nat-asg", {"desiredCapacity": 1, "launchTemplate": {"id": "nat-lt-id", "version": "1"}})
+    result = priced(template, group)
+    lines = components(result, "nat-asg")
+    assert lines["1 x t4g.nano (Linux, on-demand)"] == HOURS * Decimal("0.0042")
+    assert lines["Public IPv4 address (one per instance's interface)"] == HOURS * Decimal("0.005")
+    assert lines["Storage (gp3, /dev/xvda of each instance)"] == 8 * Decimal("0.08")
+    assert not any("burstable" in w for w in result.warnings), "standard credits: never billed above the baseline"
+
+
+def test_internet_egress_walks_the_volume_tiers() -> None:
+    alb = resource(LB, "alb", {"subnets": ["a", "b"]})
+    result = priced(alb, usage={LB: {"lcuPerHour": 0, "internetEgressGb": 100 + 10_240 + 20_000}})
+    lines = components(result, "alb")
+    first = "Data transfer out to the internet (after 100 GB free a month per account)"
+    assert lines[first] == 10_240 * Decimal("0.09")
+    assert lines[f"{first} (next 40 TB)"] == 20_000 * Decimal("0.085")
+    used = {line.price_key for line in result.lines if line.resource == "alb"}
+    assert {"internet.data-out", "internet.data-out.next-40tb"} <= used
+
+
+def test_cloudfront_walks_each_region_s_volume_tiers() -> None:
+    cdn = resource("aws:cloudfront/distribution:Distribution", "cdn", {"priceClass": "PriceClass_All"})
+    usage = {"aws:cloudfront/distribution:Distribution": {"dataOutGb": 1024 + 10_240 + 1_000, "httpsRequests": 0,
+                                                          "europeShare": 0, "asiaPacificShare": 0}}  # fmt: skip
+    result = priced(cdn, usage=usage)
+    keys = {line.price_key: line.quantity for line in result.lines if line.resource == "cdn"}
+    assert keys["cloudfront.data-out.north-america"] == 10_240
+    assert keys["cloudfront.data-out.north-america.next-40tb"] == 1_000
+
+
+def test_the_hosted_zone_the_stack_names_is_priced_once_when_the_plan_does_not_create_it() -> None:
+    config = {"aws:region": "us-east-1", "tier": "A", "hostedZoneId": "Z0123456789ABCDEFGHIJ"}
+    result = priced(resource(LB, "alb", {"subnets": ["a"]}), config=config, usage={LB: {"lcuPerHour": 0}})
+    (zone,) = [line for line in result.lines if line.price_key == "route53.zone"]
+    assert (zone.resource, zone.monthly) == ("hosted-zone (hostedZoneId)", Decimal("0.50"))
+    without = priced(resource(LB, "alb", {"subnets": ["a"]}), usage={LB: {"lcuPerHour": 0}})
+    assert not [line for line in without.lines if line.price_key == "route53.zone"]

@@ -46,11 +46,23 @@ def test_csv_ends_with_a_total_row_and_lists_unpriced_items() -> None:
     result = priced(*albs, resource("aws:sagemaker/endpoint:Endpoint", "mystery"))
     rows = list(csv.DictReader(io.StringIO(to_csv(result))))
     assert rows[-1]["resource"] == "TOTAL"
-    assert rows[-1]["kind"] == "total"
+    assert rows[-1]["kind"] == "total-lower-bound", "an unpriced baseline item makes the total a lower bound"
     assert Decimal(rows[-1]["monthlyUsd"]) == sum(Decimal(r["monthlyUsd"]) for r in rows if r["kind"] == "baseline")
     assert Decimal(rows[-1]["monthlyUsd"]) == Decimal("49.28")
-    assert "lower bound" in rows[-1]["component"], "an unpriced baseline item makes the total a lower bound"
+    assert Decimal(rows[-1]["yearlyUsd"]) == 12 * Decimal("49.28")
     assert "mystery" in [r["resource"] for r in rows if r["kind"] == "unpriced"]
+    assert {(r["stack"], r["tier"]) for r in rows} == {(result.stack, result.tier)}, "every row names its stack"
+
+
+def test_a_csv_of_several_estimates_ends_with_a_numeric_total_of_all() -> None:
+    one = priced(resource("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": True}))
+    two = priced(*[resource("aws:lb/loadBalancer:LoadBalancer", f"alb-{i}", {"internal": True}) for i in range(2)])
+    rows = list(csv.DictReader(io.StringIO(to_csv([one, two]))))
+    totals = [r for r in rows if r["resource"] == "TOTAL"]
+    assert [r["stack"] for r in totals] == [one.stack, two.stack, "ALL"]
+    assert Decimal(totals[-1]["monthlyUsd"]) == Decimal(totals[0]["monthlyUsd"]) + Decimal(totals[1]["monthlyUsd"])
+    assert Decimal(totals[-1]["yearlyUsd"]) == 12 * Decimal(totals[-1]["monthlyUsd"])
+    assert totals[-1]["kind"] == "total"
 
 
 def test_quantities_are_shown_to_four_decimals_at_most() -> None:

@@ -15,7 +15,11 @@ STACKS = {
     "prod": ("prod", ()),
     "dev-tier-B": ("dev", ("tier=B",)),
     "prod-tier-B": ("prod", ("tier=B",)),
-    "prod-tier-C": ("prod", ("tier=C", "natStrategy=one-per-az", "azCount=3", "cacheReplicas=1", "workerMinSize=2")),
+    # Tier C's presets are development's (a NAT instance, a week of logs): production overrides them.
+    "prod-tier-C": (
+        "prod",
+        ("tier=C", "natStrategy=one-per-az", "azCount=3", "cacheReplicas=1", "logRetentionDays=365", "workerMinSize=2"),
+    ),
 }
 
 

@@ -78,14 +78,16 @@ def test_tier_presets_differ_where_the_architecture_says() -> None:
         "M30",
         "M10",
     )
-    assert (a.compute.min_size, a.compute.max_size) == (4, 12)
-    assert (c.compute.min_size, c.compute.max_size) == (2, 4)
-    assert b.compute.desired_size == 6
+    # From the sizing (infra/capacity/sizing.py): the peak at 70% CPU, any one AZ lost, one instance per AZ at least.
+    assert (a.compute.min_size, a.compute.max_size) == (9, 27)
+    assert (c.compute.min_size, c.compute.max_size) == (2, 6)
+    assert b.compute.desired_size == 3
     assert a.cache.replicas == 1
     assert c.cache.replicas == 0
     assert a.files.cdn_enabled
-    assert not c.files.cdn_enabled
-    assert c.monthly_budget_usd == Decimal("325")
+    assert c.files.cdn_enabled, "at tier C's traffic CloudFront costs less than S3's egress"
+    assert c.network.nat_strategy is NatStrategy.INSTANCE
+    assert c.monthly_budget_usd == Decimal("1900")
     assert a.platform.value == "ec2"
     assert b.platform.value == "eks"
 
@@ -101,7 +103,7 @@ def test_empty_value_means_the_preset() -> None:
     """Pulumi.yaml declares preset keys with the default "": the CLI passes it, the program reads "preset"."""
     config = resolve(raw({**VALID_DEV, "contentry:azCount": "", "contentry:natStrategy": ""}))
     assert config.network.az_count == 2
-    assert config.network.nat_strategy is NatStrategy.SINGLE
+    assert config.network.nat_strategy is NatStrategy.INSTANCE
 
 
 def test_external_cache_with_a_secret_url() -> None:
@@ -117,8 +119,8 @@ def test_external_cache_with_a_secret_url() -> None:
 
 def test_graviton_detection() -> None:
     config = resolve(raw(VALID_PROD, "prod"))
-    assert config.compute.is_graviton  # c7g.xlarge
-    x86 = resolve(raw({**VALID_PROD, "contentry:computeInstanceType": "c6i.xlarge"}, "prod"))
+    assert config.compute.is_graviton  # c7g.medium
+    x86 = resolve(raw({**VALID_PROD, "contentry:computeInstanceType": "c6i.large"}, "prod"))
     assert not x86.compute.is_graviton
 
 

@@ -100,13 +100,13 @@ def test_prod_s_graviton_fleet_and_cache_avoid_the_zone_without_graviton() -> No
 
 
 def test_an_all_x86_stack_may_use_that_zone() -> None:
-    plan = plan_of("prod", ("computeInstanceType=c6i.xlarge", "cacheNodeType=cache.m5.large"))
+    plan = plan_of("prod", ("computeInstanceType=c6i.large", "cacheNodeType=cache.m5.large"))
     assert plan.outputs["availabilityZoneIds"] == ["use1-az1", "use1-az2", "use1-az3"]
 
 
 def test_the_cache_s_type_counts_too() -> None:
     """An x86 fleet beside a Graviton cache still needs zones where the cache nodes can run."""
-    plan = plan_of("prod", ("computeInstanceType=c6i.xlarge",))
+    plan = plan_of("prod", ("computeInstanceType=c6i.large",))
     assert "use1-az3" not in plan.outputs["availabilityZoneIds"]
 
 
@@ -123,5 +123,5 @@ def test_more_azs_than_zones_offering_the_types_stops_the_plan_with_the_reason()
         build_plan("prod", ("azCount=6",), REPO_ROOT)
     message = str(caught.value)
     assert "contentry:azCount is 6, but only 5 availability zones" in message
-    assert "of us-east-1 offer c7g.xlarge and m6g.large" in message
-    assert "use1-az3 (us-east-1c) lacks c7g.xlarge, m6g.large" in message
+    assert "of us-east-1 offer c7g.medium and m6g.large" in message
+    assert "use1-az3 (us-east-1c) lacks c7g.medium, m6g.large" in message

@@ -184,6 +184,19 @@ CASES = [
         label="instance",
     ),
     Case(
+        "ec2-public-ip-only-on-nat",
+        "prod",
+        (
+            set_input(
+                "app-fleet-template",
+                ("networkInterfaces",),
+                [{"deviceIndex": 0, "associatePublicIpAddress": "true"}],
+            ),
+        ),
+        "app-fleet-template",
+        "gives its instances a public IPv4 address",
+    ),
+    Case(
         "ec2-no-ssh-key",
         "prod",
         (set_input("app-fleet-template", ("keyName",), "ops"),),

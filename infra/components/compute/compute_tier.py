@@ -33,6 +33,7 @@ from infra.planning.tags import default_tags
 HTTPS = 443
 # Atlas replica sets listen on 27017; sharded clusters' mongos on 27016 and config servers on 27015.
 ATLAS_PORTS = (27015, 27017)
+ANYWHERE = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,15 @@ def app_egress(config: StackConfig) -> list[CidrEgress]:
     return [*_aws_and_atlas_egress(config), *_external_redis_egress(config)]
 
 
+def internet_ports(config: StackConfig) -> tuple[int, ...]:
+    """The TCP ports the app reaches on the internet (through the NAT): what a NAT instance forwards."""
+    return tuple(sorted({port for rule in app_egress(config) if rule.cidr_ipv4 == ANYWHERE for port in _ports(rule)}))
+
+
+def _ports(rule: CidrEgress) -> range:
+    return range(rule.from_port, rule.to_port + 1)
+
+
 def _external_redis_egress(config: StackConfig) -> list[CidrEgress]:
     """With cacheMode external the app reaches a Redis outside the VPC, through the NAT: its port, to any
     address. Its host name is in the secret URL, and hosted Redis services move their addresses behind a
@@ -64,7 +74,7 @@ def _external_redis_egress(config: StackConfig) -> list[CidrEgress]:
     return [
         CidrEgress(
             name="external-redis",
-            cidr_ipv4="0.0.0.0/0",
+            cidr_ipv4=ANYWHERE,
             from_port=port,
             to_port=port,
             description=f"The external Redis (cacheMode external) on port {port}, through the NAT",
@@ -76,7 +86,7 @@ def _aws_and_atlas_egress(config: StackConfig) -> list[CidrEgress]:
     return [
         CidrEgress(
             name="https",
-            cidr_ipv4="0.0.0.0/0",
+            cidr_ipv4=ANYWHERE,
             from_port=HTTPS,
             to_port=HTTPS,
             description="AWS APIs (ECR, Secrets Manager, S3, SSM, CloudWatch) and package repositories over HTTPS",

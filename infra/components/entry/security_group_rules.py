@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -49,31 +50,35 @@ class GroupRules:
         self, *slug: str, group_id: pulumi.Input[str], source_group_id: pulumi.Input[str], port: int, description: str
     ) -> aws.vpc.SecurityGroupIngressRule:
         return aws.vpc.SecurityGroupIngressRule(
-            child_name(self.name, *slug),
-            security_group_id=group_id,
-            referenced_security_group_id=source_group_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description=description,
-            tags=name_tag(self.name_prefix, *slug),
-            opts=pulumi.ResourceOptions(parent=self.parent),
+            child_name(self.name, *slug), **self._rule_args(slug, group_id, source_group_id, port, description)
         )
 
     def egress(
         self, *slug: str, group_id: pulumi.Input[str], target_group_id: pulumi.Input[str], port: int, description: str
     ) -> aws.vpc.SecurityGroupEgressRule:
         return aws.vpc.SecurityGroupEgressRule(
-            child_name(self.name, *slug),
-            security_group_id=group_id,
-            referenced_security_group_id=target_group_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description=description,
-            tags=name_tag(self.name_prefix, *slug),
-            opts=pulumi.ResourceOptions(parent=self.parent),
+            child_name(self.name, *slug), **self._rule_args(slug, group_id, target_group_id, port, description)
         )
+
+    def _rule_args(
+        self,
+        slug: tuple[str, ...],
+        group_id: pulumi.Input[str],
+        peer_group_id: pulumi.Input[str],
+        port: int,
+        description: str,
+    ) -> dict[str, Any]:
+        """One TCP port between this group and a peer group: ingress and egress rules take the same arguments."""
+        return {
+            "security_group_id": group_id,
+            "referenced_security_group_id": peer_group_id,
+            "ip_protocol": "tcp",
+            "from_port": port,
+            "to_port": port,
+            "description": description,
+            "tags": name_tag(self.name_prefix, *slug),
+            "opts": pulumi.ResourceOptions(parent=self.parent),
+        }
 
     def public_load_balancer_group(
         self, *, vpc_id: pulumi.Input[str], listener_ports: Sequence[int], description: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from infra.cost.model import Category, Kind
-from infra.cost.pricing import Bill, PricerSpec, UsageKey
+from infra.cost.pricing import Bill, Ladder, PricerSpec, UsageKey
 
 DATA_OUT = UsageKey("dataOutGb", "GB/month", "Data CloudFront delivers to viewers")
 REQUESTS = UsageKey("httpsRequests", "requests/month", "HTTPS requests viewers make")
@@ -17,6 +17,21 @@ _TEN_THOUSAND = Decimal(10_000)
 # the two regions it has for requests).
 _BILLED_AS = {"PriceClass_100": {"asia-pacific": "europe"}}
 _REGIONS = (("north-america", "North America"), ("europe", "Europe"), ("asia-pacific", "Asia Pacific"))
+
+
+def _data_ladder(region: str) -> Ladder:
+    """CloudFront's data out falls with the month's volume, counted per region group (CloudFront FAQs: "Usage tiers
+    for data transfer are measured separately for each geographic region")."""
+    key = f"cloudfront.data-out.{region}"
+    return Ladder(
+        key,
+        (
+            (Decimal(10_240), key, "first 10 TB"),
+            (Decimal(40_960), f"{key}.next-40tb", "next 40 TB"),
+            (Decimal(102_400), f"{key}.next-100tb", "next 100 TB"),
+            (Decimal(358_400), f"{key}.next-350tb", "next 350 TB"),
+        ),
+    )
 
 
 def _split(total: Decimal, europe: Decimal, asia: Decimal) -> dict[str, Decimal]:
@@ -34,6 +49,9 @@ def _regional(bill: Bill, what: str, parts: dict[str, Decimal], allowance: str, 
         billed_as = _BILLED_AS.get(price_class, {}).get(region, region)
         suffix = f", billed at {billed_as} rates ({price_class})" if billed_as != region else ""
         free_note = f" (after {free:,} free a month per account)" if free else ""
+        if price == "cloudfront.data-out":
+            bill.add_tiered(f"{what}, {label}{suffix}{free_note}", (amount - free) / divisor, _data_ladder(billed_as))
+            continue
         bill.add(
             f"{what}, {label}{suffix}{free_note}", (amount - free) / divisor, f"{price}.{billed_as}", kind=Kind.USAGE
         )

@@ -14,15 +14,17 @@ GP3_INCLUDED_IOPS = 3000
 GP3_INCLUDED_THROUGHPUT_MBPS = 125
 EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # what EKS launches when a managed node group names no type
 EKS_DEFAULT_DISK_GB = 20
+DETAILED_MONITORING_METRICS = 7
+"""What EC2 detailed monitoring bills an instance: its 7 one-minute metrics (the price table's source)."""
 
 
-def _instance_hours(bill: Bill, instance_type: str, count: int) -> None:
+def _instance_hours(bill: Bill, instance_type: str, count: int, *, standard_credits: bool = False) -> None:
     bill.add(
         f"{count} x {instance_type} (Linux, on-demand)",
         Decimal(count) * bill.context.hours,
         f"ec2.instance.{instance_type}",
     )
-    if instance_type.startswith("t"):
+    if instance_type.startswith("t") and not standard_credits:
         bill.context.warnings.append(
             f"{bill.resource.name}: {instance_type} is burstable; CPU credits used above its baseline (unlimited "
             "mode) are billed on top and are not in this estimate"
@@ -87,8 +89,38 @@ def _autoscaling_group(bill: Bill) -> None:
     if not instance_type:
         bill.missing(f"launch template {template.name} names no instance type")
         return
-    _instance_hours(bill, instance_type, count)
+    standard = template.get("creditSpecification", "cpuCredits") == "standard"
+    _instance_hours(bill, instance_type, count, standard_credits=standard)
     _template_volumes(bill, template, count)
+    _detailed_monitoring(bill, template, count)
+    _public_addresses(bill, template, count)
+
+
+def _public_addresses(bill: Bill, template: Resource, count: int) -> None:
+    """An instance whose launch template gives it a public IPv4 address (the NAT instance) pays for it by the hour,
+    like any public IPv4 address."""
+    interfaces = [i for i in template.get("networkInterfaces", default=[]) if isinstance(i, Mapping)]
+    public = sum(1 for i in interfaces if str(i.get("associatePublicIpAddress")).lower() == "true")
+    if public:
+        bill.add(
+            f"Public IPv4 address{'es' if count * public != 1 else ''} (one per instance's interface)",
+            Decimal(count * public) * bill.context.hours,
+            "vpc.public-ipv4",
+            category=Category.NETWORK,
+        )
+
+
+def _detailed_monitoring(bill: Bill, template: Resource, count: int) -> None:
+    """One-minute instance metrics (`monitoring.enabled` on the launch template) are CloudWatch metrics, billed per
+    instance whatever the traffic; basic five-minute monitoring is free."""
+    if template.get("monitoring", "enabled") is not True:
+        return
+    bill.add(
+        f"EC2 detailed monitoring ({count} instance(s) x {DETAILED_MONITORING_METRICS} metrics)",
+        Decimal(count * DETAILED_MONITORING_METRICS),
+        "cloudwatch.ec2-detailed-monitoring",
+        category=Category.MONITORING,
+    )
 
 
 def _instance(bill: Bill) -> None:

@@ -17,6 +17,12 @@ SNAPSHOT_SIZE = UsageKey(
     "GB",
     "Size of one snapshot (about the data the cache holds); the plan's snapshotRetentionLimit says how many are kept",
 )
+BACKUP_STORAGE = UsageKey(
+    "backupStorageGb", "GB-month", "Snapshot storage the cluster's backup policy keeps (incremental snapshots)"
+)
+ATLAS_TRANSFER = UsageKey(
+    "dataTransferGb", "GB/month", "Data the Atlas nodes send through the peering (query results; incoming is free)"
+)
 CACHE_CROSS_AZ = UsageKey(
     "crossAzGb", "GB/month", "App <-> cache traffic that crosses AZs, plus replication to replicas in other AZs"
 )
@@ -70,27 +76,35 @@ def _atlas_cluster(bill: Bill) -> None:
                 f"{bill.resource.name}: compute auto-scaling may raise the tier up to "
                 f"{scaling.get('computeMaxInstanceSize', 'its maximum')}; the estimate prices the declared size"
             )
-    # Backup storage grows with the data and the snapshot schedule: usage-based, so an unknown price here leaves
-    # the baseline (and the budget check) intact.
+    # Backup storage grows with the data and the snapshot schedule. No source prints Atlas's per-GB rate, so it is
+    # priced as a range whose two ends are sourced: beside the total, never silently left out of it.
     if bill.resource.get("backupEnabled") is True:
-        bill.missing(
-            "cloud backup snapshot storage: Atlas bills it per GB-month; no sourced price in the table", Kind.USAGE
-        )
+        stored = bill.usage(BACKUP_STORAGE.name)
+        if stored is not None:
+            bill.add_range(
+                "Cloud backup snapshot storage",
+                stored,
+                "atlas.backup-storage.low-end",
+                "atlas.backup-storage.high-end",
+                "no source prints Atlas's per-GB cloud backup rate: from AWS's EBS snapshot rate (Atlas's backups on "
+                "AWS are EBS snapshots) to MongoDB's published managed-backup rate",
+            )
     if bill.resource.get("pitEnabled") is True:
         bill.missing("continuous cloud backup (point-in-time restore): billed by Atlas; no sourced price", Kind.USAGE)
 
 
 def _atlas_peering(bill: Bill) -> None:
-    """The peering connection has no fee of its own, but Atlas bills the data its nodes send through it per GB
-    (and across AZs of the region): usage-based, and no sourced Atlas data transfer price is in the table."""
-    bill.missing(
-        "data transfer: Atlas bills what its nodes send through the peering per GB; no sourced Atlas data transfer "
-        "price in the table",
-        Kind.USAGE,
-    )
-    bill.context.warnings.append(
-        f"{bill.resource.name}: Atlas data transfer through the peering is billed per GB by Atlas and not estimated"
-    )
+    """The peering connection has no fee of its own, but Atlas bills the data its nodes send through it, per GB at
+    AWS's intra-region rate, passed through ("Atlas AWS Data Transfer (Same Region)"); what they receive is free.
+    Counted whole: Atlas does not say which part stays within one AZ, so this is the most it can be."""
+    sent = bill.usage(ATLAS_TRANSFER.name)
+    if sent is not None:
+        bill.add(
+            "Atlas data transfer through the peering (same region, billed by Atlas)",
+            sent,
+            "atlas.aws.data-transfer.same-region",
+            kind=Kind.USAGE,
+        )
 
 
 def _cache_nodes(bill: Bill, node_type: str | None, engine: str, nodes: int, what: str) -> None:
@@ -142,8 +156,12 @@ def _cache_cluster(bill: Bill) -> None:
 
 
 PRICERS = {
-    "mongodbatlas:index/advancedCluster:AdvancedCluster": PricerSpec(_atlas_cluster, Category.DATABASE),
-    "mongodbatlas:index/networkPeering:NetworkPeering": PricerSpec(_atlas_peering, Category.DATA_TRANSFER),
+    "mongodbatlas:index/advancedCluster:AdvancedCluster": PricerSpec(
+        _atlas_cluster, Category.DATABASE, (BACKUP_STORAGE,)
+    ),
+    "mongodbatlas:index/networkPeering:NetworkPeering": PricerSpec(
+        _atlas_peering, Category.DATA_TRANSFER, (ATLAS_TRANSFER,)
+    ),
     "aws:elasticache/replicationGroup:ReplicationGroup": PricerSpec(
         _replication_group, Category.CACHE, (SNAPSHOT_SIZE, CACHE_CROSS_AZ)
     ),

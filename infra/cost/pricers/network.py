@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from infra.cost.model import Category, Kind
-from infra.cost.pricing import Bill, PricerSpec, UsageKey
+from infra.cost.pricing import Bill, Ladder, PricerSpec, UsageKey
 
 NAT_DATA = UsageKey("dataProcessedGb", "GB/month", "Data each NAT gateway processes (image pulls, OS updates, APIs)")
 ENDPOINT_DATA = UsageKey("dataProcessedGb", "GB/month", "Data an interface endpoint processes")
@@ -19,6 +19,26 @@ NAT_CROSS_AZ = UsageKey(
 PEERING_CROSS_AZ = UsageKey(
     "crossAzGb", "GB/month", "App <-> Atlas traffic through the peering that crosses AZs (this account's side)"
 )
+
+
+INTERNET_EGRESS = Ladder(
+    "internet.data-out",
+    (
+        (Decimal(10_240), "internet.data-out", "first 10 TB"),
+        (Decimal(40_960), "internet.data-out.next-40tb", "next 40 TB"),
+        (Decimal(102_400), "internet.data-out.next-100tb", "next 100 TB"),
+    ),
+)
+"""Data out to the internet from EC2, load balancers and S3, counted over the account's month."""
+
+
+def internet_egress(bill: Bill, gigabytes: Decimal) -> None:
+    """Internet egress after the account's free 100 GB, on the volume ladder."""
+    free = bill.context.allowances.take("internet.data-out", gigabytes, bill.context.prices)
+    component = "Data transfer out to the internet"
+    if free:
+        component += f" (after {free:,} GB free a month per account)"
+    bill.add_tiered(component, gigabytes - free, INTERNET_EGRESS, category=Category.DATA_TRANSFER)
 
 
 def inter_az_transfer(bill: Bill, gigabytes: Decimal, directions: int, what: str) -> None:
@@ -101,11 +121,7 @@ def _load_balancer(bill: Bill) -> None:
         _public_ipv4(bill, zones, "one per AZ, at least")
     egress = bill.usage(LB_EGRESS.name)
     if egress is not None:
-        free = bill.context.allowances.take("internet.data-out", egress, bill.context.prices)
-        component = "Data transfer out to the internet"
-        if free:
-            component += f" (after {free:,} GB free a month per account)"
-        bill.add(component, egress - free, "internet.data-out", kind=Kind.USAGE, category=Category.DATA_TRANSFER)
+        internet_egress(bill, egress)
 
 
 PRICERS = {
@@ -136,6 +152,7 @@ FREE = {
     "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": _NO_CHARGE,
     "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation": _NO_CHARGE,
     "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy": "an endpoint's access policy; no charge of its own",
+    "aws:ec2/networkInterface:NetworkInterface": "no charge for an interface itself (its public address is priced)",
     "aws:ec2/flowLog:FlowLog": "billed as log ingestion and storage on its CloudWatch log group",
     "aws:lb/targetGroup:TargetGroup": "part of the load balancer's price",
     "aws:lb/listener:Listener": "part of the load balancer's price",

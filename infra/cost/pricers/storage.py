@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from infra.cost.model import Category, Kind
+from infra.cost.pricers.network import internet_egress
 from infra.cost.pricing import Bill, PricerSpec, UsageKey, integer
 
 STORED = UsageKey("storageGb", "GB-month", "Average data stored in S3 Standard")
@@ -50,11 +51,7 @@ def _bucket(bill: Bill) -> None:
         )
         return
     if egress:
-        free = bill.context.allowances.take("internet.data-out", egress, bill.context.prices)
-        component = "Data transfer out to the internet"
-        if free:
-            component += f" (after {free:,} GB free a month per account)"
-        bill.add(component, egress - free, "internet.data-out", kind=Kind.USAGE, category=Category.DATA_TRANSFER)
+        internet_egress(bill, egress)
 
 
 def _lifecycle_days_to_infrequent_access(bill: Bill) -> int | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from infra.capacity.ec2_fleet import DEPLOY_MAX_HEALTHY_PERCENT
+from infra.capacity.throughput import REQUESTS_PER_VCPU_SECOND
 from infra.planning.compute.health_check import HEALTH_CHECK_GRACE_PERIOD_SECONDS
 
 CPU_TARGET_PERCENT: Final = 50.0
@@ -16,10 +17,10 @@ BURSTABLE_CPU_TARGET_PERCENT: Final = 40.0
 """Burstable (t3/t4g) instances earn CPU credits only below their baseline (30% for a t4g.large): tracking a
 lower average scales out before the fleet lives on surplus credits, which are billed."""
 
-REQUESTS_PER_VCPU_PER_SECOND: Final = 100
-"""Requests per second one vCPU should carry at the target: about half of what one uvicorn worker served in
-the benchmark (app/README.md) on a mixed read workload, so request tracking scales an I/O-bound fleet out
-before its latency grows, even when CPU stays low."""
+REQUESTS_PER_VCPU_PER_SECOND: Final = int(REQUESTS_PER_VCPU_SECOND * int(CPU_TARGET_PERCENT) / 100)
+"""Requests per second one vCPU carries at the CPU target: the measured throughput (infra/capacity/throughput.py,
+requests per app CPU-second of the traffic model's mix) at CPU_TARGET_PERCENT. Request tracking then scales out at
+the load CPU tracking would, and also when CPU reads low because requests wait on I/O, before latency grows."""
 
 REFRESH_MIN_HEALTHY_PERCENT: Final = 100
 """A rolling deploy never drops below the full desired capacity (the issue asks for at least 90%): each batch

@@ -18,7 +18,7 @@ from tests.infra.plans import STACKS, plan_of
 EC2_STACKS = {"dev": "C", "prod": "A", "prod-tier-C": "C"}
 EKS_STACKS = ("dev-tier-B", "prod-tier-B")
 # The issue's sizes per tier: (min, desired, max).
-FLEET_SIZES = {"A": (4, 4, 12), "C": (2, 2, 4)}
+FLEET_SIZES = {"A": (9, 9, 27), "C": (2, 2, 6)}  # the presets sized from the traffic models
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 AUTO_SCALING_GROUP = "aws:autoscaling/group:Group"
@@ -41,15 +41,18 @@ def stack_plan(stack_id: str, extra: tuple[str, ...] = ()) -> Plan:
 WORKER_FLEET = "worker-fleet"
 """The job workers' fleet (issue 16) has a launch template, group and role of its own: `the` without a name means
 the app fleet's, and the worker tests name theirs."""
+OTHER_FLEETS = (f"{WORKER_FLEET}-", "network-nat-instance-")
+"""Name prefixes of the groups and templates beside the app fleet's: the job workers' and development's NAT
+instance (a group of one)."""
 
 
 def the(plan: Plan, type_token: str, name: str | None = None) -> dict[str, Any]:
-    """The one resource of a type (and name; without a name, outside the worker fleet): fails, naming them, if
-    there are none or several."""
+    """The one resource of a type (and name; without a name, outside the worker fleet and the NAT instance): fails,
+    naming them, if there are none or several."""
     found = [
         r
         for r in plan.of_type(type_token)
-        if (r["name"] == name if name is not None else not r["name"].startswith(f"{WORKER_FLEET}-"))
+        if (r["name"] == name if name is not None else not r["name"].startswith(OTHER_FLEETS))
     ]
     assert len(found) == 1, f"{plan.stack}: expected one {type_token} {name or ''}, found {[r['name'] for r in found]}"
     return found[0]
@@ -61,7 +64,7 @@ def id_of(resource: dict[str, Any]) -> str:
 
 
 def user_data_of(plan: Plan) -> str:
-    encoded = the(plan, LAUNCH_TEMPLATE)["inputs"]["userData"]
+    encoded = the(plan, LAUNCH_TEMPLATE, "app-fleet-template")["inputs"]["userData"]
     return base64.b64decode(encoded).decode()
 
 

@@ -79,7 +79,8 @@ def test_access_logs_go_to_a_private_encrypted_expiring_bucket(ec2_plan: Plan) -
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"  # ALB log delivery needs SSE-S3
     (lifecycle,) = for_bucket("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"]
     assert lifecycle["status"] == "Enabled"
-    assert lifecycle["expiration"]["days"] == (365 if ec2_plan.tier == "A" else 30)
+    production = ec2_plan.config["environment"] == "production"
+    assert lifecycle["expiration"]["days"] == (365 if production else 7)
     policy = json.loads(for_bucket("aws:s3/bucketPolicy:BucketPolicy")["policy"])
     assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in policy["Statement"])
     policy_resource = the(ec2_plan, "aws:s3/bucketPolicy:BucketPolicy", "load-balancer-logs-policy")

@@ -58,7 +58,7 @@ def test_the_whole_fleet_at_its_largest_fits_sixty_percent_of_the_smallest_tier(
     plan = stack_plan(stack_id)
     environment = instance_environment(plan)
     workers, pool = int(environment["GUNICORN_WORKERS"]), int(environment["MONGO_MAX_POOL_SIZE"])
-    group = the(plan, AUTO_SCALING_GROUP)
+    group = the(plan, AUTO_SCALING_GROUP, "app-fleet-asg")
     # The deploy surge: new instances run beside the old ones until the refresh replaces them.
     surge = refresh_preferences(plan)["MaxHealthyPercentage"] / 100
     instances = math.ceil(group["inputs"]["maxSize"] * surge)
@@ -72,18 +72,19 @@ def test_the_whole_fleet_at_its_largest_fits_sixty_percent_of_the_smallest_tier(
     assert pool >= 10
 
 
-def test_prod_instances_run_four_workers_with_a_pool_of_18() -> None:
+def test_prod_instances_run_one_worker_with_a_pool_of_34() -> None:
     # 1800 connections of M30's 3000 per node; the job workers (9 hosts at the surge x 6 processes x 6) hold 324;
-    # 72 gunicorn workers share the other 1476: 20 each, 2 of them monitoring.
+    # 41 gunicorn workers (27 one-vCPU instances at the 150% surge) share the other 1476: 36 each, 2 of them
+    # monitoring. Development: M10's 1500 x 60% = 900, the workers' 72 off, 18 processes: 46 each.
     environment = instance_environment(stack_plan("prod"))
-    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("4", "18")
+    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("1", "34")
     dev = instance_environment(stack_plan("dev"))
-    assert (dev["GUNICORN_WORKERS"], dev["MONGO_MAX_POOL_SIZE"]) == ("2", "67")
+    assert (dev["GUNICORN_WORKERS"], dev["MONGO_MAX_POOL_SIZE"]) == ("2", "44")
 
 
 def test_a_larger_fleet_gets_a_smaller_pool() -> None:
     default = int(instance_environment(stack_plan("prod"))["MONGO_MAX_POOL_SIZE"])
-    larger = int(instance_environment(stack_plan("prod", ("computeMaxSize=20",)))["MONGO_MAX_POOL_SIZE"])
+    larger = int(instance_environment(stack_plan("prod", ("computeMaxSize=40",)))["MONGO_MAX_POOL_SIZE"])
     assert larger < default
 
 
@@ -116,8 +117,10 @@ def plan_with(*overrides: str) -> Plan:
 
 
 def test_a_fleet_that_cannot_fit_is_refused_naming_the_keys_before_anything_is_registered() -> None:
+    # 4 vCPU instances run 4 workers each: 40 of them need more connections than M30 holds.
+    larger = ("computeInstanceType=c7g.xlarge", "computeMaxSize=40")
     with pytest.raises(InvalidStackConfig) as caught:
-        build_plan("prod", ("computeMaxSize=40",), REPO_ROOT)
+        build_plan("prod", larger, REPO_ROOT)
     (problem,) = caught.value.problems
     assert problem.key == "contentry:atlasMinInstanceSize"
     for named in (
@@ -131,7 +134,7 @@ def test_a_fleet_that_cannot_fit_is_refused_naming_the_keys_before_anything_is_r
         assert named in problem.message
     assert isinstance(caught.value, pulumi.RunError), "reported without a traceback"
     # The same fleet fits once the cluster may not scale below a tier that holds it.
-    build_plan("prod", ("computeMaxSize=40", "atlasMinInstanceSize=M40", "atlasInstanceSize=M40"), REPO_ROOT)
+    build_plan("prod", (*larger, "atlasMinInstanceSize=M40", "atlasInstanceSize=M40"), REPO_ROOT)
 
 
 def test_an_instance_type_whose_vcpus_are_unknown_is_refused() -> None:

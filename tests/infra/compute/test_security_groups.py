@@ -113,7 +113,7 @@ def test_the_app_accepts_only_the_load_balancer(stack_id: str) -> None:
     (ingress,) = rules(plan, INGRESS_RULE, APP_SG)
     assert ingress["inputs"]["referencedSecurityGroupId"] == f"{ALB_SG}-id"
     assert ports(ingress) == (APP_PORT, APP_PORT)
-    template = the(plan, "aws:ec2/launchTemplate:LaunchTemplate")
+    template = the(plan, "aws:ec2/launchTemplate:LaunchTemplate", "app-fleet-template")
     assert template["inputs"]["vpcSecurityGroupIds"] == [f"{APP_SG}-id"]
     alb = the(plan, "aws:lb/loadBalancer:LoadBalancer")
     assert alb["inputs"]["securityGroups"] == [f"{ALB_SG}-id"]
@@ -122,7 +122,8 @@ def test_the_app_accepts_only_the_load_balancer(stack_id: str) -> None:
 @pytest.mark.parametrize("stack_id", sorted(EC2_STACKS))
 def test_data_tier_groups_accept_only_the_app(stack_id: str) -> None:
     plan = stack_plan(stack_id)
-    web = {f"{ALB_SG}-id", f"{APP_SG}-id"}
+    # The NAT instance (dev) is no backend: tests/infra/test_nat_instance.py holds its rules.
+    web = {f"{ALB_SG}-id", f"{APP_SG}-id", "network-nat-instance-sg-id"}
     backend_rules = [r for r in plan.of_type(INGRESS_RULE) if r["inputs"]["securityGroupId"] not in web]
     assert backend_rules, "the cache's group should accept the app"
     # The app, and the job workers' fleet (Redis is their broker; issue 16).

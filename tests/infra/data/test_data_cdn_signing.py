@@ -59,13 +59,16 @@ def test_the_app_gets_the_key_id_and_the_private_key(stack_id: str) -> None:
     assert settings["CDN_SIGNING_PRIVATE_KEY"]
 
 
+NO_CDN = ("cdnEnabled=false",)
+
+
 def test_without_a_cdn_no_keys_and_presigned_s3_urls() -> None:
-    plan = plan_of("dev")
+    plan = plan_of("dev", NO_CDN)
     assert not plan.of_type(DISTRIBUTION)
     assert not plan.of_type(PRIVATE_KEY)
     assert not plan.of_type(PUBLIC_KEY)
     assert not plan.of_type(KEY_GROUP)
-    assert not {"CDN_DOMAIN", "CDN_SIGNING_KEY_ID", "CDN_SIGNING_PRIVATE_KEY"} & set(app_settings_of("dev"))
+    assert not {"CDN_DOMAIN", "CDN_SIGNING_KEY_ID", "CDN_SIGNING_PRIVATE_KEY"} & set(app_settings_of("dev", NO_CDN))
 
 
 def test_the_key_is_a_child_of_the_files_component() -> None:

@@ -151,8 +151,8 @@ def test_nodes_are_graviton_al2023_in_every_private_subnet_with_bounded_rolling_
     (group,) = plan.of_type(NODE_GROUP)
     inputs = group["inputs"]
     assert inputs["amiType"] == "AL2023_ARM_64_STANDARD"
-    assert inputs["instanceTypes"] == ["m7g.xlarge"]
-    assert inputs["scalingConfig"] == {"minSize": 6, "desiredSize": 6, "maxSize": 12}
+    assert inputs["instanceTypes"] == ["c7g.2xlarge"]
+    assert inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 4}
     assert inputs["updateConfig"] == {"maxUnavailable": 1}
     assert inputs["subnetIds"] == cluster(plan)["vpcConfig"]["subnetIds"]
     assert "scalingConfig.desiredSize" in group["options"]["ignoreChanges"], "the autoscaler owns the desired size"
@@ -161,7 +161,7 @@ def test_nodes_are_graviton_al2023_in_every_private_subnet_with_bounded_rolling_
 
 
 def test_x86_nodes_get_the_x86_image() -> None:
-    plan = eks_plan("dev-tier-B", ("computeInstanceType=m7i.xlarge",))
+    plan = eks_plan("dev-tier-B", ("computeInstanceType=m7i.2xlarge",))
     (group,) = plan.of_type(NODE_GROUP)
     assert group["inputs"]["amiType"] == "AL2023_x86_64_STANDARD"
 

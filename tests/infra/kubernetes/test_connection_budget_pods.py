@@ -46,10 +46,10 @@ def test_every_pod_at_the_hpa_maximum_and_its_surge_fits_sixty_percent_of_the_sm
     assert pool >= 10
 
 
-def test_prod_tier_b_pods_run_two_workers_with_a_pool_of_21() -> None:
-    # 30 pods x 1.25 (rollout surge) = 38 pods x 2 workers = 76 processes on an M30 node (3,000): 1,800 / 76 - 2.
+def test_prod_tier_b_pods_run_two_workers_with_a_pool_of_24() -> None:
+    # 27 pods x 1.25 (rollout surge) = 34 pods x 2 workers = 68 processes on an M30 node (3,000): 1,800 / 68 - 2.
     environment = pod_environment(eks_plan("prod-tier-B"))
-    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("2", "21")
+    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("2", "24")
 
 
 def test_the_pods_budget_is_the_ec2_fleets_function() -> None:
@@ -61,14 +61,20 @@ def test_the_pods_budget_is_the_ec2_fleets_function() -> None:
 
 def test_more_pods_get_a_smaller_pool() -> None:
     default = int(pod_environment(eks_plan("prod-tier-B"))["MONGO_MAX_POOL_SIZE"])
-    larger = int(pod_environment(eks_plan("prod-tier-B", ("podMaxReplicas=34",)))["MONGO_MAX_POOL_SIZE"])
+    larger = int(
+        pod_environment(eks_plan("prod-tier-B", ("podMaxReplicas=34", "computeMaxSize=5")))["MONGO_MAX_POOL_SIZE"]
+    )
     assert larger < default
 
 
 def test_pods_that_cannot_fit_are_refused_naming_the_keys_before_anything_is_registered() -> None:
     with pytest.raises(InvalidStackConfig) as caught:
         # 30 pods (38 in a rollout) x 2 workers on an M10 node's 1,500 connections: 900 / 76 - 2 = 9, below 10.
-        build_plan("dev", ("tier=B", "atlasMinInstanceSize=M10", "atlasInstanceSize=M10"), REPO_ROOT)
+        build_plan(
+            "dev",
+            ("tier=B", "podMaxReplicas=30", "computeMaxSize=5", "atlasMinInstanceSize=M10", "atlasInstanceSize=M10"),
+            REPO_ROOT,
+        )
     problems = [p for p in caught.value.problems if p.key == "contentry:atlasMinInstanceSize"]
     assert len(problems) == 1, caught.value.problems
     for named_key in ("podMaxReplicas", "podCpuRequestMillicores", "atlasMinInstanceSize", "M10"):

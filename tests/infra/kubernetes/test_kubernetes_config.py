@@ -33,10 +33,10 @@ def test_tier_b_presets() -> None:
     config = resolve(RawConfig("contentry", "prod", PROD_B))
     settings = config.kubernetes
     assert config.tier is Tier.B
-    assert (settings.version, settings.min_replicas, settings.max_replicas) == ("1.35", 6, 30)
+    assert (settings.version, settings.min_replicas, settings.max_replicas) == ("1.35", 9, 27)
     assert (settings.pod_cpu_millicores, settings.pod_memory_mib) == (1000, 1536)
     assert settings.public_access_cidr_list == ()
-    assert (config.compute.instance_type, config.compute.min_size, config.compute.max_size) == ("m7g.xlarge", 6, 12)
+    assert (config.compute.instance_type, config.compute.min_size, config.compute.max_size) == ("c7g.2xlarge", 3, 4)
 
 
 def test_every_bad_key_is_reported_at_once_with_what_is_allowed() -> None:
@@ -73,27 +73,27 @@ def test_the_whole_internet_is_refused_in_production_only() -> None:
 
 
 def test_the_hpa_maximum_must_fit_the_nodes_maximum_naming_both_keys() -> None:
-    found = problems({**VALID_B, "contentry:podMaxReplicas": "36"})
+    found = problems({**VALID_B, "contentry:podMaxReplicas": "28"})
     message = found["contentry:podMaxReplicas"]
-    assert "computeMaxSize 12 x m7g.xlarge" in message
+    assert "computeMaxSize 4 x c7g.2xlarge" in message
     assert "podMaxReplicas" in message
-    assert "hold 3 a node and 35 in all" in message
+    assert "hold 7 a node and 27 in all" in message
     # More nodes make it fit; so do smaller pods.
     resolve(
-        RawConfig("contentry", "dev", {**VALID_B, "contentry:podMaxReplicas": "36", "contentry:computeMaxSize": "13"})
+        RawConfig("contentry", "dev", {**VALID_B, "contentry:podMaxReplicas": "28", "contentry:computeMaxSize": "5"})
     )
     resolve(
         RawConfig(
             "contentry",
             "dev",
-            {**VALID_B, "contentry:podMaxReplicas": "36", "contentry:podCpuRequestMillicores": "900"},
+            {**VALID_B, "contentry:podMaxReplicas": "28", "contentry:podCpuRequestMillicores": "900"},
         )
     )
 
 
 def test_a_pod_larger_than_a_node_is_refused() -> None:
-    found = problems({**VALID_B, "contentry:podCpuRequestMillicores": "4000"})
-    assert "fits no m7g.xlarge node" in found["contentry:podCpuRequestMillicores"]
+    found = problems({**VALID_B, "contentry:podCpuRequestMillicores": "8000"})
+    assert "fits no c7g.2xlarge node" in found["contentry:podCpuRequestMillicores"]
 
 
 def test_nodes_must_be_a_family_the_capacity_rule_can_size() -> None:

@@ -160,7 +160,7 @@ def test_the_service_hpa_and_pdb(plan: Plan) -> None:
     assert service["type"] == "ClusterIP"
     assert service["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
     hpa = named(plan, "app-autoscaler")["inputs"]["spec"]
-    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (6, 30)
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (9, 27)
     assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"}
     pdb = named(plan, "app-disruption-budget")["inputs"]["spec"]
     assert pdb["maxUnavailable"] == 1
