@@ -54,7 +54,7 @@ TIER_PRESETS: Final = MappingProxyType(
                 "workerConcurrency": "4",
                 "jobQueueDepthTargetPerWorker": "20",
                 "jobQueueDepthAlarmThreshold": "500",
-                "monthlyBudgetUsd": "10450",
+                "monthlyBudgetUsd": "10600",  # ~10% above the estimate with the job workers ($9,637)
             }
         ),
         Tier.B: MappingProxyType(
@@ -118,7 +118,7 @@ TIER_PRESETS: Final = MappingProxyType(
                 "workerConcurrency": "2",
                 "jobQueueDepthTargetPerWorker": "10",
                 "jobQueueDepthAlarmThreshold": "100",
-                "monthlyBudgetUsd": "1900",
+                "monthlyBudgetUsd": "1930",  # ~10% above the estimate with the job workers ($1,753)
             }
         ),
     }
