@@ -269,8 +269,8 @@ def derive(model: TrafficModel, shape: PlanShape) -> Derivation:
             f"{_k(monthly_jobs(model) / 1_000_000)} M jobs (uploads and fan-outs)"
         )
         if shape.worker_log_group == shape.app_log_group:
-            app_logs = (shape.app_log_group, monthly_access_log_gb(model) + worker_logs, f"{line}; the workers' {job_lines}")
-            groups.insert(0, app_logs)
+            both = monthly_access_log_gb(model) + worker_logs
+            groups.insert(0, (shape.app_log_group, both, f"{line}; the workers' {job_lines}"))
         else:
             groups.insert(0, (shape.worker_log_group, worker_logs, f"the job workers: {job_lines}"))
             groups.insert(0, (shape.app_log_group, monthly_access_log_gb(model), line))

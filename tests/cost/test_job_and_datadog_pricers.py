@@ -14,7 +14,7 @@ import pytest
 
 from infra.capacity.traffic import monthly_worker_log_gb, traffic_model
 from infra.cost.finance import aws_charges
-from infra.cost.model import Category, Kind
+from infra.cost.model import Category, Estimate, Kind
 from infra.cost.stacks import estimate_of
 from infra.cost.traffic_usage import PlanShape, derive
 from tests.cost.support import HOURS, PRICES, TODAY, components, priced, resource
@@ -128,7 +128,7 @@ def test_tier_b_pays_datadog_for_every_node_once_the_chart_is_installed() -> Non
     assert quantities == {"datadog.infrastructure-pro.annual": 3, "datadog.apm.annual": 3}
 
 
-def stack_estimate(stack_id: str, *extra: str):  # noqa: ANN201 - an Estimate
+def stack_estimate(stack_id: str, *extra: str) -> Estimate:
     stack, overrides = STACKS[stack_id]
     return estimate_of(plan_of(stack, (*overrides, *extra)), REPO_ROOT, None, PRICES, TODAY)
 
@@ -137,9 +137,10 @@ def stack_estimate(stack_id: str, *extra: str):  # noqa: ANN201 - an Estimate
 def test_the_worker_fleet_is_priced_on_tiers_a_and_c(stack_id: str, hosts: int, instance_type: str) -> None:
     result = stack_estimate(stack_id)
     lines = components(result, "worker-fleet-asg")
-    assert lines[f"{hosts} x {instance_type} (Linux, on-demand)"] == hosts * HOURS * PRICES.get(
-        f"ec2.instance.{instance_type}"
-    ).usd
+    assert (
+        lines[f"{hosts} x {instance_type} (Linux, on-demand)"]
+        == hosts * HOURS * PRICES.get(f"ec2.instance.{instance_type}").usd
+    )
     assert any(component.startswith("Storage (gp3") for component in lines)
     assert components(result, "worker-fleet-logs")["Data ingested"] > 0
     assert components(result, "monitoring-jobs-queue-depth")

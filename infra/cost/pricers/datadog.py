@@ -60,4 +60,3 @@ def datadog_bill(context: PricingContext) -> Bill | None:
     bill.add(f"Infrastructure Pro ({count} host(s): {where})", Decimal(count), "datadog.infrastructure-pro.annual")
     bill.add(f"APM ({count} host(s), traces from ddtrace)", Decimal(count), "datadog.apm.annual")
     return bill
-

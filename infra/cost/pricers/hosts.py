@@ -57,6 +57,9 @@ def ec2_hosts_booting(context: PricingContext, marker: str) -> list[Hosts]:
 def eks_nodes(context: PricingContext) -> list[Hosts]:
     """Tier B's managed node groups at their desired size: a DaemonSet runs on each node."""
     return [
-        Hosts(group.name, integer(group.get("scalingConfig", "desiredSize"), integer(group.get("scalingConfig", "minSize"))))
+        Hosts(
+            group.name,
+            integer(group.get("scalingConfig", "desiredSize"), integer(group.get("scalingConfig", "minSize"))),
+        )
         for group in context.plan.of_type(NODE_GROUP)
     ]
