@@ -154,7 +154,10 @@ def build(config: StackConfig) -> None:
             healthy_minimum=config.compute.min_size,
             cache=cache,
             cdn_firewall=cdn_firewall,
-            other_alarms=compute.fleet.deploy_alarms,
+            other_alarms=[
+                *compute.fleet.deploy_alarms,
+                *([compute.workers.capacity_alarm] if compute.workers is not None else []),
+            ],
             opts=with_aws,
         )
     else:
@@ -205,6 +208,9 @@ def build(config: StackConfig) -> None:
     if compute is not None:
         pulumi.export("autoScalingGroupName", compute.fleet.auto_scaling_group_name)
         pulumi.export("appLogGroup", compute.fleet.log_group_name)
+        if compute.workers is not None:
+            pulumi.export("workerAutoScalingGroupName", compute.workers.auto_scaling_group_name)
+            pulumi.export("workerLogGroup", compute.workers.log_group_name)
     if kubernetes is not None:
         pulumi.export("targetGroupArn", kubernetes.load_balancer.target_group_arn)
         # verify's capacity check on tier B: the target group must hold at least this many healthy pods.

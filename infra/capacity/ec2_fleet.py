@@ -31,10 +31,14 @@ class Ec2FleetBudget:
     mongo: MongoConnectionBudget
 
 
-def ec2_fleet_budget(*, instance_type: str, max_size: int, atlas_min_tier: str) -> Ec2FleetBudget:
+def ec2_fleet_budget(
+    *, instance_type: str, max_size: int, atlas_min_tier: str, job_worker_connections: int = 0
+) -> Ec2FleetBudget:
     """The budget of a fleet of up to `max_size` instances of `instance_type` on an Atlas cluster that may scale
     down to `atlas_min_tier`. That tier binds: the pool is fixed in each instance's environment, and Atlas may
     scale the cluster down to its minimum at any time (auto-scaling follows CPU and memory, not connections).
+    `job_worker_connections`: what the background job workers hold per node at their largest, taken off the
+    share first (infra.capacity.mongo_connections.job_worker_connections).
     Raises UnknownVcpusError or ConnectionBudgetError."""
     workers = vcpus_of(instance_type)
     if workers is None:
@@ -46,18 +50,25 @@ def ec2_fleet_budget(*, instance_type: str, max_size: int, atlas_min_tier: str) 
         max_units=max_size, processes_per_unit=workers, max_healthy_percent=DEPLOY_MAX_HEALTHY_PERCENT
     )
     budget = mongo_connection_budget(
-        fleet_processes=processes, node_connection_limit=connections_per_node(atlas_min_tier)
+        fleet_processes=processes,
+        node_connection_limit=connections_per_node(atlas_min_tier),
+        reserved_connections=job_worker_connections,
     )
     return Ec2FleetBudget(workers_per_instance=workers, mongo=budget)
 
 
-def largest_fitting_fleet(*, instance_type: str, atlas_min_tier: str) -> int:
+def largest_fitting_fleet(*, instance_type: str, atlas_min_tier: str, job_worker_connections: int = 0) -> int:
     """The largest computeMaxSize whose fleet still fits the tier's budget (0 if not even one instance does):
     what a refusal suggests."""
     size = 0
     while True:
         try:
-            ec2_fleet_budget(instance_type=instance_type, max_size=size + 1, atlas_min_tier=atlas_min_tier)
+            ec2_fleet_budget(
+                instance_type=instance_type,
+                max_size=size + 1,
+                atlas_min_tier=atlas_min_tier,
+                job_worker_connections=job_worker_connections,
+            )
         except ConnectionBudgetError:
             return size
         size += 1

@@ -66,22 +66,30 @@ class MongoConnectionBudget:
         return self.fleet_processes * (self.pool_per_worker + MONITORING_CONNECTIONS_PER_PROCESS)
 
 
-def mongo_connection_budget(*, fleet_processes: int, node_connection_limit: int) -> MongoConnectionBudget:
+def mongo_connection_budget(
+    *, fleet_processes: int, node_connection_limit: int, reserved_connections: int = 0
+) -> MongoConnectionBudget:
     """The pool per worker (process) for `fleet_processes` processes sharing one Atlas tier of
-    `node_connection_limit` connections per node. Raises ConnectionBudgetError when it would be below
-    MIN_POOL_PER_WORKER."""
+    `node_connection_limit` connections per node, after `reserved_connections` per node that the stack's other
+    processes hold at their peak (the background job workers: `job_worker_connections`). Raises
+    ConnectionBudgetError when the pool would be below MIN_POOL_PER_WORKER."""
     if fleet_processes < 1:
         raise ValueError(f"a fleet has at least one process, got {fleet_processes}")
     if node_connection_limit < 1:
         raise ValueError(f"a connection limit is positive, got {node_connection_limit}")
-    share = math.floor(node_connection_limit * FLEET_SHARE_OF_LIMIT)
+    if reserved_connections < 0:
+        raise ValueError(f"reserved connections are not negative, got {reserved_connections}")
+    whole_share = math.floor(node_connection_limit * FLEET_SHARE_OF_LIMIT)
+    share = whole_share - reserved_connections
     pool = min(MAX_POOL_PER_WORKER, share // fleet_processes - MONITORING_CONNECTIONS_PER_PROCESS)
     if pool < MIN_POOL_PER_WORKER:
-        most = share // (MIN_POOL_PER_WORKER + MONITORING_CONNECTIONS_PER_PROCESS)
+        most = max(share, 0) // (MIN_POOL_PER_WORKER + MONITORING_CONNECTIONS_PER_PROCESS)
+        workers = f" ({reserved_connections} of them held by the job workers)" if reserved_connections else ""
         raise ConnectionBudgetError(
             f"{fleet_processes} app processes would get {max(pool, 0)} MongoDB connections each, below the minimum"
-            f" pool of {MIN_POOL_PER_WORKER}: the fleet may use {share} of the tier's {node_connection_limit}"
-            f" connections per node ({float(FLEET_SHARE_OF_LIMIT):.0%}), which serves at most {most} processes"
+            f" pool of {MIN_POOL_PER_WORKER}: the stack may use {whole_share} of the tier's {node_connection_limit}"
+            f" connections per node ({float(FLEET_SHARE_OF_LIMIT):.0%}){workers}, which serves at most"
+            f" {most} processes"
         )
     return MongoConnectionBudget(
         fleet_processes=fleet_processes, node_connection_limit=node_connection_limit, pool_per_worker=pool
@@ -107,3 +115,27 @@ def connections_alert_threshold(node_connection_limit: int, percent: int | None 
     if not FLEET_SHARE_OF_LIMIT < share < 1:
         raise ValueError(f"an alert at {float(share):.0%} of the limit must lie above the fleet's share and below 100%")
     return math.floor(node_connection_limit * share)
+
+
+JOB_WORKER_POOL_SIZE: Final = 4
+"""MONGO_MAX_POOL_SIZE of a background job process. A Celery prefork child runs one task at a time, and a task's
+queries run one after another (read the job, update its state, write results), so it rarely holds more than one
+connection; 4 leaves room for a retry racing a slow socket. The queue metrics exporter runs one query a minute."""
+JOB_PROCESSES_BESIDES_CHILDREN: Final = 2
+"""Per worker host or pod, besides its `concurrency` Celery children: the Celery parent process and the queue
+metrics exporter (on EC2 its own container on every worker host), each with a client of its own."""
+
+
+def job_worker_connections(*, max_units: int, concurrency: int, max_healthy_percent: int) -> int:
+    """What the background job workers at their largest open to one Atlas node: every worker host (EC2) or pod,
+    grown by its rollout surge, runs `concurrency` Celery children, the Celery parent and the exporter, each with
+    a pool of JOB_WORKER_POOL_SIZE plus its monitoring connections. Counted against the fleet's share of the node
+    limit before the app's pool is sized (`reserved_connections` of `mongo_connection_budget`)."""
+    if concurrency < 1:
+        raise ValueError(f"a worker runs at least one process, got {concurrency}")
+    processes = peak_app_processes(
+        max_units=max_units,
+        processes_per_unit=concurrency + JOB_PROCESSES_BESIDES_CHILDREN,
+        max_healthy_percent=max_healthy_percent,
+    )
+    return processes * (JOB_WORKER_POOL_SIZE + MONITORING_CONNECTIONS_PER_PROCESS)

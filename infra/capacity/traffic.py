@@ -179,6 +179,22 @@ class _Baseline(BaseModel):
     additional_trail_events: Figure = Field(alias="additionalTrailEvents")
 
 
+class _Jobs(BaseModel):
+    """The background jobs (issue 16): what the workers do a month, beside the API's traffic."""
+
+    model_config = _Strict
+    fanout_jobs_per_user_per_month: Figure = Field(alias="fanoutJobsPerUserPerMonth")
+    """Notification fan-out jobs a month per concurrent user at the peak (every completed upload is a job too)."""
+    state_changes_per_job: Figure = Field(alias="stateChangesPerJob")
+    """Log lines a job leaves in the worker's log: one per state change (the worker logs no access lines)."""
+    worker_log_line_bytes: Figure = Field(alias="workerLogLineBytes")
+    thumbnail_share: Figure = Field(alias="thumbnailShare")
+    """Uploads that are images and get a thumbnail."""
+    thumbnail_kb: Figure = Field(alias="thumbnailKb")
+    quarantined_share: Figure = Field(alias="quarantinedShare")
+    """Uploads whose bytes contradict their declared type: copied to the quarantine prefix, the original deleted."""
+
+
 class _ModelFile(BaseModel):
     model_config = _Strict
     schema_version: int = Field(alias="schemaVersion")
@@ -196,6 +212,7 @@ class _ModelFile(BaseModel):
     database: _Database
     logs: _Logs
     baseline: _Baseline
+    jobs: _Jobs
 
 
 @dataclass(frozen=True)
@@ -466,6 +483,41 @@ def monthly_flow_log_gb(model: TrafficModel) -> Decimal:
     open_connections = average_concurrent_users(model) * connections.per_user.value
     records = open_connections * 2 * 60 * HOURS_PER_MONTH
     return gigabytes(records * logs.flow_record_bytes.value)
+
+
+# Background jobs.
+def monthly_fanout_jobs(model: TrafficModel) -> Decimal:
+    return model.document.users.concurrent_at_peak.value * model.document.jobs.fanout_jobs_per_user_per_month.value
+
+
+def monthly_jobs(model: TrafficModel) -> Decimal:
+    """Jobs the workers run a month: every completed upload enqueues one processing job, plus the fan-outs."""
+    return monthly_uploads(model) + monthly_fanout_jobs(model)
+
+
+def monthly_worker_log_gb(model: TrafficModel) -> Decimal:
+    """The workers' log: a line per job state change (no access lines)."""
+    jobs = model.document.jobs
+    return gigabytes(monthly_jobs(model) * jobs.state_changes_per_job.value * jobs.worker_log_line_bytes.value)
+
+
+def monthly_thumbnails(model: TrafficModel) -> Decimal:
+    return monthly_uploads(model) * model.document.jobs.thumbnail_share.value
+
+
+def monthly_quarantined(model: TrafficModel) -> Decimal:
+    return monthly_uploads(model) * model.document.jobs.quarantined_share.value
+
+
+def stored_thumbnail_gb(model: TrafficModel) -> Decimal:
+    """Thumbnails kept beside the stored files: one per stored image, as many as the files' count implies."""
+    document = model.document
+    uploads, jobs = document.uploads, document.jobs
+    mean_kb = (1 - uploads.large_share.value) * uploads.small_object_kb.value + (
+        uploads.large_share.value * uploads.large_object_kb.value
+    )
+    files = document.storage.files_gb.value * BYTES_PER_GB / (mean_kb * 1000)
+    return files * jobs.thumbnail_share.value * jobs.thumbnail_kb.value * 1000 / BYTES_PER_GB
 
 
 def whole(value: Decimal) -> int:

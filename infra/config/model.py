@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from infra.capacity.ec2_fleet import DEPLOY_MAX_HEALTHY_PERCENT
+from infra.capacity.mongo_connections import job_worker_connections
 from infra.catalog.kubernetes_versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
 
 
@@ -739,6 +741,175 @@ def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+# Background jobs (issue 16): the Celery workers, their scaling and alarms, and the optional Datadog agent.
+class WorkerPlacement(StrEnum):
+    """Where the Celery workers run on tiers A and C (tier B runs them as a Deployment)."""
+
+    DEDICATED = "dedicated"
+    """Their own Auto Scaling group, scaled on queue depth: a burst of jobs never takes the API's CPU. Required in
+    production."""
+    COLOCATED = "colocated"
+    """Tier C outside production only: the worker (and the queue metrics exporter) as extra containers on the app
+    instances. Saves the worker instances, but a burst of jobs competes with the API for CPU, and the workers
+    scale only with the app fleet."""
+
+
+JOB_TIME_LIMIT_RANGE: Final = (30, 3600)
+"""jobTimeLimitSeconds: at least 30 s (an upload's thumbnail on a large image), at most an hour (a worker that is
+stopped waits this long for its running task: a scale-in or deploy must not hang for longer)."""
+MAX_WORKER_CONCURRENCY: Final = 64
+
+
+class JobsSettings(BaseModel):
+    """The background job workers (Celery, broker: the stack's Redis) and their alarms."""
+
+    model_config = _Frozen
+
+    worker_instance_type: str = setting(
+        "workerInstanceType",
+        "Tiers A and C with workerPlacement dedicated: EC2 instance type of the worker fleet (Graviton by preset).",
+        tier_preset=True,
+    )
+    worker_min_size: Annotated[int, Field(ge=1, le=100)] = setting(
+        "workerMinSize",
+        "Fewest worker instances (workerPlacement dedicated; 1 to 100, 2+ in production).",
+        tier_preset=True,
+    )
+    worker_max_size: Annotated[int, Field(ge=1, le=100)] = setting(
+        "workerMaxSize", "Most worker instances queue-depth scaling may run (1 to 100).", tier_preset=True
+    )
+    worker_concurrency: int = setting(
+        "workerConcurrency",
+        f"Celery worker processes per worker host or pod (WORKER_CONCURRENCY; 1 to {MAX_WORKER_CONCURRENCY}).",
+        tier_preset=True,
+    )
+    worker_placement: WorkerPlacement = setting(
+        "workerPlacement",
+        "Tiers A and C: `dedicated` (the workers' own Auto Scaling group; required in production) or `colocated`"
+        " (tier C outside production: the worker as a second container on the app instances, cheaper but sharing"
+        " their CPU).",
+        default=WorkerPlacement.DEDICATED,
+    )
+    queue_depth_target_per_worker: int = setting(
+        "jobQueueDepthTargetPerWorker",
+        "Target tracking's target: waiting jobs in the queue per worker host (EC2) or pod (tier B). The fleet grows"
+        " when more wait and shrinks when fewer do (1 to 10000).",
+        tier_preset=True,
+    )
+    time_limit_seconds: int = setting(
+        "jobTimeLimitSeconds",
+        f"Hard time limit of one job in seconds (JOB_TIME_LIMIT_SECONDS; {JOB_TIME_LIMIT_RANGE[0]} to"
+        f" {JOB_TIME_LIMIT_RANGE[1]}): a stopping worker is given this long to finish its running jobs.",
+        default=300,
+    )
+    queue_depth_alarm_threshold: int = setting(
+        "jobQueueDepthAlarmThreshold",
+        "Alarm when more than this many jobs wait in the queue for 10 minutes (1 to 1000000).",
+        tier_preset=True,
+    )
+    oldest_age_alarm_seconds: int = setting(
+        "jobOldestAgeAlarmSeconds",
+        "Alarm when the oldest queued job has waited longer than this many seconds for 10 minutes (60 to 86400).",
+        default=900,
+    )
+
+    @field_validator("worker_instance_type")
+    @classmethod
+    def _known_worker_type(cls, value: str) -> str:
+        if value not in ec2_instance_types():
+            raise ValueError(f"'{value}' is not an EC2 instance type (for example c7g.large, t4g.small)")
+        return value
+
+    @field_validator("worker_concurrency")
+    @classmethod
+    def _concurrency(cls, value: int) -> int:
+        _within(value, 1, MAX_WORKER_CONCURRENCY, "processes")
+        return value
+
+    @field_validator("queue_depth_target_per_worker")
+    @classmethod
+    def _target(cls, value: int) -> int:
+        _within(value, 1, 10_000, "jobs")
+        return value
+
+    @field_validator("time_limit_seconds")
+    @classmethod
+    def _time_limit(cls, value: int) -> int:
+        _within(value, *JOB_TIME_LIMIT_RANGE, "s")
+        return value
+
+    @field_validator("queue_depth_alarm_threshold")
+    @classmethod
+    def _depth_alarm(cls, value: int) -> int:
+        _within(value, 1, 1_000_000, "jobs")
+        return value
+
+    @field_validator("oldest_age_alarm_seconds")
+    @classmethod
+    def _age_alarm(cls, value: int) -> int:
+        _within(value, 60, 86_400, "s")
+        return value
+
+    @property
+    def worker_is_graviton(self) -> bool:
+        family = self.worker_instance_type.split(".", 1)[0]
+        return re.fullmatch(r"[a-z]+\d+g[a-z]*", family) is not None
+
+
+DATADOG_SITES: Final = (
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ddog-gov.com",
+)
+"""Datadog's sites (docs.datadoghq.com/getting_started/site): where an organization's data lives."""
+_DATADOG_API_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+class DatadogSettings(BaseModel):
+    """The optional Datadog agent (APM traces, logs, host metrics) on every app and worker host or node."""
+
+    model_config = _Frozen
+
+    enabled: bool = setting(
+        "datadogEnabled",
+        "Run the Datadog agent on every app and worker host (or node) and send traces from the app and the workers"
+        " (true or false). Needs datadogApiKey.",
+        default=False,
+    )
+    site: str = setting(
+        "datadogSite",
+        f"The Datadog site of your organization: {', '.join(DATADOG_SITES)}.",
+        default="datadoghq.com",
+    )
+    api_key: SecretStr = setting(
+        "datadogApiKey",
+        "The Datadog API key (32 hex digits), required with datadogEnabled: pulumi config set --secret"
+        " datadogApiKey <key>. Refused in plain text.",
+        default=SecretStr(""),
+        secret=True,
+        offline_value="0" * 32,
+    )
+
+    @field_validator("site")
+    @classmethod
+    def _site(cls, value: str) -> str:
+        if value not in DATADOG_SITES:
+            raise ValueError(f"'{value}' is not a Datadog site; allowed: {', '.join(DATADOG_SITES)}")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _api_key(cls, value: SecretStr) -> SecretStr:
+        key = value.get_secret_value()
+        if key and not _DATADOG_API_KEY.match(key):
+            # Never echo it: it is a credential.
+            raise ValueError("is not a Datadog API key (32 lowercase hex digits); the value is not shown: a secret")
+        return value
+
+
 class StackConfig(BaseModel):
     """Everything the program needs to know about one stack, validated."""
 
@@ -805,6 +976,8 @@ class StackConfig(BaseModel):
     alarms: AlarmSettings = AlarmSettings()
     firewall: FirewallSettings = FirewallSettings()
     operations: OperationsSettings = OperationsSettings()
+    jobs: JobsSettings
+    datadog: DatadogSettings = DatadogSettings()
 
     @field_validator("region")
     @classmethod
@@ -886,3 +1059,27 @@ class StackConfig(BaseModel):
         """Every browser origin the API and the files bucket accept (CORS): the API's own, then `corsOrigins`."""
         own = (f"https://{self.domain}",) if self.domain else ()
         return tuple(dict.fromkeys((*own, *self.cors_origins)))
+
+    @property
+    def dedicated_workers(self) -> bool:
+        """Tiers A and C with workerPlacement dedicated: the workers' own Auto Scaling group."""
+        return self.platform is ComputePlatform.EC2 and self.jobs.worker_placement is WorkerPlacement.DEDICATED
+
+    @property
+    def colocated_workers(self) -> bool:
+        """Tier C with workerPlacement colocated: the worker containers on the app instances."""
+        return self.platform is ComputePlatform.EC2 and self.jobs.worker_placement is WorkerPlacement.COLOCATED
+
+    @property
+    def ec2_job_worker_connections(self) -> int:
+        """MongoDB connections per node the EC2 job workers hold at their largest (0 on tier B, whose pods
+        jobs-eks budgets): the worker fleet at workerMaxSize, or one worker per app instance when colocated,
+        either grown by its rolling refresh's surge."""
+        if self.platform is not ComputePlatform.EC2:
+            return 0
+        hosts = self.jobs.worker_max_size if self.dedicated_workers else self.compute.max_size
+        return job_worker_connections(
+            max_units=hosts,
+            concurrency=self.jobs.worker_concurrency,
+            max_healthy_percent=DEPLOY_MAX_HEALTHY_PERCENT,
+        )

@@ -46,7 +46,15 @@ TIER_PRESETS: Final = MappingProxyType(
                 # Asia Pacific's viewers (15% in the model) are served from North American and European edges:
                 # slower for them, and their data billed at Europe's rate instead of Asia's
                 "cdnPriceClass": "PriceClass_100",
-                "monthlyBudgetUsd": "10450",
+                # Background jobs: 2-6 x 2 vCPU Graviton, 4 Celery processes each (uploads wait on S3 as much as
+                # they compute thumbnails); a new host per 20 waiting jobs; an alarm at 500 waiting.
+                "workerInstanceType": "c7g.large",
+                "workerMinSize": "2",
+                "workerMaxSize": "6",
+                "workerConcurrency": "4",
+                "jobQueueDepthTargetPerWorker": "20",
+                "jobQueueDepthAlarmThreshold": "500",
+                "monthlyBudgetUsd": "10600",  # ~10% above the estimate with the job workers ($9,637)
             }
         ),
         Tier.B: MappingProxyType(
@@ -69,6 +77,13 @@ TIER_PRESETS: Final = MappingProxyType(
                 "cacheReplicas": "1",
                 "cdnEnabled": "true",
                 "cdnPriceClass": "PriceClass_100",  # as tier A
+                # Background jobs: pods (workerPodMinReplicas/MaxReplicas); the instance keys size nothing here.
+                "workerInstanceType": "c7g.large",
+                "workerMinSize": "2",
+                "workerMaxSize": "6",
+                "workerConcurrency": "4",
+                "jobQueueDepthTargetPerWorker": "20",
+                "jobQueueDepthAlarmThreshold": "500",
                 "monthlyBudgetUsd": "10950",
             }
         ),
@@ -95,7 +110,15 @@ TIER_PRESETS: Final = MappingProxyType(
                 # $0.085) than straight from S3 ($0.09 after 100 GB)
                 "cdnEnabled": "true",
                 "cdnPriceClass": "PriceClass_100",  # cheapest edges
-                "monthlyBudgetUsd": "1900",
+                # Background jobs: 1-2 x t4g.small (2 vCPU / 2 GiB), 2 Celery processes each; colocated on the
+                # app instances instead with workerPlacement colocated (outside production).
+                "workerInstanceType": "t4g.small",
+                "workerMinSize": "1",
+                "workerMaxSize": "2",
+                "workerConcurrency": "2",
+                "jobQueueDepthTargetPerWorker": "10",
+                "jobQueueDepthAlarmThreshold": "100",
+                "monthlyBudgetUsd": "1930",  # ~10% above the estimate with the job workers ($1,753)
             }
         ),
     }

@@ -8,6 +8,7 @@ from infra.capacity.ec2_fleet import (
     ec2_fleet_budget,
     largest_fitting_fleet,
 )
+from infra.capacity.instance_types import vcpus_of
 from infra.capacity.kubernetes_fleet import ROLLING_MAX_SURGE_PERCENT, pod_fleet_budget
 from infra.capacity.kubernetes_nodes import Resources, allocatable, app_pod_capacity, node_shape, pods_per_node
 from infra.capacity.mongo_connections import ConnectionBudgetError
@@ -24,6 +25,7 @@ from infra.config.model import (
     StackConfig,
     Tier,
     WafMode,
+    WorkerPlacement,
     atlas_size_rank,
 )
 
@@ -98,6 +100,8 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
     problems.extend(_kubernetes_problems(config))
     problems.extend(_connection_budget_problems(config))
     problems.extend(_operations_problems(config))
+    problems.extend(_jobs_problems(config))
+    problems.extend(_datadog_problems(config))
     return problems
 
 
@@ -107,23 +111,36 @@ def _connection_budget_problems(config: StackConfig) -> list[ConfigProblem]:
     if config.platform is not ComputePlatform.EC2:
         return _pod_connection_budget_problems(config)
     compute, database = config.compute, config.database
+    # The background job workers' connections come off the share first (infra.capacity.mongo_connections).
+    job_workers = config.ec2_job_worker_connections
     try:
         ec2_fleet_budget(
             instance_type=compute.instance_type,
             max_size=compute.max_size,
             atlas_min_tier=database.min_instance_size,
+            job_worker_connections=job_workers,
         )
     except UnknownVcpusError as error:
         return [ConfigProblem(_key("computeInstanceType"), str(error))]
     except ConnectionBudgetError as error:
-        fitting = largest_fitting_fleet(instance_type=compute.instance_type, atlas_min_tier=database.min_instance_size)
+        fitting = largest_fitting_fleet(
+            instance_type=compute.instance_type,
+            atlas_min_tier=database.min_instance_size,
+            job_worker_connections=job_workers,
+        )
+        workers = (
+            f", beside {job_workers} connections of the job workers (workerMaxSize, workerConcurrency)"
+            if job_workers
+            else ""
+        )
         return [
             ConfigProblem(
                 _key("atlasMinInstanceSize"),
                 f"computeMaxSize {compute.max_size} x {compute.instance_type} (one worker per vCPU), at"
-                f" {DEPLOY_MAX_HEALTHY_PERCENT}% during a deploy, on an Atlas cluster that may scale down to"
-                f" {database.min_instance_size}: {error}. Lower computeMaxSize (at most {fitting} fits), pick a"
-                " smaller computeInstanceType, or raise atlasMinInstanceSize",
+                f" {DEPLOY_MAX_HEALTHY_PERCENT}% during a deploy{workers}, on an Atlas cluster that may scale down"
+                f" to {database.min_instance_size}: {error}. Lower computeMaxSize (at most {fitting} fits),"
+                " workerMaxSize or workerConcurrency, pick a smaller computeInstanceType, or raise"
+                " atlasMinInstanceSize",
             )
         ]
     return []
@@ -316,3 +333,74 @@ def _operations_problems(config: StackConfig) -> list[ConfigProblem]:
             if getattr(config.alarms, name) != getattr(_ALARM_DEFAULTS, name)
         )
     return problems
+
+
+# Background jobs and Datadog (issue 16)
+def _jobs_problems(config: StackConfig) -> list[ConfigProblem]:
+    jobs = config.jobs
+    problems: list[ConfigProblem] = []
+    if jobs.worker_min_size > jobs.worker_max_size:
+        problems.append(
+            ConfigProblem(
+                _key("workerMinSize"),
+                f"min {jobs.worker_min_size}, max {jobs.worker_max_size}: workerMinSize <= workerMaxSize is required",
+            )
+        )
+    if jobs.worker_placement is WorkerPlacement.COLOCATED:
+        if config.tier is not Tier.C:
+            problems.append(
+                ConfigProblem(
+                    _key("workerPlacement"),
+                    f"colocated is for tier C only (the budget shape); tier {config.tier.value} runs its workers"
+                    " apart from the API: use dedicated",
+                )
+            )
+        if config.is_production:
+            problems.append(
+                ConfigProblem(
+                    _key("workerPlacement"),
+                    "colocated: production runs its workers on their own fleet, so a burst of jobs never takes the"
+                    " API's CPU and the workers scale on queue depth; use dedicated",
+                )
+            )
+    if config.is_production and config.dedicated_workers and jobs.worker_min_size < 2:
+        problems.append(
+            ConfigProblem(
+                _key("workerMinSize"),
+                f"{jobs.worker_min_size}: production allows no single point of failure; use 2 or more",
+            )
+        )
+    if config.dedicated_workers and _vcpus_unknown(jobs.worker_instance_type):
+        problems.append(
+            ConfigProblem(
+                _key("workerInstanceType"),
+                f"the size of {jobs.worker_instance_type} does not follow from its name; pick a sized type such as"
+                " c7g.large or t4g.small",
+            )
+        )
+    return problems
+
+
+def _vcpus_unknown(instance_type: str) -> bool:
+    return vcpus_of(instance_type) is None
+
+
+def _datadog_problems(config: StackConfig) -> list[ConfigProblem]:
+    datadog = config.datadog
+    has_key = bool(datadog.api_key.get_secret_value())
+    if datadog.enabled and not has_key:
+        return [
+            ConfigProblem(
+                _key("datadogApiKey"),
+                "datadogEnabled is true, so the agent needs an API key: pulumi config set --secret datadogApiKey"
+                " <key> (Organization Settings > API Keys in Datadog)",
+            )
+        ]
+    if not datadog.enabled and has_key:
+        return [
+            ConfigProblem(
+                _key("datadogApiKey"),
+                "is set but datadogEnabled is false, which would ignore it: set datadogEnabled true, or remove it",
+            )
+        ]
+    return []

@@ -18,6 +18,8 @@ from infra.cost.model import Category, Estimate, Free, Kind, Line, Ranged, Unpri
 from infra.cost.needs import missing_needs
 from infra.cost.price_table import PriceTable, load_price_table
 from infra.cost.pricers import FREE_TYPES, PRICERS
+from infra.cost.pricers.datadog import datadog_bill
+from infra.cost.pricers.job_metrics import job_metrics_bill
 from infra.cost.pricers.platform import free_reason, outside_the_plan
 from infra.cost.pricing import AllowanceLedger, Bill, PlanView, PricingContext, Resource, VolumeLedger
 from infra.cost.usage import Usage
@@ -116,6 +118,13 @@ def _hosted_zone(config: Mapping[str, Any], context: PricingContext, collector: 
     collector.unpriced += bill.unpriced
 
 
+def _plan_level(bill: Bill | None, collector: _Collector) -> None:
+    """Costs that no single resource of the plan carries (metrics an exporter creates, a third party's hosts)."""
+    if bill is not None:
+        collector.lines += bill.lines
+        collector.unpriced += bill.unpriced
+
+
 def _unpriced_warnings(unpriced: list[Unpriced]) -> list[str]:
     warnings = []
     unknown = sorted({u.type for u in unpriced if u.reason == UNKNOWN_TYPE})
@@ -184,6 +193,8 @@ def estimate(
         collector.price(resource, context)
     _external_redis(config, context, collector)
     _hosted_zone(config, context, collector)
+    _plan_level(job_metrics_bill(context), collector)
+    _plan_level(datadog_bill(context), collector)
     collector.unpriced += missing_needs(plan.tier, view)
 
     warnings += _unpriced_warnings(collector.unpriced)

@@ -22,7 +22,7 @@ from infra.cost.levers import (
     search,
     users_within,
 )
-from infra.cost.model import Estimate, Line
+from infra.cost.model import Category, Estimate, Line
 from infra.cost.price_table import PriceTable
 from infra.cost.scenario import Levers
 from infra.cost.stacks import estimate_of
@@ -81,8 +81,15 @@ def commitments(estimate: Estimate, prices: PriceTable) -> Commitments:
 
 
 def aws_charges(estimate: Estimate) -> Decimal:
-    """What AWS bills of the estimate: everything but Atlas, which MongoDB bills."""
-    return sum((line.monthly for line in estimate.lines if not line.price_key.startswith("atlas.")), Decimal(0))
+    """What AWS bills of the estimate: everything but Atlas, which MongoDB bills, and third parties (Datadog)."""
+    return sum(
+        (
+            line.monthly
+            for line in estimate.lines
+            if not line.price_key.startswith("atlas.") and line.category is not Category.THIRD_PARTY
+        ),
+        Decimal(0),
+    )
 
 
 def business_support(estimate: Estimate, prices: PriceTable) -> Decimal:

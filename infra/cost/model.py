@@ -30,6 +30,8 @@ class Category(StrEnum):
     SECURITY = "Security (WAF, KMS, secrets)"
     MONITORING = "Monitoring and logs"
     DNS = "DNS (Route 53)"
+    THIRD_PARTY = "Third party, not on the AWS bill (Datadog)"
+    """Billed by another company: kept apart so finance never reads it as AWS spend (nor AWS support on it)."""
 
 
 class BudgetStatus(StrEnum):

@@ -32,13 +32,18 @@ from infra.capacity.traffic import (
     monthly_database_gb,
     monthly_database_results_gb,
     monthly_flow_log_gb,
+    monthly_jobs,
     monthly_media_downloads,
     monthly_media_gb,
+    monthly_quarantined,
     monthly_requests,
     monthly_requests_of,
     monthly_response_gb,
+    monthly_thumbnails,
     monthly_upload_gb,
     monthly_uploads,
+    monthly_worker_log_gb,
+    stored_thumbnail_gb,
     traffic_model,
 )
 from infra.config.presets import TIER_PRESETS
@@ -82,6 +87,14 @@ class PlanShape:
     instances: int
     """App instances (tiers A, C) or EKS nodes (tier B) at their desired size: the NAT's baseline traffic."""
     cache_replicas: int
+    worker_hosts: int = 0
+    """The job workers' own instances at their minimum (tiers A and C, workerPlacement dedicated); 0 when the
+    workers run on the app instances (colocated) or as pods (tier B)."""
+
+    @property
+    def worker_log_group(self) -> str:
+        """Where the job workers' lines land: their fleet's own group, else the app's (same hosts or cluster)."""
+        return "*worker-fleet-logs*" if self.worker_hosts else self.app_log_group
 
     @property
     def app_logs_in_cloudwatch(self) -> bool:
@@ -92,7 +105,7 @@ class PlanShape:
     @property
     def app_log_group(self) -> str:
         """The log group the app's access lines land in."""
-        return "*container-insights-application*" if self.tier == "B" else "*fleet-logs*"
+        return "*container-insights-application*" if self.tier == "B" else "*app-fleet-logs*"
 
     @property
     def nat_gateways(self) -> int:
@@ -108,6 +121,7 @@ class PlanShape:
     def of_settings(cls, tier: str, settings: Mapping[str, str]) -> PlanShape:
         """From config values as `pulumi config` spells them (the tier's presets, or a plan's resolved config)."""
         instances_key = "computeDesiredSize"
+        dedicated = tier != "B" and settings.get("workerPlacement", "dedicated") == "dedicated"
         return cls(
             tier=tier,
             az_count=int(settings["azCount"]),
@@ -116,6 +130,7 @@ class PlanShape:
             cdn_enabled=str(settings["cdnEnabled"]).lower() == "true",
             instances=int(settings[instances_key]),
             cache_replicas=int(settings["cacheReplicas"]),
+            worker_hosts=int(settings["workerMinSize"]) if dedicated else 0,
         )
 
     @classmethod
@@ -192,16 +207,18 @@ def derive(model: TrafficModel, shape: PlanShape) -> Derivation:
     out.add(LB, "lcuPerHour", lcu.billed, f"the largest LCU dimension at the average hour: {lcu.dominant}")
     out.add(LB, "internetEgressGb", monthly_response_gb(model), f"{million} M API responses a month")
 
-    log_shipping = monthly_access_log_gb(model) if shape.app_logs_in_cloudwatch else Decimal(0)
-    nat_total = shape.instances * doc.baseline.nat_gb_per_instance.value + log_shipping
+    worker_logs = monthly_worker_log_gb(model)
+    log_shipping = monthly_access_log_gb(model) + worker_logs if shape.app_logs_in_cloudwatch else Decimal(0)
+    hosts = shape.instances + shape.worker_hosts
+    nat_total = hosts * doc.baseline.nat_gb_per_instance.value + log_shipping
     gateways = shape.nat_gateways
     if gateways:
         out.add(
             NAT,
             "dataProcessedGb",
             nat_total / gateways,
-            f"per gateway ({gateways}): {shape.instances} instances' updates and API calls, plus the app's logs "
-            "shipped to CloudWatch Logs",
+            f"per gateway ({gateways}): {hosts} instances' updates and API calls, plus the app's and the job "
+            "workers' logs shipped to CloudWatch Logs",
         )
         crossing = nat_total * shape.cross_az_share if gateways == 1 and shape.az_count > 1 else Decimal(0)
         out.add(
@@ -246,7 +263,17 @@ def derive(model: TrafficModel, shape: PlanShape) -> Derivation:
     groups = [("*flow*", monthly_flow_log_gb(model), "VPC flow logs: two records a minute per open connection")]
     if shape.app_logs_in_cloudwatch:
         line = f"one access line a request ({doc.logs.access_line_bytes.value} bytes) x {million} M requests"
-        groups.insert(0, (shape.app_log_group, log_shipping, line))
+        jobs = doc.jobs
+        job_lines = (
+            f"{jobs.state_changes_per_job.value} lines of {jobs.worker_log_line_bytes.value} bytes per job x "
+            f"{_k(monthly_jobs(model) / 1_000_000)} M jobs (uploads and fan-outs)"
+        )
+        if shape.worker_log_group == shape.app_log_group:
+            both = monthly_access_log_gb(model) + worker_logs
+            groups.insert(0, (shape.app_log_group, both, f"{line}; the workers' {job_lines}"))
+        else:
+            groups.insert(0, (shape.worker_log_group, worker_logs, f"the job workers: {job_lines}"))
+            groups.insert(0, (shape.app_log_group, monthly_access_log_gb(model), line))
     if doc.logs.control_plane_gb.value:
         groups.append(("*cluster-logs*", doc.logs.control_plane_gb.value, "the EKS control plane's logs"))
     if doc.logs.container_insights_performance_gb.value:
@@ -315,7 +342,14 @@ def _buckets(
     gets = downloads * (1 - doc.media.cdn_hit_ratio.value) if shape.cdn_enabled else downloads
     older_large_gets = gets * doc.media.older_share.value * uploads.large_share.value
     put = "*upload*"
-    out.add(BUCKET, "storageGb", files - infrequent, "the last 30 days' files and the older small ones", put)
+    thumbnails, quarantined = monthly_thumbnails(model), monthly_quarantined(model)
+    out.add(
+        BUCKET,
+        "storageGb",
+        files - infrequent + stored_thumbnail_gb(model),
+        "the last 30 days' files and the older small ones, and the jobs' thumbnails of the stored images",
+        put,
+    )
     out.add(BUCKET, "infrequentAccessStorageGb", infrequent, "files above 128 KB older than 30 days", put)
     out.add(
         BUCKET,
@@ -324,12 +358,20 @@ def _buckets(
         "large files moved a month",
         put,
     )
-    out.add(BUCKET, "putRequests", monthly_uploads(model), "one PUT (presigned POST) per upload", put)
+    out.add(
+        BUCKET,
+        "putRequests",
+        monthly_uploads(model) + thumbnails + quarantined,
+        "one PUT (presigned POST) per upload; the upload job's PUT of each thumbnail and COPY of each quarantined file"
+        " (its DELETE is free)",
+        put,
+    )
     out.add(
         BUCKET,
         "getRequests",
-        gets - older_large_gets,
-        "CloudFront's misses" if shape.cdn_enabled else "every download (no CDN)",
+        gets - older_large_gets + monthly_uploads(model),
+        ("CloudFront's misses" if shape.cdn_enabled else "every download (no CDN)")
+        + "; the upload job's GET of each new file",
         put,
     )
     out.add(BUCKET, "infrequentAccessGetRequests", older_large_gets, "downloads of older large files", put)
@@ -363,7 +405,7 @@ def _buckets(
     )
     out.add(BUCKET, "getRequests", Decimal(1000), "reading logs back is rare", "*load-balancer-logs*")
     out.add(BUCKET, "internetEgressGb", Decimal(0), "logs stay in AWS", "*load-balancer-logs*")
-    s3_requests = monthly_uploads(model) + gets
+    s3_requests = monthly_uploads(model) * 2 + thumbnails + quarantined * 2 + gets
     access_gb = gigabytes(s3_requests * logs.s3_access_line_bytes.value)
     cdn_gb = gigabytes(downloads * logs.cdn_line_bytes.value) / logs.compression_ratio.value if shape.cdn_enabled else 0
     sources = 2 if shape.cdn_enabled else 1

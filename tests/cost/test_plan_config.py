@@ -13,7 +13,7 @@ from tests.infra.test_plan_contract import write_project
 def test_the_config_section_carries_the_budget_and_the_cache_settings() -> None:
     config = plan_of("prod").config
     assert config["tier"] == "A"
-    assert config["monthlyBudgetUsd"] == "10450"
+    assert config["monthlyBudgetUsd"] == "10600"
     assert config["cache"]["cacheMode"] == "elasticache"
     assert "externalRedisMonthlyUsd" in config["cache"]
 

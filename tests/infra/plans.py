@@ -18,7 +18,7 @@ STACKS = {
     # Tier C's presets are development's (a NAT instance, a week of logs): production overrides them.
     "prod-tier-C": (
         "prod",
-        ("tier=C", "natStrategy=one-per-az", "azCount=3", "cacheReplicas=1", "logRetentionDays=365"),
+        ("tier=C", "natStrategy=one-per-az", "azCount=3", "cacheReplicas=1", "logRetentionDays=365", "workerMinSize=2"),
     ),
 }
 

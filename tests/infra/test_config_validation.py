@@ -50,12 +50,14 @@ def test_tier_c_in_production_must_first_remove_its_single_points_of_failure() -
         "contentry:azCount",
         "contentry:natStrategy",
         "contentry:cacheReplicas",
+        "contentry:workerMinSize",  # tier C's one worker instance
     }
     fixed = {
         **budget_prod,
         "contentry:azCount": "3",
         "contentry:natStrategy": "one-per-az",
         "contentry:cacheReplicas": "1",
+        "contentry:workerMinSize": "2",
     }
     assert resolve(raw(fixed, "prod")).tier is Tier.C
 
@@ -85,7 +87,7 @@ def test_tier_presets_differ_where_the_architecture_says() -> None:
     assert a.files.cdn_enabled
     assert c.files.cdn_enabled, "at tier C's traffic CloudFront costs less than S3's egress"
     assert c.network.nat_strategy is NatStrategy.INSTANCE
-    assert c.monthly_budget_usd == Decimal("1900")
+    assert c.monthly_budget_usd == Decimal("1930")
     assert a.platform.value == "ec2"
     assert b.platform.value == "eks"
 

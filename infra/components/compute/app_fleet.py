@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.compute.datadog_agent import DatadogOnHosts
 from infra.components.compute.fleet_rollout import roll_out_launch_template
 from infra.components.compute.fleet_scaling import (
     TrafficMetrics,
@@ -32,6 +33,7 @@ from infra.components.compute.instance_role import instance_profile
 from infra.planning.compute.ami import al2023_ami_parameter, architecture_of
 from infra.planning.compute.health_check import HEALTH_CHECK_GRACE_PERIOD_SECONDS, INSTANCE_WARMUP_SECONDS
 from infra.planning.compute.image import image_reference, registry_host
+from infra.planning.compute.job_containers import DatadogAgent, JobWorkers, api_job_environment, host_extras
 from infra.planning.compute.scaling import FleetSize, is_burstable
 from infra.planning.compute.user_data import AppBoot, render_user_data
 from infra.planning.naming import child_name, name_tag
@@ -81,6 +83,21 @@ class AppFleetArgs:
     """The stack's tags: instances and volumes get them at launch (provider default tags do not reach them)."""
     alarm_actions: Sequence[pulumi.Input[str]] = ()
     """Where the deploy alarms notify (the alert topic), on ALARM and back to OK."""
+    stack: str = ""
+    job_time_limit_seconds: int = 300
+    """JOB_TIME_LIMIT_SECONDS for the API (jobTimeLimitSeconds)."""
+    colocated_jobs: ColocatedJobs | None = None
+    """Tier C colocated: the worker and the exporter run on these instances too."""
+    datadog: DatadogOnHosts | None = None
+    """datadogEnabled: the agent runs on every instance."""
+
+
+@dataclass(frozen=True)
+class ColocatedJobs:
+    """The job containers on the app instances (workerPlacement colocated)."""
+
+    concurrency: int
+    mongo_max_pool_size: int
 
 
 class AppFleet(pulumi.ComponentResource):
@@ -111,6 +128,8 @@ class AppFleet(pulumi.ComponentResource):
             app_secret_arn=args.app_secret_arn,
             files_bucket_arn=args.files_bucket_arn,
             log_group_arn=log_group.arn,
+            datadog_secret_arn=args.datadog.api_key_secret_arn if args.datadog else None,
+            colocated_jobs=args.colocated_jobs is not None,
         )
         template = self._launch_template(log_group, profile)
         traffic = TrafficMetrics(
@@ -189,25 +208,14 @@ class AppFleet(pulumi.ComponentResource):
             ).value
         # User data is part of the template's version (the provider's update creates a new version for it; a change
         # of `tags` would not: terraform-provider-aws, internal/service/ec2/ec2_launch_template.go, updateKeys).
+        datadog = args.datadog
         user_data = pulumi.Output.all(
-            args.repository_url, args.app_secret_arn, log_group.name, args.app_settings_digest
-        ).apply(
-            lambda values: base64.b64encode(
-                render_user_data(
-                    AppBoot(
-                        region=args.region,
-                        image=image_reference(values[0], args.image_tag),
-                        release=args.image_tag,
-                        registry=registry_host(values[0]),
-                        app_secret_arn=values[1],
-                        log_group_name=values[2],
-                        workers=args.workers_per_instance,
-                        mongo_max_pool_size=args.mongo_max_pool_size,
-                        settings_digest=values[3],
-                    )
-                ).encode()
-            ).decode()
-        )
+            args.repository_url,
+            args.app_secret_arn,
+            log_group.name,
+            args.app_settings_digest,
+            datadog.api_key_secret_arn if datadog else "",
+        ).apply(lambda values: base64.b64encode(render_user_data(self._boot(*values)).encode()).decode())
         instance_tags = {**args.tags, **name_tag(args.name_prefix, "app")}
         return aws.ec2.LaunchTemplate(
             child_name(self._name, "template"),
@@ -252,4 +260,47 @@ class AppFleet(pulumi.ComponentResource):
             ],
             tags=name_tag(args.name_prefix, "app-template"),
             opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _boot(
+        self, repository_url: str, secret_arn: str, log_group_name: str, digest: str, datadog_secret_arn: str
+    ) -> AppBoot:
+        """The instances' boot from resolved values: the API, and the Datadog agent and the job containers when
+        the stack runs them here."""
+        args = self._args
+        image = image_reference(repository_url, args.image_tag)
+        datadog = (
+            DatadogAgent(args.datadog.site, datadog_secret_arn, args.stack, args.image_tag) if args.datadog else None
+        )
+        jobs = args.colocated_jobs
+        workers = (
+            JobWorkers(
+                region=args.region,
+                image=image,
+                release=args.image_tag,
+                registry=registry_host(repository_url),
+                app_secret_arn=secret_arn,
+                settings_digest=digest,
+                log_group_name=log_group_name,
+                stack=args.stack,
+                concurrency=jobs.concurrency,
+                time_limit_seconds=args.job_time_limit_seconds,
+                mongo_max_pool_size=jobs.mongo_max_pool_size,
+                datadog=datadog,
+            )
+            if jobs is not None
+            else None
+        )
+        return AppBoot(
+            region=args.region,
+            image=image,
+            release=args.image_tag,
+            registry=registry_host(repository_url),
+            app_secret_arn=secret_arn,
+            log_group_name=log_group_name,
+            workers=args.workers_per_instance,
+            mongo_max_pool_size=args.mongo_max_pool_size,
+            settings_digest=digest,
+            extra_environment=api_job_environment(time_limit_seconds=args.job_time_limit_seconds, datadog=datadog),
+            extras=host_extras(region=args.region, workers=workers, datadog=datadog),
         )

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 import pulumi
 
 from infra.capacity.ec2_fleet import ec2_fleet_budget
-from infra.components.compute.app_fleet import AppFleet, AppFleetArgs
+from infra.capacity.mongo_connections import JOB_WORKER_POOL_SIZE
+from infra.components.compute.app_fleet import AppFleet, AppFleetArgs, ColocatedJobs
+from infra.components.compute.datadog_agent import DatadogApiKey, DatadogApiKeyArgs, DatadogOnHosts
 from infra.components.compute.security_groups import CidrEgress, WebSecurityGroups, WebSecurityGroupsArgs
+from infra.components.compute.worker_fleet import WorkerFleet, WorkerFleetArgs
 from infra.components.entry.builders import public_load_balancer
 from infra.components.entry.load_balancer import LoadBalancer, listener_ports
 from infra.components.entry.security_group_rules import BackendAccess
@@ -39,6 +42,8 @@ class ComputeTier:
     security_groups: WebSecurityGroups
     load_balancer: LoadBalancer
     fleet: AppFleet
+    workers: WorkerFleet | None = None
+    """The job workers' own fleet (workerPlacement dedicated); None when they run on the app instances."""
 
 
 def app_egress(config: StackConfig) -> list[CidrEgress]:
@@ -137,7 +142,10 @@ def build_compute_tier(
         instance_type=compute.instance_type,
         max_size=compute.max_size,
         atlas_min_tier=config.database.min_instance_size,
+        job_worker_connections=config.ec2_job_worker_connections,
     )
+    datadog = datadog_on_hosts(config, opts)
+    jobs = config.jobs
     fleet = AppFleet(
         "app-fleet",
         AppFleetArgs(
@@ -167,7 +175,68 @@ def build_compute_tier(
             boot_needs=boot_needs,
             tags=default_tags(config),
             alarm_actions=alarm_actions,
+            stack=config.stack,
+            job_time_limit_seconds=jobs.time_limit_seconds,
+            colocated_jobs=ColocatedJobs(jobs.worker_concurrency, JOB_WORKER_POOL_SIZE)
+            if config.colocated_workers
+            else None,
+            datadog=datadog,
         ),
         opts=opts,
     )
-    return ComputeTier(registry=registry, security_groups=security_groups, load_balancer=load_balancer, fleet=fleet)
+    workers = None
+    if config.dedicated_workers:
+        workers = WorkerFleet(
+            "worker-fleet",
+            WorkerFleetArgs(
+                name_prefix=name_prefix,
+                region=config.region,
+                stack=config.stack,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                instance_type=jobs.worker_instance_type,
+                is_graviton=jobs.worker_is_graviton,
+                # The app's AMI pin: one reviewed Amazon Linux release for every host of the stack.
+                pinned_ami=compute.pinned_ami,
+                size=FleetSize(jobs.worker_min_size, jobs.worker_min_size, jobs.worker_max_size),
+                root_volume_gb=compute.root_volume_gb,
+                concurrency=jobs.worker_concurrency,
+                time_limit_seconds=jobs.time_limit_seconds,
+                queue_depth_target_per_worker=jobs.queue_depth_target_per_worker,
+                mongo_max_pool_size=JOB_WORKER_POOL_SIZE,
+                repository_url=registry.repository_url,
+                repository_arn=registry.repository_arn,
+                image_tag=compute.image_tag,
+                app_secret_arn=app_secret_arn,
+                app_settings_digest=app_settings_digest,
+                files_bucket_arn=files_bucket_arn,
+                # The external Redis's port too with cacheMode external: it is the broker.
+                egress=app_egress(config),
+                backends=backends,
+                log_retention_days=config.log_retention_days,
+                guard=guard,
+                boot_needs=boot_needs,
+                tags=default_tags(config),
+                datadog=datadog,
+                alarm_actions=alarm_actions,
+            ),
+            opts=opts,
+        )
+    return ComputeTier(
+        registry=registry, security_groups=security_groups, load_balancer=load_balancer, fleet=fleet, workers=workers
+    )
+
+
+def datadog_on_hosts(config: StackConfig, opts: pulumi.ResourceOptions) -> DatadogOnHosts | None:
+    """datadogEnabled: the API key's own secret, and what the hosts need to run the agent; nothing otherwise."""
+    if not config.datadog.enabled:
+        return None
+    key = DatadogApiKey(
+        "datadog-api-key",
+        DatadogApiKeyArgs(
+            name_prefix=f"{config.project}-{config.stack}",
+            api_key=pulumi.Output.secret(config.datadog.api_key.get_secret_value()),
+        ),
+        opts=opts,
+    )
+    return DatadogOnHosts(site=config.datadog.site, api_key_secret_arn=key.secret_arn)

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.config.model import AlarmSettings
+from infra.config.model import AlarmSettings, JobsSettings
 from infra.planning.naming import child_name, name_tag
 from infra.planning.operations.alarms import (
     AlarmSpec,
@@ -29,6 +29,7 @@ from infra.planning.operations.alarms import (
     traffic_alarms,
 )
 from infra.planning.operations.dashboard import DashboardTargets, WebAclMetrics, dashboard_body
+from infra.planning.operations.job_alarms import job_alarms
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class MonitoringArgs:
     web_acls: Sequence[WebAclRef] = ()
     other_alarms: Sequence[aws.cloudwatch.MetricAlarm] = field(default_factory=tuple)
     """Alarms made elsewhere (the deploy alarms): on the dashboard's alarm panel too."""
+    jobs: JobsSettings | None = None
+    """The background jobs' alarm thresholds (every tier); with `stack`, the exporter's Stack dimension."""
+    stack: str = ""
 
 
 def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
@@ -71,6 +75,8 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
         specs += cache_alarms(args.cache_nodes, args.thresholds, has_replica=args.cache_has_replica)
     if args.nat_gateway_ids:
         specs.append(nat_alarm(args.nat_gateway_ids))
+    if args.jobs is not None:
+        specs += job_alarms(args.stack, args.jobs)
     return specs
 
 

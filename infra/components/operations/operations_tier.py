@@ -124,6 +124,9 @@ def build_operations(
             nat_gateway_ids=network.nat_gateway_ids,
             web_acls=web_acls,
             other_alarms=other_alarms,
+            # The jobs' queue alarms on every tier: EC2 hosts and tier B's Deployment export the same metrics.
+            jobs=config.jobs,
+            stack=config.stack,
         ),
         opts=opts,
     )

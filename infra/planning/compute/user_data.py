@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,19 @@ class AppBoot:
     rotation, a new password) is a new launch template version, rolled through the fleet like a new image: the
     instances read the secret only when the app starts."""
     app_port: int = APP_PORT
+    extra_environment: tuple[tuple[str, str], ...] = ()
+    """More non-secret variables for the API (the jobs' time limit, the Datadog switch: job_containers.py)."""
+    extras: HostExtras | None = None
+    """What else the instance runs: the job containers (tier C colocated) and the Datadog agent."""
+
+
+@dataclass(frozen=True)
+class HostExtras:
+    """cloud-init entries of what a host runs besides its main service (job_containers.host_extras builds them):
+    files to write, and commands that start their units after the main one's."""
+
+    write_files: tuple[dict[str, str], ...] = ()
+    runcmd: tuple[tuple[str, ...], ...] = ()
 
 
 def fixed_environment(boot: AppBoot) -> dict[str, str]:
@@ -83,6 +97,7 @@ def fixed_environment(boot: AppBoot) -> dict[str, str]:
         # The fleet's share of the Atlas tier's connections, divided among exactly this many workers.
         "GUNICORN_WORKERS": str(boot.workers),
         "MONGO_MAX_POOL_SIZE": str(boot.mongo_max_pool_size),
+        **dict(boot.extra_environment),
     }
 
 
@@ -195,26 +210,31 @@ BOOT_FETCH_FIRST_DELAY_SECONDS = 2
 
 
 def _journal_copy_unit() -> str:
+    return journal_copy_unit((UNIT_NAME,), UNIT_LOG_FILE, JOURNAL_CURSOR_FILE)
+
+
+def journal_copy_unit(units: Sequence[str], log_file: str, cursor_file: str) -> str:
+    """A unit that copies the journal of `units` to `log_file`, which the CloudWatch agent ships."""
     command = [
         "/usr/bin/journalctl",
-        f"--unit={UNIT_NAME}",
+        *(f"--unit={unit}" for unit in units),
         "--follow",
         "--lines=all",
         "--output=short-iso-precise",
         "--no-hostname",
         # Where it stopped: a restart of this unit resumes there, so no line is shipped twice or skipped.
-        f"--cursor-file={JOURNAL_CURSOR_FILE}",
+        f"--cursor-file={cursor_file}",
     ]
     return "\n".join(
         [
             "[Unit]",
-            f"Description=Copy the journal of {UNIT_NAME} to {UNIT_LOG_FILE} for the CloudWatch agent",
+            f"Description=Copy the journal of {' '.join(units)} to {log_file} for the CloudWatch agent",
             "After=systemd-journald.service",
             "",
             "[Service]",
             "Type=simple",
             f"ExecStart={_systemd_command(command)}",
-            f"StandardOutput=append:{UNIT_LOG_FILE}",
+            f"StandardOutput=append:{log_file}",
             "StandardError=journal",
             # systemd creates /var/lib/contentry and /var/log/contentry for it.
             "StateDirectory=contentry",
@@ -230,21 +250,46 @@ def _journal_copy_unit() -> str:
 
 
 def _prepare_script(boot: AppBoot) -> str:
-    fixed = " ".join(shlex.quote(f"{key}={value}") for key, value in fixed_environment(boot).items())
+    return prepare_script(
+        name="prepare-api",
+        region=boot.region,
+        secret_arn=boot.app_secret_arn,
+        registry=boot.registry,
+        image=boot.image,
+        settings_digest=boot.settings_digest,
+        env_file=APP_ENV_FILE,
+        fixed=fixed_environment(boot),
+    )
+
+
+def prepare_script(
+    *,
+    name: str,
+    region: str,
+    secret_arn: str,
+    registry: str,
+    image: str,
+    settings_digest: str,
+    env_file: str,
+    fixed: Mapping[str, str],
+) -> str:
+    """The prepare step of one container's unit (`name` in its messages): the app's secret with the container's
+    `fixed` variables into the root-only `env_file`, a registry login, the image pulled."""
+    fixed_words = " ".join(shlex.quote(f"{key}={value}") for key, value in fixed.items())
     return f"""#!/bin/bash
-# Before every start of the API container: a fresh copy of the app's secret (so a restart picks up a rotated
+# Before every start of the container: a fresh copy of the app's secret (so a restart picks up a rotated
 # value), a fresh registry login (ECR tokens last 12 hours), and the image present locally.
 # Never add `set -x` here: it would print the secret's plumbing into the journal.
 set -euo pipefail
 umask 077
-readonly REGION={shlex.quote(boot.region)}
-readonly SECRET_ARN={shlex.quote(boot.app_secret_arn)}
-readonly REGISTRY={shlex.quote(boot.registry)}
-readonly IMAGE={shlex.quote(boot.image)}
+readonly REGION={shlex.quote(region)}
+readonly SECRET_ARN={shlex.quote(secret_arn)}
+readonly REGISTRY={shlex.quote(registry)}
+readonly IMAGE={shlex.quote(image)}
 # The settings this launch template version was made for (SHA-256 of the secret's JSON, not secret): a new
 # digest is a new version, which the rollout replaces every instance with. The secret read below is compared to
 # it, and a mismatch logged (the secret changed since: the next `pulumi up` rolls the fleet onto it).
-readonly SETTINGS_SHA256={_sha256_word(boot.settings_digest)}
+readonly SETTINGS_SHA256={_sha256_word(settings_digest)}
 
 # Each network step is retried with exponential backoff: right after launch the instance role's credentials can
 # take seconds to be accepted, and an API or the registry can throttle or blink. Only the step's name is logged.
@@ -252,10 +297,10 @@ retry() {{
   local attempt=1 delay={BOOT_FETCH_FIRST_DELAY_SECONDS}
   until "$@"; do
     if (( attempt >= {BOOT_FETCH_ATTEMPTS} )); then
-      echo "prepare-api: $1 failed {BOOT_FETCH_ATTEMPTS} times; giving up until systemd starts this step again" >&2
+      echo "{name}: $1 failed {BOOT_FETCH_ATTEMPTS} times; giving up until systemd starts this step again" >&2
       return 1
     fi
-    echo "prepare-api: $1 failed (attempt $attempt of {BOOT_FETCH_ATTEMPTS}); retrying in ${{delay}}s" >&2
+    echo "{name}: $1 failed (attempt $attempt of {BOOT_FETCH_ATTEMPTS}); retrying in ${{delay}}s" >&2
     sleep "$delay"
     attempt=$((attempt + 1))
     delay=$((delay * 2))
@@ -265,7 +310,7 @@ retry() {{
 fetch_secret() {{
   aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ARN" \\
       --query SecretString --output text \\
-    | EXPECTED_SETTINGS_SHA256="$SETTINGS_SHA256" {SECRET_TO_ENV_SCRIPT} {fixed} > "$tmp"
+    | EXPECTED_SETTINGS_SHA256="$SETTINGS_SHA256" {SECRET_TO_ENV_SCRIPT} {fixed_words} > "$tmp"
 }}
 
 registry_login() {{
@@ -278,10 +323,10 @@ pull_image() {{
 }}
 
 install -d -m 0700 -o root -g root {CONFIG_DIR}
-tmp="$(mktemp {APP_ENV_FILE}.XXXXXX)"
+tmp="$(mktemp {env_file}.XXXXXX)"
 trap 'rm -f "$tmp"' EXIT
 retry fetch_secret
-mv -f "$tmp" {APP_ENV_FILE}
+mv -f "$tmp" {env_file}
 retry registry_login
 retry pull_image
 """
@@ -334,7 +379,9 @@ main()
 '''
 
 
-def cloudwatch_agent_config(log_group_name: str) -> dict[str, Any]:
+def cloudwatch_agent_config(
+    log_group_name: str, unit_logs: Sequence[tuple[str, str]] = ((UNIT_LOG_FILE, "api-unit"),)
+) -> dict[str, Any]:
     """Memory and root-disk use (EC2 does not see inside the guest) per instance and aggregated per Auto Scaling
     group (what fleet alarms watch); and the boot logs, into the app's log group next to the container's
     stream: cloud-init's output (packages, the agent itself) and the API unit's journal (the prepare step,
@@ -363,11 +410,14 @@ def cloudwatch_agent_config(log_group_name: str) -> dict[str, Any]:
                             "log_group_name": log_group_name,
                             "log_stream_name": "{instance_id}/cloud-init-output",
                         },
-                        {
-                            "file_path": UNIT_LOG_FILE,
-                            "log_group_name": log_group_name,
-                            "log_stream_name": "{instance_id}/api-unit",
-                        },
+                        *(
+                            {
+                                "file_path": path,
+                                "log_group_name": log_group_name,
+                                "log_stream_name": f"{{instance_id}}/{stream}",
+                            }
+                            for path, stream in unit_logs
+                        ),
                     ]
                 }
             }
@@ -393,6 +443,7 @@ def cloud_config(boot: AppBoot) -> dict[str, Any]:
             root_file(
                 CLOUDWATCH_AGENT_CONFIG, json.dumps(cloudwatch_agent_config(boot.log_group_name), indent=2), "0644"
             ),
+            *(boot.extras.write_files if boot.extras else ()),
         ],
         "runcmd": [
             ["systemctl", "enable", "--now", "docker.service"],
@@ -404,6 +455,7 @@ def cloud_config(boot: AppBoot) -> dict[str, Any]:
             # After the agent (it reads the copy from the start) and before the API, whose journal it copies.
             ["systemctl", "enable", "--now", JOURNAL_COPY_UNIT_NAME],
             ["systemctl", "enable", "--now", UNIT_NAME],
+            *([*command] for command in (boot.extras.runcmd if boot.extras else ())),
         ],
     }
 
@@ -423,5 +475,10 @@ _LiteralDumper.add_representer(str, _represent_str)
 def render_user_data(boot: AppBoot) -> str:
     """`#cloud-config` YAML. Deterministic: the same values give the same bytes (and the same launch template
     version); a new image or release gives new bytes, hence a new version and an instance refresh."""
-    body = yaml.dump(cloud_config(boot), Dumper=_LiteralDumper, sort_keys=False, width=1000)
+    return render_cloud_config(cloud_config(boot))
+
+
+def render_cloud_config(document: Mapping[str, Any]) -> str:
+    """A cloud-init document as `#cloud-config` YAML, scripts as readable `|` blocks; deterministic."""
+    body = yaml.dump(dict(document), Dumper=_LiteralDumper, sort_keys=False, width=1000)
     return "#cloud-config\n" + body

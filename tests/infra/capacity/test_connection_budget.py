@@ -20,11 +20,13 @@ from infra.capacity.ec2_fleet import DEPLOY_MAX_HEALTHY_PERCENT, ec2_fleet_budge
 from infra.capacity.instance_types import vcpus_of
 from infra.capacity.mongo_connections import (
     FLEET_SHARE_OF_LIMIT,
+    JOB_WORKER_POOL_SIZE,
     MAX_POOL_PER_WORKER,
     MIN_POOL_PER_WORKER,
     MONITORING_CONNECTIONS_PER_PROCESS,
     ConnectionBudgetError,
     connections_alert_threshold,
+    job_worker_connections,
     mongo_connection_budget,
     peak_app_processes,
 )
@@ -87,6 +89,21 @@ def test_a_fleet_too_large_for_its_tier_is_refused_with_what_would_fit() -> None
     ec2_fleet_budget(instance_type="c7g.xlarge", max_size=24, atlas_min_tier="M30")
     with pytest.raises(ConnectionBudgetError):
         ec2_fleet_budget(instance_type="c7g.xlarge", max_size=25, atlas_min_tier="M30")
+
+
+def test_the_job_workers_connections_come_off_the_share_before_the_app_s_pool() -> None:
+    # Tier A's worker fleet at its largest: 6 hosts, 9 during a refresh, each 4 Celery children, the parent and
+    # the exporter, each with a pool of 4 and 2 monitoring connections.
+    held = job_worker_connections(max_units=6, concurrency=4, max_healthy_percent=150)
+    assert held == 9 * 6 * (JOB_WORKER_POOL_SIZE + MONITORING_CONNECTIONS_PER_PROCESS) == 324
+    alone = ec2_fleet_budget(instance_type="c7g.xlarge", max_size=12, atlas_min_tier="M30").mongo.pool_per_worker
+    shared = ec2_fleet_budget(
+        instance_type="c7g.xlarge", max_size=12, atlas_min_tier="M30", job_worker_connections=held
+    ).mongo.pool_per_worker
+    assert (alone, shared) == (23, 18)
+    assert largest_fitting_fleet(instance_type="c7g.xlarge", atlas_min_tier="M30", job_worker_connections=held) == 20
+    with pytest.raises(ConnectionBudgetError, match="324 of them held by the job workers"):
+        ec2_fleet_budget(instance_type="c7g.xlarge", max_size=21, atlas_min_tier="M30", job_worker_connections=held)
 
 
 def test_the_function_serves_any_fleet_shape_such_as_kubernetes_pods() -> None:

@@ -38,9 +38,22 @@ def stack_plan(stack_id: str, extra: tuple[str, ...] = ()) -> Plan:
     return plan_of(stack, (*overrides, *extra))
 
 
+WORKER_FLEET = "worker-fleet"
+"""The job workers' fleet (issue 16) has a launch template, group and role of its own: `the` without a name means
+the app fleet's, and the worker tests name theirs."""
+OTHER_FLEETS = (f"{WORKER_FLEET}-", "network-nat-instance-")
+"""Name prefixes of the groups and templates beside the app fleet's: the job workers' and development's NAT
+instance (a group of one)."""
+
+
 def the(plan: Plan, type_token: str, name: str | None = None) -> dict[str, Any]:
-    """The one resource of a type (and name): fails, naming them, if there are none or several."""
-    found = [r for r in plan.of_type(type_token) if name is None or r["name"] == name]
+    """The one resource of a type (and name; without a name, outside the worker fleet and the NAT instance): fails,
+    naming them, if there are none or several."""
+    found = [
+        r
+        for r in plan.of_type(type_token)
+        if (r["name"] == name if name is not None else not r["name"].startswith(OTHER_FLEETS))
+    ]
     assert len(found) == 1, f"{plan.stack}: expected one {type_token} {name or ''}, found {[r['name'] for r in found]}"
     return found[0]
 

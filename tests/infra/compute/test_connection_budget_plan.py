@@ -12,15 +12,22 @@ import pulumi
 import pytest
 
 from infra.capacity.atlas_limits import connections_per_node
-from infra.capacity.mongo_connections import MONITORING_CONNECTIONS_PER_PROCESS
+from infra.capacity.mongo_connections import JOB_WORKER_POOL_SIZE, MONITORING_CONNECTIONS_PER_PROCESS
 from infra.config import InvalidStackConfig
 from infra.plan.document import Plan, build_plan
 from infra.planning.compute.user_data import PREPARE_SCRIPT
-from tests.infra.compute.compute_support import EC2_STACKS, cloud_config, stack_plan, user_data_of, written_file
+from tests.infra.compute.compute_support import (
+    AUTO_SCALING_GROUP,
+    EC2_STACKS,
+    cloud_config,
+    stack_plan,
+    the,
+    user_data_of,
+    written_file,
+)
 from tests.infra.plans import REPO_ROOT
 
 ALERT = "mongodbatlas:index/alertConfiguration:AlertConfiguration"
-AUTO_SCALING_GROUP = "aws:autoscaling/group:Group"
 
 
 def instance_environment(plan: Plan) -> dict[str, str]:
@@ -51,20 +58,28 @@ def test_the_whole_fleet_at_its_largest_fits_sixty_percent_of_the_smallest_tier(
     plan = stack_plan(stack_id)
     environment = instance_environment(plan)
     workers, pool = int(environment["GUNICORN_WORKERS"]), int(environment["MONGO_MAX_POOL_SIZE"])
-    (group,) = [g for g in plan.of_type(AUTO_SCALING_GROUP) if g["name"] == "app-fleet-asg"]
+    group = the(plan, AUTO_SCALING_GROUP, "app-fleet-asg")
     # The deploy surge: new instances run beside the old ones until the refresh replaces them.
-    instances = math.ceil(group["inputs"]["maxSize"] * refresh_preferences(plan)["MaxHealthyPercentage"] / 100)
+    surge = refresh_preferences(plan)["MaxHealthyPercentage"] / 100
+    instances = math.ceil(group["inputs"]["maxSize"] * surge)
     per_node = instances * workers * (pool + MONITORING_CONNECTIONS_PER_PROCESS)
+    # The job workers' fleet at its largest, each host's Celery children, parent and exporter (issue 16).
+    worker_hosts = math.ceil(the(plan, AUTO_SCALING_GROUP, "worker-fleet-asg")["inputs"]["maxSize"] * surge)
+    job_processes = worker_hosts * (plan.config["jobs"]["workerConcurrency"] + 2)
+    per_node += job_processes * (JOB_WORKER_POOL_SIZE + MONITORING_CONNECTIONS_PER_PROCESS)
     limit = connections_per_node(atlas_min_tier(plan))
     assert per_node <= 0.6 * limit, f"{stack_id}: {per_node} connections per node of {limit}"
     assert pool >= 10
 
 
-def test_prod_instances_run_one_worker_with_a_pool_of_41() -> None:
+def test_prod_instances_run_one_worker_with_a_pool_of_34() -> None:
+    # 1800 connections of M30's 3000 per node; the job workers (9 hosts at the surge x 6 processes x 6) hold 324;
+    # 41 gunicorn workers (27 one-vCPU instances at the 150% surge) share the other 1476: 36 each, 2 of them
+    # monitoring. Development: M10's 1500 x 60% = 900, the workers' 72 off, 18 processes: 46 each.
     environment = instance_environment(stack_plan("prod"))
-    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("1", "41")
+    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("1", "34")
     dev = instance_environment(stack_plan("dev"))
-    assert (dev["GUNICORN_WORKERS"], dev["MONGO_MAX_POOL_SIZE"]) == ("2", "48")
+    assert (dev["GUNICORN_WORKERS"], dev["MONGO_MAX_POOL_SIZE"]) == ("2", "44")
 
 
 def test_a_larger_fleet_gets_a_smaller_pool() -> None:
@@ -108,7 +123,14 @@ def test_a_fleet_that_cannot_fit_is_refused_naming_the_keys_before_anything_is_r
         build_plan("prod", larger, REPO_ROOT)
     (problem,) = caught.value.problems
     assert problem.key == "contentry:atlasMinInstanceSize"
-    for named in ("computeMaxSize", "computeInstanceType", "atlasMinInstanceSize", "at most 24 fits", "M30"):
+    for named in (
+        "computeMaxSize",
+        "computeInstanceType",
+        "atlasMinInstanceSize",
+        "at most 20 fits",
+        "workerMaxSize",
+        "M30",
+    ):
         assert named in problem.message
     assert isinstance(caught.value, pulumi.RunError), "reported without a traceback"
     # The same fleet fits once the cluster may not scale below a tier that holds it.

@@ -126,12 +126,19 @@ def test_data_tier_groups_accept_only_the_app(stack_id: str) -> None:
     web = {f"{ALB_SG}-id", f"{APP_SG}-id", "network-nat-instance-sg-id"}
     backend_rules = [r for r in plan.of_type(INGRESS_RULE) if r["inputs"]["securityGroupId"] not in web]
     assert backend_rules, "the cache's group should accept the app"
+    # The app, and the job workers' fleet (Redis is their broker; issue 16).
+    clients = {f"{APP_SG}-id", "worker-fleet-security-group-id"}
     for rule in backend_rules:
-        assert rule["inputs"].get("referencedSecurityGroupId") == f"{APP_SG}-id", rule["name"]
+        assert rule["inputs"].get("referencedSecurityGroupId") in clients, rule["name"]
         assert "cidrIpv4" not in rule["inputs"], rule["name"]
         assert "cidrIpv6" not in rule["inputs"], rule["name"]
     cache_group = the(plan, SECURITY_GROUP, "cache-sg")
-    (cache_rule,) = [r for r in backend_rules if r["inputs"]["securityGroupId"] == id_of(cache_group)]
+    (cache_rule,) = [
+        r
+        for r in backend_rules
+        if r["inputs"]["securityGroupId"] == id_of(cache_group)
+        and r["inputs"]["referencedSecurityGroupId"] == f"{APP_SG}-id"
+    ]
     assert ports(cache_rule) == (6379, 6379)
 
 
