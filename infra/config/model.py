@@ -450,6 +450,19 @@ class KubernetesSettings(BaseModel):
         default="",
     )
 
+    # Issue 16 (jobs-eks): the job workers' pods on tier B, scaled by KEDA on the Redis queue's length.
+    worker_min_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
+        "workerPodMinReplicas",
+        "Tier B: fewest job worker pods (KEDA's minReplicaCount; at least 1, so a job never waits for a pod to"
+        " start).",
+        default=2,
+    )
+    worker_max_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
+        "workerPodMaxReplicas",
+        "Tier B: most job worker pods (KEDA's maxReplicaCount); their MongoDB connections count in the budget.",
+        default=12,
+    )
+
     @field_validator("version")
     @classmethod
     def _supported_version(cls, value: str) -> str:
@@ -798,6 +811,34 @@ class StackConfig(BaseModel):
     alarms: AlarmSettings = AlarmSettings()
     firewall: FirewallSettings = FirewallSettings()
     operations: OperationsSettings = OperationsSettings()
+    # Issue 16: the jobs and Datadog keys jobs-eks needs, with the contract's names and defaults (jobs-ec2 owns
+    # them; the lead reconciles this block with theirs).
+    worker_concurrency: Annotated[int, Field(ge=1, le=32)] = setting(
+        "workerConcurrency", "Celery processes per worker host or pod (WORKER_CONCURRENCY), 1 to 32.", default=2
+    )
+    job_time_limit_seconds: Annotated[int, Field(ge=30, le=3600)] = setting(
+        "jobTimeLimitSeconds",
+        "Hard time limit of one job, in seconds (30 to 3600): JOB_TIME_LIMIT_SECONDS; a stopping worker waits this"
+        " long for its running jobs.",
+        default=300,
+    )
+    job_queue_depth_target_per_worker: Annotated[int, Field(ge=1, le=10000)] = setting(
+        "jobQueueDepthTargetPerWorker",
+        "Waiting jobs per worker (host or pod) the worker fleet scales to keep (1 to 10000).",
+        default=10,
+    )
+    datadog_enabled: bool = setting(
+        "datadogEnabled", "Run the Datadog Agent beside the app and workers and trace them (true or false).", default=False
+    )
+    datadog_site: Literal[
+        "datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com", "ddog-gov.com"
+    ] = setting("datadogSite", "The Datadog site the Agent sends to.", default="datadoghq.com")
+    datadog_api_key: SecretStr = setting(
+        "datadogApiKey",
+        "Datadog API key (a secret: pulumi config set --secret datadogApiKey ...); required with datadogEnabled.",
+        default=SecretStr(""),
+        secret=True,
+    )
 
     @field_validator("region")
     @classmethod

@@ -77,7 +77,7 @@ def test_the_hpa_maximum_must_fit_the_nodes_maximum_naming_both_keys() -> None:
     message = found["contentry:podMaxReplicas"]
     assert "computeMaxSize 12 x m7g.xlarge" in message
     assert "podMaxReplicas" in message
-    assert "hold 3 a node and 35 in all" in message
+    assert "hold 3 a node and 34 in all" in message
     # More nodes make it fit; so do smaller pods.
     resolve(
         RawConfig("contentry", "dev", {**VALID_B, "contentry:podMaxReplicas": "36", "contentry:computeMaxSize": "13"})
