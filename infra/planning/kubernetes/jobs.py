@@ -215,7 +215,7 @@ def worker_deployment(spec: JobsSpec) -> dict[str, Any]:
         ),
         "resources": _resources(spec.worker_requests),
         # Celery's own ping to this pod's worker. Startup: three minutes to import, connect and join.
-        "startupProbe": _exec_probe(HEALTHCHECK_COMMAND, 10, HEALTHCHECK_TIMEOUT_SECONDS - 10, 18),
+        "startupProbe": _exec_probe(HEALTHCHECK_COMMAND, HEALTHCHECK_PERIOD_SECONDS // 2, 20, 6),
         "readinessProbe": _exec_probe(HEALTHCHECK_COMMAND, HEALTHCHECK_PERIOD_SECONDS // 2, 20, 2),
         "livenessProbe": _exec_probe(
             HEALTHCHECK_COMMAND, HEALTHCHECK_PERIOD_SECONDS, HEALTHCHECK_TIMEOUT_SECONDS, 3
