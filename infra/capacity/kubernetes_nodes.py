@@ -111,7 +111,9 @@ def allocatable(shape: NodeShape, extra_daemonsets: Resources = NO_RESOURCES) ->
         - extra_daemonsets.cpu_millicores
     )
     visible = math.floor(shape.memory_mib * (1 - VM_MEMORY_OVERHEAD))
-    memory = visible - (11 * shape.max_pods + 255) - EVICTION_HARD_MIB - DAEMONSET_MEMORY_MIB - extra_daemonsets.memory_mib
+    memory = (
+        visible - (11 * shape.max_pods + 255) - EVICTION_HARD_MIB - DAEMONSET_MEMORY_MIB - extra_daemonsets.memory_mib
+    )
     return Resources(cpu, memory)
 
 

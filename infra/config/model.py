@@ -453,8 +453,7 @@ class KubernetesSettings(BaseModel):
     # Issue 16 (jobs-eks): the job workers' pods on tier B, scaled by KEDA on the Redis queue's length.
     worker_min_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
         "workerPodMinReplicas",
-        "Tier B: fewest job worker pods (KEDA's minReplicaCount; at least 1, so a job never waits for a pod to"
-        " start).",
+        "Tier B: fewest job worker pods (KEDA's minReplicaCount; at least 1, so a job never waits for a pod to start).",
         default=2,
     )
     worker_max_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
@@ -828,7 +827,9 @@ class StackConfig(BaseModel):
         default=10,
     )
     datadog_enabled: bool = setting(
-        "datadogEnabled", "Run the Datadog Agent beside the app and workers and trace them (true or false).", default=False
+        "datadogEnabled",
+        "Run the Datadog Agent beside the app and workers and trace them (true or false).",
+        default=False,
     )
     datadog_site: Literal[
         "datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com", "ddog-gov.com"

@@ -36,8 +36,8 @@ from infra.planning.kubernetes.helm_values import (
     keda_values,
     load_balancer_controller_values,
 )
-from infra.planning.kubernetes.workload import restricted_namespace
 from infra.planning.kubernetes.iam import cluster_autoscaler_policy, load_balancer_controller_policy
+from infra.planning.kubernetes.workload import restricted_namespace
 from infra.planning.naming import child_name
 
 RELEASE_TIMEOUT_SECONDS = 600

@@ -83,7 +83,10 @@ class JobWorkers(pulumi.ComponentResource):
             description=f"{args.name_prefix} job queue metrics: publish to {jobs.JOBS_METRICS_NAMESPACE} only",
         )
         accounts = []
-        for account_name, suffix in ((spec.worker_name, "worker-service-account"), (spec.exporter_name, "metrics-service-account")):
+        for account_name, suffix in (
+            (spec.worker_name, "worker-service-account"),
+            (spec.exporter_name, "metrics-service-account"),
+        ):
             manifest = jobs.service_account(spec, account_name)
             accounts.append(
                 kubernetes.core.v1.ServiceAccount(

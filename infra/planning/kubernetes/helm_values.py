@@ -105,7 +105,7 @@ def cluster_autoscaler_values(
 
 KEDA_NAMESPACE: Final = "keda"
 DATADOG_NAMESPACE: Final = "datadog"
-DATADOG_API_KEY_SECRET: Final = "datadog-api-key"
+DATADOG_API_KEY_SECRET: Final = "datadog-api-key"  # noqa: S105 - a Secret's name, not a credential
 DATADOG_API_KEY_FIELD: Final = "api-key"
 """The key the chart reads from `datadog.apiKeyExistingSecret` (DataDog/helm-charts charts/datadog/values.yaml)."""
 DATADOG_TRACE_PORT: Final = 8126

@@ -79,8 +79,8 @@ class JobsSpec:
     """MONGO_MAX_POOL_SIZE from the connection budget."""
     worker_name: str = "worker"
     exporter_name: str = "queue-metrics"
-    scaler_secret_name: str = "keda-redis-jobs"
-    scaler_secret_namespace: str = "keda"
+    scaler_secret_name: str = "keda-redis-jobs"  # noqa: S105 - a Secret's name, not a credential
+    scaler_secret_namespace: str = "keda"  # noqa: S105 - a namespace, not a credential
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_replicas <= self.max_replicas:
@@ -210,16 +210,12 @@ def worker_deployment(spec: JobsSpec) -> dict[str, Any]:
         "imagePullPolicy": "IfNotPresent",
         "command": list(WORKER_COMMAND),
         "envFrom": [{"secretRef": {"name": spec.settings_secret_name}}],
-        "env": _env(
-            {**jobs_environment(spec), "WORKER_CONCURRENCY": str(spec.concurrency)}, spec.worker_tracing
-        ),
+        "env": _env({**jobs_environment(spec), "WORKER_CONCURRENCY": str(spec.concurrency)}, spec.worker_tracing),
         "resources": _resources(spec.worker_requests),
         # Celery's own ping to this pod's worker. Startup: three minutes to import, connect and join.
         "startupProbe": _exec_probe(HEALTHCHECK_COMMAND, HEALTHCHECK_PERIOD_SECONDS // 2, 20, 6),
         "readinessProbe": _exec_probe(HEALTHCHECK_COMMAND, HEALTHCHECK_PERIOD_SECONDS // 2, 20, 2),
-        "livenessProbe": _exec_probe(
-            HEALTHCHECK_COMMAND, HEALTHCHECK_PERIOD_SECONDS, HEALTHCHECK_TIMEOUT_SECONDS, 3
-        ),
+        "livenessProbe": _exec_probe(HEALTHCHECK_COMMAND, HEALTHCHECK_PERIOD_SECONDS, HEALTHCHECK_TIMEOUT_SECONDS, 3),
         "securityContext": container_security_context(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - a private emptyDir, not the host's
     }

@@ -275,7 +275,10 @@ def test_datadog_when_enabled_runs_privileged_in_its_own_namespace_and_traces_th
     assert values["datadog"]["apm"] == {"portEnabled": True, "socketEnabled": False, "port": 8126}
     assert values["datadog"]["site"] == "datadoghq.com"
     assert depends_on(plan, "datadog-release", "datadog-namespace", "datadog-api-key", "nodes-group")
-    for container, service in ((app_container(plan), "contentry-api"), (only_container(worker_template(plan)), "contentry-worker")):
+    for container, service in (
+        (app_container(plan), "contentry-api"),
+        (only_container(worker_template(plan)), "contentry-worker"),
+    ):
         env = env_of(container)
         assert env["DATADOG_ENABLED"] == "true"
         assert env["DD_AGENT_HOST"] == {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.hostIP"}}
