@@ -31,6 +31,9 @@ def pod_environment(config: StackConfig) -> dict[str, str]:
         cpu_request_millicores=config.kubernetes.pod_cpu_millicores,
         max_replicas=config.kubernetes.max_replicas,
         atlas_min_tier=config.database.min_instance_size,
+        # The job workers' processes share the budget (issue 16, tier B).
+        worker_max_replicas=config.kubernetes.worker_max_replicas,
+        worker_concurrency=config.jobs.worker_concurrency,
     )
     return {"GUNICORN_WORKERS": str(budget.workers_per_pod), "MONGO_MAX_POOL_SIZE": str(budget.mongo.pool_per_worker)}
 

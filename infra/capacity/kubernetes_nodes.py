@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -51,8 +52,19 @@ SYSTEM_PODS: Final = (
     ("metrics-server", 1, Resources(100, 200)),
     ("aws-load-balancer-controller", 2, Resources(100, 256)),  # helm_values.py sets these
     ("cluster-autoscaler", 1, Resources(100, 300)),
+    # KEDA's three Deployments at the chart's default requests (keda.sh/docs/2.20/operate/cluster, "Cluster
+    # Capacity"; helm_values.py sets them), and the job queue's metrics exporter (one pod).
+    ("keda-operator", 1, Resources(100, 100)),
+    ("keda-metrics-apiserver", 1, Resources(100, 100)),
+    ("keda-admission-webhooks", 1, Resources(100, 100)),
+    ("queue-metrics", 1, Resources(100, 256)),
 )
 """The cluster's own Deployments: they take room on the nodes the app's pods would otherwise use."""
+DATADOG_AGENT_DAEMONSET: Final = Resources(300, 512)
+"""With datadogEnabled, on every node: the Agent (200m, 256 MiB) and the trace agent (100m, 256 MiB)
+(helm_values.py sets them)."""
+DATADOG_CLUSTER_AGENT: Final = ("datadog-cluster-agent", 1, Resources(100, 256))
+NO_RESOURCES: Final = Resources(0, 0)
 
 
 @dataclass(frozen=True)
@@ -89,12 +101,19 @@ def kube_reserved_cpu_millicores(vcpus: int) -> int:
     return math.ceil(reserved)
 
 
-def allocatable(shape: NodeShape) -> Resources:
+def allocatable(shape: NodeShape, extra_daemonsets: Resources = NO_RESOURCES) -> Resources:
     """What the scheduler may place on one node, after the kubelet's reservation, the eviction threshold and the
-    DaemonSets every node runs."""
-    cpu = shape.vcpus * 1000 - kube_reserved_cpu_millicores(shape.vcpus) - DAEMONSET_CPU_MILLICORES
+    DaemonSets every node runs (`extra_daemonsets`: optional ones, such as the Datadog Agent)."""
+    cpu = (
+        shape.vcpus * 1000
+        - kube_reserved_cpu_millicores(shape.vcpus)
+        - DAEMONSET_CPU_MILLICORES
+        - extra_daemonsets.cpu_millicores
+    )
     visible = math.floor(shape.memory_mib * (1 - VM_MEMORY_OVERHEAD))
-    memory = visible - (11 * shape.max_pods + 255) - EVICTION_HARD_MIB - DAEMONSET_MEMORY_MIB
+    memory = (
+        visible - (11 * shape.max_pods + 255) - EVICTION_HARD_MIB - DAEMONSET_MEMORY_MIB - extra_daemonsets.memory_mib
+    )
     return Resources(cpu, memory)
 
 
@@ -120,3 +139,27 @@ def system_pod_slots(request: Resources) -> int:
 def app_pod_capacity(shape: NodeShape, nodes: int, request: Resources) -> int:
     """App pods `nodes` nodes of `shape` can hold at once (never negative)."""
     return max(0, nodes * pods_per_node(shape, request) - system_pod_slots(request))
+
+
+def pods_fit(
+    shape: NodeShape, nodes: int, pods: Sequence[tuple[int, Resources]], extra_daemonsets: Resources = NO_RESOURCES
+) -> bool:
+    """Whether `pods` (count, requests) all fit on `nodes` nodes of `shape`, placed largest first onto the first
+    node with room (first-fit decreasing: close to what the scheduler achieves, and never optimistic about a
+    node's leftover slivers the way adding up requests would be)."""
+    room = allocatable(shape, extra_daemonsets)
+    daemonset_pods = DAEMONSET_PODS + (extra_daemonsets != NO_RESOURCES)
+    free = [[room.cpu_millicores, room.memory_mib, shape.max_pods - daemonset_pods] for _ in range(nodes)]
+    wanted = sorted(
+        (pod for count, pod in pods for _ in range(count)),
+        key=lambda pod: (pod.cpu_millicores, pod.memory_mib),
+        reverse=True,
+    )
+    for pod in wanted:
+        node = next((n for n in free if n[0] >= pod.cpu_millicores and n[1] >= pod.memory_mib and n[2] >= 1), None)
+        if node is None:
+            return False
+        node[0] -= pod.cpu_millicores
+        node[1] -= pod.memory_mib
+        node[2] -= 1
+    return True

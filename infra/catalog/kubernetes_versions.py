@@ -114,3 +114,24 @@ CLUSTER_AUTOSCALER_CHART: Final = HelmChart(
     source="kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0, "
     "cluster-autoscaler/charts/cluster-autoscaler/Chart.yaml",
 )
+KEDA_CHART: Final = HelmChart(
+    name="keda",
+    version="2.20.2",
+    repository="https://kedacore.github.io/charts",
+    app_version="2.20.2",
+    source="kedacore/charts tag v2.20.2 (2026-07-31), keda/Chart.yaml",
+)
+"""Scales the job workers on the Redis queue's length (infra/components/kubernetes/job_workers.py). Its CRDs are
+chart templates (keda/templates/crds/), not a crds/ folder, so unlike the load balancer controller's a Helm
+upgrade does update them."""
+KEDA_TESTED_KUBERNETES: Final = ("1.33", "1.34", "1.35")
+"""The Kubernetes versions KEDA 2.20 is tested against (keda.sh/docs/2.20/operate/cluster, "Kubernetes
+Compatibility"): every version in KUBERNETES_VERSIONS must be one of them (a test checks)."""
+DATADOG_CHART: Final = HelmChart(
+    name="datadog",
+    version="3.240.0",
+    repository="https://helm.datadoghq.com",
+    app_version="7",
+    source="DataDog/helm-charts tag datadog-3.240.0 (2026-08-20), charts/datadog/Chart.yaml",
+)
+"""The Datadog Agent as a DaemonSet, only with datadogEnabled (infra/components/kubernetes/datadog_agent.py)."""

@@ -459,6 +459,18 @@ class KubernetesSettings(BaseModel):
         default="",
     )
 
+    # Issue 16 (jobs-eks): the job workers' pods on tier B, scaled by KEDA on the Redis queue's length.
+    worker_min_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
+        "workerPodMinReplicas",
+        "Tier B: fewest job worker pods (KEDA's minReplicaCount; at least 1, so a job never waits for a pod to start).",
+        default=2,
+    )
+    worker_max_replicas: Annotated[int, Field(ge=1, le=500)] = setting(
+        "workerPodMaxReplicas",
+        "Tier B: most job worker pods (KEDA's maxReplicaCount); their MongoDB connections count in the budget.",
+        default=12,
+    )
+
     @field_validator("version")
     @classmethod
     def _supported_version(cls, value: str) -> str:

@@ -63,11 +63,12 @@ TIER_PRESETS: Final = MappingProxyType(
                 "natStrategy": "one-per-az",
                 "logRetentionDays": "365",
                 # 8 vCPU nodes, one per AZ: they hold the 9 app pods (podMinReplicas) and, with an AZ lost, the 6 the
-                # peak needs; 4 hold the HPA's 27 (podMaxReplicas)
+                # peak needs; 5 hold the HPA's 27 (podMaxReplicas) beside the 12 job worker pods at
+                # their most (workerPodMaxReplicas), KEDA and the queue metrics exporter
                 "computeInstanceType": "c7g.2xlarge",
                 "computeMinSize": "3",
                 "computeDesiredSize": "3",
-                "computeMaxSize": "4",
+                "computeMaxSize": "5",
                 "atlasInstanceSize": "M30",
                 "atlasMinInstanceSize": "M30",
                 "atlasMaxInstanceSize": "M50",
@@ -78,11 +79,13 @@ TIER_PRESETS: Final = MappingProxyType(
                 "cdnEnabled": "true",
                 "cdnPriceClass": "PriceClass_100",  # as tier A
                 # Background jobs: pods (workerPodMinReplicas/MaxReplicas); the instance keys size nothing here.
+                # Two Celery processes a pod (half a c7g.large host's four): KEDA adds capacity in finer steps, at
+                # the same waiting jobs per process as tier A (10 per pod of 2, 20 per host of 4).
                 "workerInstanceType": "c7g.large",
                 "workerMinSize": "2",
                 "workerMaxSize": "6",
-                "workerConcurrency": "4",
-                "jobQueueDepthTargetPerWorker": "20",
+                "workerConcurrency": "2",
+                "jobQueueDepthTargetPerWorker": "10",
                 "jobQueueDepthAlarmThreshold": "500",
                 "monthlyBudgetUsd": "10950",
             }

@@ -9,8 +9,19 @@ from infra.capacity.ec2_fleet import (
     largest_fitting_fleet,
 )
 from infra.capacity.instance_types import vcpus_of
-from infra.capacity.kubernetes_fleet import ROLLING_MAX_SURGE_PERCENT, pod_fleet_budget
-from infra.capacity.kubernetes_nodes import Resources, allocatable, app_pod_capacity, node_shape, pods_per_node
+from infra.capacity.kubernetes_fleet import ROLLING_MAX_SURGE_PERCENT, pod_fleet_budget, worker_pod_requests
+from infra.capacity.kubernetes_nodes import (
+    DATADOG_AGENT_DAEMONSET,
+    DATADOG_CLUSTER_AGENT,
+    NO_RESOURCES,
+    SYSTEM_PODS,
+    Resources,
+    allocatable,
+    app_pod_capacity,
+    node_shape,
+    pods_fit,
+    pods_per_node,
+)
 from infra.capacity.mongo_connections import ConnectionBudgetError
 from infra.config.errors import ConfigProblem
 from infra.config.keys import PROJECT_NAMESPACE
@@ -153,15 +164,19 @@ def _pod_connection_budget_problems(config: StackConfig) -> list[ConfigProblem]:
             cpu_request_millicores=settings.pod_cpu_millicores,
             max_replicas=settings.max_replicas,
             atlas_min_tier=database.min_instance_size,
+            worker_max_replicas=settings.worker_max_replicas,
+            worker_concurrency=config.jobs.worker_concurrency,
         )
     except ConnectionBudgetError as error:
         return [
             ConfigProblem(
                 _key("atlasMinInstanceSize"),
                 f"podMaxReplicas {settings.max_replicas} pods of podCpuRequestMillicores {settings.pod_cpu_millicores}"
-                f" (one worker per CPU of the pod's limit), at {100 + ROLLING_MAX_SURGE_PERCENT}% during a rollout, on"
-                f" an Atlas cluster that may scale down to {database.min_instance_size}: {error}. Lower podMaxReplicas"
-                " or podCpuRequestMillicores, or raise atlasMinInstanceSize",
+                f" (one worker per CPU of the pod's limit) and workerPodMaxReplicas {settings.worker_max_replicas} job"
+                f" worker pods of workerConcurrency {config.jobs.worker_concurrency} processes, at"
+                f" {100 + ROLLING_MAX_SURGE_PERCENT}% during a rollout, on an Atlas cluster that may scale down to"
+                f" {database.min_instance_size}: {error}. Lower podMaxReplicas, podCpuRequestMillicores,"
+                " workerPodMaxReplicas or workerConcurrency, or raise atlasMinInstanceSize",
             )
         ]
     return []
@@ -192,8 +207,24 @@ def _kubernetes_problems(config: StackConfig) -> list[ConfigProblem]:
                 " required",
             )
         )
+    if settings.worker_min_replicas > settings.worker_max_replicas:
+        problems.append(
+            ConfigProblem(
+                _key("workerPodMinReplicas"),
+                f"min {settings.worker_min_replicas}, max {settings.worker_max_replicas}: workerPodMinReplicas <="
+                " workerPodMaxReplicas is required",
+            )
+        )
     problems.extend(_node_capacity_problems(config))
     if config.is_production:
+        if settings.worker_min_replicas < 2:
+            problems.append(
+                ConfigProblem(
+                    _key("workerPodMinReplicas"),
+                    f"{settings.worker_min_replicas}: production allows no single point of failure; run at least 2"
+                    " job worker pods",
+                )
+            )
         if ANYWHERE_IPV4 in settings.public_access_cidr_list:
             problems.append(
                 ConfigProblem(
@@ -245,7 +276,42 @@ def _node_capacity_problems(config: StackConfig) -> list[ConfigProblem]:
                 " lower podMaxReplicas or the pod requests, or raise computeMaxSize",
             )
         ]
-    return []
+    return _job_worker_capacity_problems(config, request)
+
+
+def _job_worker_capacity_problems(config: StackConfig, request: Resources) -> list[ConfigProblem]:
+    """The job workers share the app's nodes. At the minimum (both autoscalers at rest) the app's and the workers'
+    minimum pods and the cluster's own must fit computeMinSize nodes, or the cluster never rests at its minimum
+    (and its cost is more than priced); at the maximum, both maxima must fit computeMaxSize nodes, or workers
+    stay Pending while the queue grows. Between the two the Cluster Autoscaler adds nodes as pods wait."""
+    compute, settings = config.compute, config.kubernetes
+    shape = node_shape(compute.instance_type)
+    worker = worker_pod_requests(config.jobs.worker_concurrency)
+    system = [(count, pod) for _, count, pod in SYSTEM_PODS]
+    daemonsets = NO_RESOURCES
+    if config.datadog.enabled:
+        _, count, pod = DATADOG_CLUSTER_AGENT
+        system.append((count, pod))
+        daemonsets = DATADOG_AGENT_DAEMONSET
+    problems: list[ConfigProblem] = []
+    for nodes_key, nodes, app, workers, keys in (
+        ("computeMinSize", compute.min_size, settings.min_replicas, settings.worker_min_replicas, "Min"),
+        ("computeMaxSize", compute.max_size, settings.max_replicas, settings.worker_max_replicas, "Max"),
+    ):
+        pods = [*system, (app, request), (workers, worker)]
+        if not pods_fit(shape, nodes, pods, daemonsets):
+            problems.append(
+                ConfigProblem(
+                    _key(f"workerPod{keys}Replicas"),
+                    f"pod{keys}Replicas {app} app pods ({request.cpu_millicores}m / {request.memory_mib} MiB) and"
+                    f" workerPod{keys}Replicas {workers} job worker pods ({worker.cpu_millicores}m /"
+                    f" {worker.memory_mib} MiB at workerConcurrency {config.jobs.worker_concurrency}), with the"
+                    " cluster's"
+                    f" own pods{' and the Datadog Agent' if config.datadog.enabled else ''}, do not fit {nodes_key}"
+                    f" {nodes} x {shape.instance_type} nodes: lower the replicas or raise {nodes_key}",
+                )
+            )
+    return problems
 
 
 def _production_problems(config: StackConfig) -> list[ConfigProblem]:

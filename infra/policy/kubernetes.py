@@ -127,3 +127,24 @@ def probed(resource: Resource) -> Iterator[str]:
                 f"{resource.name}: container {name} has no {' or '.join(missing)}: Kubernetes cannot tell a hung "
                 "process (liveness) or one that should not get traffic (readiness)"
             )
+
+
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+PRIVILEGED_NAMESPACES = {
+    "datadog": "the Datadog Agent's DaemonSet reads the host (procfs, cgroups, pod logs) through hostPath volumes and"
+    " takes traces on a hostPort (datadogEnabled only)",
+}
+"""The one exception to Pod Security `restricted`, named with its reason; every other namespace enforces it."""
+
+
+def namespace_enforces_restricted(resource: Resource) -> Iterator[str]:
+    name = get(resource.inputs, "metadata", "name")
+    enforced = get(resource.inputs, "metadata", "labels", "pod-security.kubernetes.io/enforce")
+    if name in PRIVILEGED_NAMESPACES or enforced == "restricted":
+        return
+    yield (
+        f"{resource.name}: namespace {name} enforces Pod Security '{enforced or 'nothing'}': label it"
+        " pod-security.kubernetes.io/enforce=restricted (only "
+        + ", ".join(sorted(PRIVILEGED_NAMESPACES))
+        + " may be privileged)"
+    )

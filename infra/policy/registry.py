@@ -495,6 +495,13 @@ RULES: tuple[Rule, ...] = (
         checkov=("CKV_K8S_8", "CKV_K8S_9"),
         check=kubernetes.probed,
     ),
+    Rule(
+        "k8s-namespace-restricted",
+        "Every namespace enforces Pod Security `restricted`; the Datadog Agent's is the one named exception.",
+        MANDATORY,
+        (kubernetes.NAMESPACE_TYPE,),
+        check=kubernetes.namespace_enforces_restricted,
+    ),
     # State and secrets
     Rule(
         "stateful-protected",

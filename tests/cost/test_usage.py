@@ -49,7 +49,7 @@ def test_a_missing_stack_file_is_fine_but_a_missing_extra_file_is_an_error(tmp_p
 
 def test_by_name_patterns_override_the_type_defaults() -> None:
     usage = load_usage("A")
-    assert usage.of(res(BUCKET, "files-uploads"))["storageGb"] == 656  # generated from the traffic model
+    assert usage.of(res(BUCKET, "files-uploads"))["storageGb"] == 761  # from the traffic model: files, thumbnails
     assert usage.of(res(BUCKET, "something-else"))["storageGb"] == 20
 
 

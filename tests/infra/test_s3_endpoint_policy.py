@@ -104,5 +104,7 @@ def test_every_stack_s_endpoint_admits_its_uploads_bucket_and_its_region_s_boot_
 
 
 def test_the_fleet_boots_behind_the_restricted_endpoint(prod_plan: Plan) -> None:
-    (group,) = prod_plan.of_type("aws:autoscaling/group:Group")
-    assert the_policy(prod_plan)["urn"] in group["options"]["dependsOn"]
+    groups = prod_plan.of_type("aws:autoscaling/group:Group")
+    assert {group["name"] for group in groups} == {"app-fleet-asg", "worker-fleet-asg"}
+    for group in groups:  # the app's and the job workers' instances both pull their image at boot
+        assert the_policy(prod_plan)["urn"] in group["options"]["dependsOn"], group["name"]

@@ -92,11 +92,13 @@ def test_prod_s_graviton_fleet_and_cache_avoid_the_zone_without_graviton() -> No
     assert plan.outputs["availabilityZones"] == ["us-east-1a", "us-east-1b", "us-east-1d"]
     assert "use1-az3" not in subnet_zone_ids(plan)
     # The fleet's subnets, hence its instances, are only in zones that offer its type.
-    (group,) = plan.of_type("aws:autoscaling/group:Group")
     private = {f"{s['name']}-id": s["inputs"]["availabilityZoneId"] for s in plan.of_type("aws:ec2/subnet:Subnet")}
-    assert {private[subnet] for subnet in group["inputs"]["vpcZoneIdentifiers"]} == set(
-        plan.outputs["availabilityZoneIds"]
-    )
+    groups = plan.of_type("aws:autoscaling/group:Group")
+    assert len(groups) == 2, "the app fleet and the job workers"
+    for group in groups:
+        assert {private[subnet] for subnet in group["inputs"]["vpcZoneIdentifiers"]} == set(
+            plan.outputs["availabilityZoneIds"]
+        ), group["name"]
 
 
 def test_an_all_x86_stack_may_use_that_zone() -> None:

@@ -674,6 +674,43 @@ CASES = [
         "app-deployment",
         "no readinessProbe",
     ),
+    Case(
+        "k8s-probes",
+        "prod-tier-B",
+        (drop_input("jobs-worker", ("spec", "template", "spec", "containers", 0, "livenessProbe")),),
+        "jobs-worker",
+        "no livenessProbe",
+        label="job worker",
+    ),
+    Case(
+        "k8s-read-only-root-filesystem",
+        "dev-tier-B",
+        (
+            set_input(
+                "jobs-worker",
+                ("spec", "template", "spec", "containers", 0, "securityContext", "readOnlyRootFilesystem"),
+                False,
+            ),
+        ),
+        "jobs-worker",
+        "can write its root filesystem",
+        label="job worker",
+    ),
+    Case(
+        "k8s-namespace-restricted",
+        "prod-tier-B",
+        (set_input("app-namespace", ("metadata", "labels", "pod-security.kubernetes.io/enforce"), "privileged"),),
+        "app-namespace",
+        "enforces Pod Security 'privileged'",
+    ),
+    Case(
+        "k8s-namespace-restricted",
+        "dev-tier-B",
+        (set_input("keda-namespace", ("metadata", "labels", "pod-security.kubernetes.io/enforce"), "baseline"),),
+        "keda-namespace",
+        "only datadog may be privileged",
+        label="KEDA's namespace",
+    ),
     # State and secrets
     Case(
         "stateful-protected", "prod", (set_option("files-uploads", "protect", False),), "files-uploads", "not protected"

@@ -45,6 +45,9 @@ class AppWorkloadArgs:
 class AppWorkload(pulumi.ComponentResource):
     deployment: kubernetes.apps.v1.Deployment
     namespace: pulumi.Output[str]
+    namespace_resource: kubernetes.core.v1.Namespace
+    settings_secret: kubernetes.core.v1.Secret
+    """The job workers run in the same namespace from the same Secret: they are created after both."""
 
     def __init__(self, name: str, args: AppWorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("contentry:kubernetes:AppWorkload", name, None, opts)
@@ -122,5 +125,6 @@ class AppWorkload(pulumi.ComponentResource):
             spec=manifest["spec"],
             opts=after(namespace),
         )
+        self.namespace_resource, self.settings_secret = namespace, settings
         self.namespace = namespace.metadata.apply(lambda meta: meta.name or spec.namespace)
         self.register_outputs({"namespace": self.namespace})

@@ -21,6 +21,7 @@ import pulumi_kubernetes as kubernetes
 
 from infra.catalog.kubernetes_versions import (
     CLUSTER_AUTOSCALER_CHART,
+    KEDA_CHART,
     LOAD_BALANCER_CONTROLLER_CHART,
     ClusterVersion,
     HelmChart,
@@ -28,12 +29,15 @@ from infra.catalog.kubernetes_versions import (
 from infra.components.kubernetes.pod_identity import pod_identity
 from infra.planning.kubernetes.helm_values import (
     CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+    KEDA_NAMESPACE,
     LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
     SYSTEM_NAMESPACE,
     cluster_autoscaler_values,
+    keda_values,
     load_balancer_controller_values,
 )
 from infra.planning.kubernetes.iam import cluster_autoscaler_policy, load_balancer_controller_policy
+from infra.planning.kubernetes.workload import restricted_namespace
 from infra.planning.naming import child_name
 
 RELEASE_TIMEOUT_SECONDS = 600
@@ -56,6 +60,7 @@ def _release(
     values: pulumi.Input[dict],
     args: ControllerArgs,
     depends_on: Sequence[pulumi.Resource],
+    namespace: str = SYSTEM_NAMESPACE,
 ) -> kubernetes.helm.v3.Release:
     return kubernetes.helm.v3.Release(
         child_name(name, "release"),
@@ -63,7 +68,7 @@ def _release(
         chart=chart.name,
         version=chart.version,
         repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=chart.repository),
-        namespace=SYSTEM_NAMESPACE,
+        namespace=namespace,
         values=values,
         # A failed install or upgrade is rolled back, and `up` fails, instead of leaving a half-applied release.
         atomic=True,
@@ -111,6 +116,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
         args: ControllerArgs,
         *,
         versions: ClusterVersion,
+        longest_grace_seconds: int,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("contentry:kubernetes:ClusterAutoscaler", name, None, opts)
@@ -125,7 +131,49 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             description=f"{args.name_prefix} Cluster Autoscaler: resize this cluster's node group",
         )
         values = cluster_autoscaler_values(
-            cluster_name=args.cluster_name, region=args.region, image_tag=versions.cluster_autoscaler_image_tag
+            cluster_name=args.cluster_name,
+            region=args.region,
+            image_tag=versions.cluster_autoscaler_image_tag,
+            longest_grace_seconds=longest_grace_seconds,
         )
         self.release = _release(self, name, CLUSTER_AUTOSCALER_CHART, values, args, [identity.association])
+        self.register_outputs({"release": self.release.name})
+
+
+class Keda(pulumi.ComponentResource):
+    """KEDA, which scales the job workers on the Redis queue's length: its own namespace (Pod Security
+    `restricted`: its pods meet it), the chart at a pinned version with least-privilege values
+    (helm_values.keda_values), and no AWS identity. The ScaledObject and its ClusterTriggerAuthentication depend
+    on `release`: the chart installs their CRDs."""
+
+    release: kubernetes.helm.v3.Release
+    namespace: kubernetes.core.v1.Namespace
+
+    def __init__(
+        self,
+        name: str,
+        args: ControllerArgs,
+        *,
+        kubernetes_version: str,
+        watch_namespace: str,
+        watched: Sequence[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("contentry:kubernetes:Keda", name, None, opts)
+        manifest = restricted_namespace(KEDA_NAMESPACE, kubernetes_version)
+        self.namespace = kubernetes.core.v1.Namespace(
+            child_name(name, "namespace"),
+            metadata=manifest["metadata"],
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+        )
+        # `watched`: the namespace KEDA watches exists first (the chart binds its role there).
+        self.release = _release(
+            self,
+            name,
+            KEDA_CHART,
+            keda_values(watch_namespace=watch_namespace),
+            args,
+            [self.namespace, *watched],
+            namespace=KEDA_NAMESPACE,
+        )
         self.register_outputs({"release": self.release.name})

@@ -8,11 +8,14 @@ the files bucket's ARN and the backends' security groups (this side adds the one
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pulumi
 
+from infra.capacity.kubernetes_fleet import worker_pod_requests
 from infra.capacity.kubernetes_nodes import Resources
 from infra.catalog.kubernetes_versions import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, cluster_version
 from infra.components.entry.builders import public_load_balancer
@@ -21,16 +24,21 @@ from infra.components.entry.security_group_rules import BackendAccess
 from infra.components.kubernetes.addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.kubernetes.app_workload import AppWorkload, AppWorkloadArgs
 from infra.components.kubernetes.cluster import EksCluster, EksClusterArgs
-from infra.components.kubernetes.controllers import ClusterAutoscaler, ControllerArgs, LoadBalancerController
+from infra.components.kubernetes.controllers import ClusterAutoscaler, ControllerArgs, Keda, LoadBalancerController
+from infra.components.kubernetes.datadog_agent import DatadogAgent, DatadogAgentArgs
+from infra.components.kubernetes.job_workers import JobWorkers, JobWorkersArgs
 from infra.components.kubernetes.node_group import EksNodeGroup, EksNodeGroupArgs
 from infra.components.kubernetes.observability import ContainerInsights, ContainerInsightsArgs
 from infra.components.kubernetes.security_groups import EntrySecurityGroups, EntrySecurityGroupsArgs
 from infra.components.network import Network
 from infra.components.registry import ImageRepository, image_repository
 from infra.config import StackConfig
+from infra.config.model import CacheMode
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.compute.image import image_reference
 from infra.planning.compute.scaling import FleetSize
+from infra.planning.kubernetes import jobs
+from infra.planning.kubernetes.datadog import API_SERVICE, WORKER_SERVICE, DatadogTracing
 from infra.planning.kubernetes.workload import AppWorkloadSpec, settings_checksum
 from infra.planning.protection import protection_for
 from infra.planning.tags import default_tags
@@ -47,6 +55,7 @@ class KubernetesTier:
     load_balancer: LoadBalancer
     app: AppWorkload
     container_insights: ContainerInsights
+    jobs: JobWorkers
 
 
 def build_kubernetes_tier(
@@ -156,7 +165,22 @@ def build_kubernetes_tier(
         target_group_arn=load_balancer.target_group_arn,
         opts=opts,
     )
-    ClusterAutoscaler("cluster-autoscaler", controllers, versions=versions, opts=opts)
+    worker_grace = jobs.termination_grace_seconds(config.jobs.time_limit_seconds)
+    ClusterAutoscaler(
+        "cluster-autoscaler", controllers, versions=versions, longest_grace_seconds=worker_grace, opts=opts
+    )
+    if config.datadog.enabled:
+        DatadogAgent(
+            "datadog",
+            DatadogAgentArgs(
+                cluster_name=cluster.cluster_name,
+                site=config.datadog.site,
+                api_key=pulumi.Output.secret(config.datadog.api_key.get_secret_value()),
+                provider=cluster.provider,
+                ready=[nodes, system_addons],
+            ),
+            opts=opts,
+        )
     spec = AppWorkloadSpec(
         namespace=APP_NAMESPACE,
         name=APP_NAME,
@@ -171,7 +195,11 @@ def build_kubernetes_tier(
         # A digest of secret values, safe to show: the plan and `pulumi preview` then say when pods will roll.
         settings_checksum=pulumi.Output.unsecret(app_settings.apply(settings_checksum)),
         service_account_name=APP_NAME,
-        extra_environment=dict(extra_environment or {}),
+        extra_environment={
+            **(extra_environment or {}),
+            "JOB_TIME_LIMIT_SECONDS": str(config.jobs.time_limit_seconds),
+        },
+        tracing=_tracing(config, API_SERVICE),
     )
     app = AppWorkload(
         "app",
@@ -189,6 +217,55 @@ def build_kubernetes_tier(
         ),
         opts=opts,
     )
+    keda = Keda(
+        "keda",
+        controllers,
+        kubernetes_version=settings.version,
+        watch_namespace=APP_NAMESPACE,
+        watched=[app.namespace_resource],
+        opts=opts,
+    )
+    redis_tls, redis_database = _redis_tls_and_database(config)
+    job_spec = jobs.JobsSpec(
+        namespace=APP_NAMESPACE,
+        kubernetes_version=settings.version,
+        image=spec.image,
+        release=compute.image_tag,
+        region=config.region,
+        stack=config.stack,
+        concurrency=config.jobs.worker_concurrency,
+        job_time_limit_seconds=config.jobs.time_limit_seconds,
+        worker_requests=worker_pod_requests(config.jobs.worker_concurrency),
+        min_replicas=settings.worker_min_replicas,
+        max_replicas=settings.worker_max_replicas,
+        queue_depth_target=config.jobs.queue_depth_target_per_worker,
+        settings_secret_name=spec.settings_secret_name,
+        settings_checksum=spec.settings_checksum,
+        redis_tls=redis_tls,
+        redis_database=redis_database,
+        worker_tracing=_tracing(config, WORKER_SERVICE),
+        # The same pool as the app's processes: the connection budget counts every worker process too.
+        extra_environment={
+            key: value for key, value in (extra_environment or {}).items() if key == "MONGO_MAX_POOL_SIZE"
+        },
+    )
+    job_workers = JobWorkers(
+        "jobs",
+        JobWorkersArgs(
+            name_prefix=name_prefix,
+            spec=job_spec,
+            cluster_name=cluster.cluster_name,
+            app_secret_arn=app_secret_arn,
+            files_bucket_arn=files_bucket_arn,
+            redis_url=pulumi.Output.secret(app_settings.apply(lambda document: json.loads(document)["REDIS_URL"])),
+            provider=cluster.provider,
+            app_ready=[app.namespace_resource, app.settings_secret],
+            keda_namespace=keda.namespace,
+            keda_release=keda.release,
+            start_needs=list(start_needs),
+        ),
+        opts=opts,
+    )
     return KubernetesTier(
         registry=registry,
         cluster=cluster,
@@ -196,4 +273,21 @@ def build_kubernetes_tier(
         load_balancer=load_balancer,
         app=app,
         container_insights=container_insights,
+        jobs=job_workers,
     )
+
+
+def _tracing(config: StackConfig, service: str) -> DatadogTracing | None:
+    if not config.datadog.enabled:
+        return None
+    return DatadogTracing(service=service, env=config.stack, version=config.compute.image_tag)
+
+
+def _redis_tls_and_database(config: StackConfig) -> tuple[bool, int]:
+    """TLS and the database index of the app's REDIS_URL, which KEDA's scaler takes as settings (not as a URL):
+    ElastiCache's URL is always rediss://...:6379/0 (infra/planning/data/connection_urls.py); an external one
+    says both in its scheme and path, neither of them secret."""
+    if config.cache.mode is CacheMode.ELASTICACHE:
+        return True, 0
+    url = config.cache.external_url.get_secret_value()
+    return urlsplit(url).scheme == "rediss", jobs.redis_database(url)

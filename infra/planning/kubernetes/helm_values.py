@@ -61,7 +61,20 @@ def load_balancer_controller_values(
     }
 
 
-def cluster_autoscaler_values(*, cluster_name: pulumi.Input[str], region: str, image_tag: str) -> dict[str, Any]:
+DEFAULT_MAX_GRACEFUL_TERMINATION_SECONDS: Final = 600
+"""The Cluster Autoscaler's own default: how long it lets a pod stop when it empties a node."""
+
+
+def cluster_autoscaler_values(
+    *,
+    cluster_name: pulumi.Input[str],
+    region: str,
+    image_tag: str,
+    longest_grace_seconds: int = DEFAULT_MAX_GRACEFUL_TERMINATION_SECONDS,
+) -> dict[str, Any]:
+    """`longest_grace_seconds`: the longest pod grace period (a job worker's: its job's time limit and a margin).
+    The autoscaler kills a stopping pod after `max-graceful-termination-sec` (600 s by default, kubernetes/
+    autoscaler cluster-autoscaler FAQ), which would cut a long job short when it empties a node."""
     return {
         "cloudProvider": "aws",
         "awsRegion": region,
@@ -85,5 +98,80 @@ def cluster_autoscaler_values(*, cluster_name: pulumi.Input[str], region: str, i
             # Nodes running kube-system Deployments may be drained too (their PodDisruptionBudgets apply).
             "skip-nodes-with-system-pods": False,
             "scale-down-utilization-threshold": 0.5,
+            "max-graceful-termination-sec": max(DEFAULT_MAX_GRACEFUL_TERMINATION_SECONDS, longest_grace_seconds),
         },
+    }
+
+
+KEDA_NAMESPACE: Final = "keda"
+DATADOG_NAMESPACE: Final = "datadog"
+DATADOG_API_KEY_SECRET: Final = "datadog-api-key"  # noqa: S105 - a Secret's name, not a credential
+DATADOG_API_KEY_FIELD: Final = "api-key"
+"""The key the chart reads from `datadog.apiKeyExistingSecret` (DataDog/helm-charts charts/datadog/values.yaml)."""
+DATADOG_TRACE_PORT: Final = 8126
+
+
+def _keda_resources(name: str) -> dict[str, Any]:
+    requests = _requests(name)
+    return {
+        "requests": {"cpu": f"{requests.cpu_millicores}m", "memory": f"{requests.memory_mib}Mi"},
+        "limits": {"cpu": "1", "memory": "1000Mi"},  # the chart's own limits
+    }
+
+
+def keda_values(*, watch_namespace: str) -> dict[str, Any]:
+    """KEDA (kedacore/charts v2.20.2 keda/values.yaml) with the least it needs:
+
+    - `watchNamespace`: it scales workloads of the app's namespace only; the chart then binds its operator role
+      with RoleBindings in that namespace and its own instead of cluster-wide (manager/clusterrolebindings.yaml);
+    - `permissions.*.restrict.secret`: it reads Secrets only in its own namespace (KEDA_RESTRICT_SECRET_ACCESS;
+      the cluster role loses `secrets` list/watch, manager/clusterrole.yaml), so the Redis credentials it needs
+      are a Secret of their own there, and the app's Secret stays out of its reach;
+    - no AWS identity: the redis scaler talks to Redis only.
+    Its pods already meet Pod Security `restricted` (the chart's securityContext defaults); its CRDs are chart
+    templates, so upgrades update them."""
+    return {
+        "watchNamespace": watch_namespace,
+        "permissions": {
+            "operator": {"restrict": {"secret": True}},
+            "metricServer": {"restrict": {"secret": True}},
+        },
+        "image": {"pullPolicy": "IfNotPresent"},
+        "resources": {
+            "operator": _keda_resources("keda-operator"),
+            "metricServer": _keda_resources("keda-metrics-apiserver"),
+            "webhooks": _keda_resources("keda-admission-webhooks"),
+        },
+    }
+
+
+def datadog_values(*, cluster_name: pulumi.Input[str], site: str) -> dict[str, Any]:
+    """The Datadog Agent (DataDog/helm-charts datadog-3.240.0 charts/datadog/values.yaml) as a DaemonSet:
+
+    - the API key from a Kubernetes Secret built from the Pulumi secret (`apiKeyExistingSecret`), never in the
+      values (they are stored in the release, readable by anyone who can read Helm's release Secrets);
+    - APM on the node's port 8126 (`apm.portEnabled`, a hostPort), not the socket: the socket would need a
+      hostPath volume in the app's pods, which Pod Security `restricted` forbids;
+    - logs only from annotated containers (the app's and the workers'), so they correlate with their traces
+      and nothing else is billed;
+    - the host name from the node's file (`providers.eks.ec2.useHostnameFromFile`): the nodes' metadata hop
+      limit of 1 keeps IMDS out of the pods' reach (launch template).
+    """
+    agent, trace = Resources(200, 256), Resources(100, 256)
+    return {
+        "datadog": {
+            "apiKeyExistingSecret": DATADOG_API_KEY_SECRET,
+            "site": site,
+            "clusterName": cluster_name,
+            "apm": {"portEnabled": True, "socketEnabled": False, "port": DATADOG_TRACE_PORT},
+            "logs": {"enabled": True, "containerCollectAll": False},
+        },
+        "agents": {
+            "containers": {
+                "agent": {"resources": _resources(agent)},
+                "traceAgent": {"resources": _resources(trace)},
+            }
+        },
+        "clusterAgent": {"enabled": True, "replicas": 1, "resources": _resources(Resources(100, 256))},
+        "providers": {"eks": {"ec2": {"useHostnameFromFile": True}}},
     }

@@ -167,3 +167,47 @@ def app_pod_policy(app_secret_arn: str, files_bucket_arn: str) -> str:
             },
         ]
     )
+
+
+JOBS_METRICS_NAMESPACE = "Contentry/Jobs"
+PUT_METRIC_DATA = "cloudwatch:PutMetricData"
+"""Has no resource-level permissions (Service Authorization Reference, Amazon CloudWatch): `*` with the
+`cloudwatch:namespace` condition key, which scopes it to one namespace."""
+
+
+def worker_pod_policy(app_secret_arn: str, files_bucket_arn: str) -> str:
+    """The job workers: the app's secret (read only) and the files bucket's objects, the quarantine prefix
+    included (moving a file there is a copy, GetObject and PutObject, then a DeleteObject), nothing else."""
+    return _document(
+        [
+            {
+                "Sid": "ReadTheAppSecret",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": app_secret_arn,
+            },
+            {"Sid": "ListTheFilesBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": files_bucket_arn},
+            {
+                "Sid": "ProcessAndQuarantineUploads",
+                "Effect": "Allow",
+                "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+                "Resource": f"{files_bucket_arn}/*",
+            },
+        ]
+    )
+
+
+def queue_metrics_policy() -> str:
+    """The queue metrics exporter: publish metrics into Contentry/Jobs only. It reads Redis and MongoDB with the
+    credentials of the Kubernetes Secret, so it needs no other AWS permission."""
+    return _document(
+        [
+            {
+                "Sid": "PublishJobQueueMetrics",
+                "Effect": "Allow",
+                "Action": PUT_METRIC_DATA,
+                "Resource": "*",
+                "Condition": {"StringEquals": {"cloudwatch:namespace": JOBS_METRICS_NAMESPACE}},
+            }
+        ]
+    )

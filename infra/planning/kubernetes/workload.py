@@ -20,6 +20,7 @@ from infra.capacity.kubernetes_fleet import POD_CPU_LIMIT_FACTOR, ROLLING_MAX_SU
 from infra.capacity.kubernetes_nodes import Resources
 from infra.planning.compute.health_check import APP_PORT
 from infra.planning.data.app_settings import CDN_KEY, SECRET_KEYS, settings_digest
+from infra.planning.kubernetes.datadog import DatadogTracing, datadog_log_annotations, tracing_environment
 from infra.planning.kubernetes.timing import (
     GUNICORN_GRACEFUL_TIMEOUT_SECONDS,
     HPA_CPU_UTILIZATION_PERCENT,
@@ -62,6 +63,8 @@ class AppWorkloadSpec:
     extra_environment: Mapping[str, str] = field(default_factory=dict)
     """Non-secret settings beyond the fixed ones (for example MONGO_MAX_POOL_SIZE). They may not override a fixed
     variable or a key of the app's secret."""
+    tracing: DatadogTracing | None = None
+    """Datadog's DD_* variables, labels and log annotation (datadogEnabled); DATADOG_ENABLED=false without."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_replicas <= self.max_replicas:
@@ -121,6 +124,15 @@ def namespace(spec: AppWorkloadSpec) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": spec.namespace, "labels": labels}}
 
 
+def restricted_namespace(name: str, kubernetes_version: str) -> dict[str, Any]:
+    """A namespace other than the app's whose pods must meet Pod Security `restricted` too (KEDA's)."""
+    labels = {"app.kubernetes.io/part-of": "contentry"}
+    for mode in ("enforce", "audit", "warn"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = "restricted"
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = f"v{kubernetes_version}"
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
 def service_account(spec: AppWorkloadSpec) -> dict[str, Any]:
     # The app never calls the Kubernetes API: no token is mounted. EKS Pod Identity injects its own token.
     return {
@@ -152,9 +164,10 @@ def _probe(probe: Probe) -> dict[str, Any]:
     }
 
 
-def _environment(spec: AppWorkloadSpec) -> list[dict[str, str]]:
+def _environment(spec: AppWorkloadSpec) -> list[dict[str, Any]]:
     values = {**fixed_environment(spec.region, spec.release), **spec.extra_environment}
-    return [{"name": name, "value": value} for name, value in sorted(values.items())]
+    listed: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in sorted(values.items())]
+    return listed + tracing_environment(spec.tracing)
 
 
 RUNTIME_DEFAULT_SECCOMP: Final = {"type": "RuntimeDefault"}
@@ -232,8 +245,11 @@ def deployment(spec: AppWorkloadSpec) -> dict[str, Any]:
             },
             "template": {
                 "metadata": {
-                    "labels": spec.labels,
-                    "annotations": {SETTINGS_CHECKSUM_ANNOTATION: spec.settings_checksum},
+                    "labels": {**spec.labels, **(spec.tracing.labels if spec.tracing else {})},
+                    "annotations": {
+                        SETTINGS_CHECKSUM_ANNOTATION: spec.settings_checksum,
+                        **datadog_log_annotations(CONTAINER_NAME, spec.tracing),
+                    },
                 },
                 "spec": {
                     "serviceAccountName": spec.service_account_name,

@@ -114,7 +114,7 @@ def test_a_rotation_is_a_new_launch_template_version_so_the_fleet_rolls(stack: s
 
 
 def pod_template_annotations(plan: Plan) -> dict[str, str]:
-    (deployment,) = plan.of_type("kubernetes:apps/v1:Deployment")
+    deployment = next(d for d in plan.of_type("kubernetes:apps/v1:Deployment") if d["name"] == "app-deployment")
     return deployment["inputs"]["spec"]["template"]["metadata"]["annotations"]
 
 

@@ -152,7 +152,7 @@ def test_nodes_are_graviton_al2023_in_every_private_subnet_with_bounded_rolling_
     inputs = group["inputs"]
     assert inputs["amiType"] == "AL2023_ARM_64_STANDARD"
     assert inputs["instanceTypes"] == ["c7g.2xlarge"]
-    assert inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 4}
+    assert inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 5}
     assert inputs["updateConfig"] == {"maxUnavailable": 1}
     assert inputs["subnetIds"] == cluster(plan)["vpcConfig"]["subnetIds"]
     assert "scalingConfig.desiredSize" in group["options"]["ignoreChanges"], "the autoscaler owns the desired size"

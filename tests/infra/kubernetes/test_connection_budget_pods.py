@@ -46,10 +46,44 @@ def test_every_pod_at_the_hpa_maximum_and_its_surge_fits_sixty_percent_of_the_sm
     assert pool >= 10
 
 
-def test_prod_tier_b_pods_run_two_workers_with_a_pool_of_24() -> None:
-    # 27 pods x 1.25 (rollout surge) = 34 pods x 2 workers = 68 processes on an M30 node (3,000): 1,800 / 68 - 2.
-    environment = pod_environment(eks_plan("prod-tier-B"))
-    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("2", "24")
+def test_prod_tier_b_pods_run_two_workers_with_a_pool_of_16() -> None:
+    # 27 app pods x 1.25 (rollout surge) = 34 pods x 2 workers = 68 processes, 12 job worker pods x 1.25 = 15 x 2
+    # Celery processes = 30, the exporter and its surge 2: 100 processes on an M30 node (3,000): 1,800 / 100 - 2.
+    plan = eks_plan("prod-tier-B")
+    environment = pod_environment(plan)
+    assert (environment["GUNICORN_WORKERS"], environment["MONGO_MAX_POOL_SIZE"]) == ("2", "16")
+    for name in ("jobs-worker", "jobs-metrics"):
+        (container,) = named(plan, name)["inputs"]["spec"]["template"]["spec"]["containers"]
+        assert {"name": "MONGO_MAX_POOL_SIZE", "value": "16"} in container["env"], name
+
+
+@pytest.mark.parametrize("stack_id", EKS_STACKS)
+def test_the_app_and_the_job_workers_at_their_maxima_fit_sixty_percent_of_the_smallest_tier(stack_id: str) -> None:
+    plan = eks_plan(stack_id)
+    pool = int(pod_environment(plan)["MONGO_MAX_POOL_SIZE"])
+    app_processes = int(pod_environment(plan)["GUNICORN_WORKERS"]) * math.ceil(
+        named(plan, "app-autoscaler")["inputs"]["spec"]["maxReplicas"] * 1.25
+    )
+    scaled = named(plan, "jobs-scaled-object")["inputs"]["spec"]
+    (worker,) = named(plan, "jobs-worker")["inputs"]["spec"]["template"]["spec"]["containers"]
+    concurrency = int(next(e["value"] for e in worker["env"] if e["name"] == "WORKER_CONCURRENCY"))
+    worker_processes = math.ceil(scaled["maxReplicaCount"] * 1.25) * concurrency
+    exporter_processes = math.ceil(named(plan, "jobs-metrics")["inputs"]["spec"]["replicas"] * 1.25)
+    processes = app_processes + worker_processes + exporter_processes
+    limit = connections_per_node(atlas_min_tier(plan))
+    assert processes * (pool + MONITORING_CONNECTIONS_PER_PROCESS) <= 0.6 * limit
+
+
+def test_more_job_workers_get_a_smaller_pool_and_too_many_are_refused_naming_the_keys() -> None:
+    default = int(pod_environment(eks_plan("prod-tier-B"))["MONGO_MAX_POOL_SIZE"])
+    larger = int(pod_environment(eks_plan("prod-tier-B", ("workerPodMaxReplicas=20",)))["MONGO_MAX_POOL_SIZE"])
+    assert larger < default
+    with pytest.raises(InvalidStackConfig) as caught:
+        # 76 app processes + 63 x 2 worker processes + 2: 1,800 / 204 - 2 = 6, below 10.
+        build_plan("dev", ("tier=B", "workerPodMaxReplicas=50", "computeMaxSize=30"), REPO_ROOT)
+    (problem,) = [p for p in caught.value.problems if p.key == "contentry:atlasMinInstanceSize"]
+    for named_key in ("workerPodMaxReplicas", "workerConcurrency", "podMaxReplicas"):
+        assert named_key in problem.message
 
 
 def test_the_pods_budget_is_the_ec2_fleets_function() -> None:
@@ -62,7 +96,7 @@ def test_the_pods_budget_is_the_ec2_fleets_function() -> None:
 def test_more_pods_get_a_smaller_pool() -> None:
     default = int(pod_environment(eks_plan("prod-tier-B"))["MONGO_MAX_POOL_SIZE"])
     larger = int(
-        pod_environment(eks_plan("prod-tier-B", ("podMaxReplicas=34", "computeMaxSize=5")))["MONGO_MAX_POOL_SIZE"]
+        pod_environment(eks_plan("prod-tier-B", ("podMaxReplicas=34", "computeMaxSize=7")))["MONGO_MAX_POOL_SIZE"]
     )
     assert larger < default
 

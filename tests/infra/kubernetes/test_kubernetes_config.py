@@ -36,7 +36,7 @@ def test_tier_b_presets() -> None:
     assert (settings.version, settings.min_replicas, settings.max_replicas) == ("1.35", 9, 27)
     assert (settings.pod_cpu_millicores, settings.pod_memory_mib) == (1000, 1536)
     assert settings.public_access_cidr_list == ()
-    assert (config.compute.instance_type, config.compute.min_size, config.compute.max_size) == ("c7g.2xlarge", 3, 4)
+    assert (config.compute.instance_type, config.compute.min_size, config.compute.max_size) == ("c7g.2xlarge", 3, 5)
 
 
 def test_every_bad_key_is_reported_at_once_with_what_is_allowed() -> None:
@@ -73,20 +73,20 @@ def test_the_whole_internet_is_refused_in_production_only() -> None:
 
 
 def test_the_hpa_maximum_must_fit_the_nodes_maximum_naming_both_keys() -> None:
-    found = problems({**VALID_B, "contentry:podMaxReplicas": "28"})
+    found = problems({**VALID_B, "contentry:podMaxReplicas": "36"})
     message = found["contentry:podMaxReplicas"]
-    assert "computeMaxSize 4 x c7g.2xlarge" in message
+    assert "computeMaxSize 5 x c7g.2xlarge" in message
     assert "podMaxReplicas" in message
-    assert "hold 7 a node and 27 in all" in message
+    assert "hold 7 a node and 33 in all" in message
     # More nodes make it fit; so do smaller pods.
     resolve(
-        RawConfig("contentry", "dev", {**VALID_B, "contentry:podMaxReplicas": "28", "contentry:computeMaxSize": "5"})
+        RawConfig("contentry", "dev", {**VALID_B, "contentry:podMaxReplicas": "36", "contentry:computeMaxSize": "7"})
     )
     resolve(
         RawConfig(
             "contentry",
             "dev",
-            {**VALID_B, "contentry:podMaxReplicas": "28", "contentry:podCpuRequestMillicores": "900"},
+            {**VALID_B, "contentry:podMaxReplicas": "36", "contentry:podCpuRequestMillicores": "800"},
         )
     )
 

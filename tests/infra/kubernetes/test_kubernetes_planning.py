@@ -60,7 +60,7 @@ def test_allocatable_follows_eks_reservations() -> None:
 def test_pod_capacity() -> None:
     shape, pod = node_shape("m7g.xlarge"), Resources(1000, 1536)
     assert pods_per_node(shape, pod) == 3
-    assert app_pod_capacity(shape, 12, pod) == 35  # one slot to the cluster's own pods
+    assert app_pod_capacity(shape, 12, pod) == 34  # two slots to the cluster's own pods (KEDA and the exporter too)
     assert pods_per_node(shape, Resources(500, 8192)) == 1  # memory-bound
     assert app_pod_capacity(shape, 1, Resources(4000, 512)) == 0
 

@@ -1,7 +1,8 @@
 """Every Kubernetes object in the plan, as the API server would receive it, is valid against the OpenAPI schema
 of the cluster's Kubernetes version in strict mode (an unknown field is an error): the core kinds against the
-schemas kubernetes-validate ships, the TargetGroupBinding against the CRD of the load balancer controller's
-chart at the pinned version (tests/infra/kubernetes/charts)."""
+schemas kubernetes-validate ships, the custom resources against the CRDs of the charts at their pinned versions
+(tests/infra/kubernetes/charts): the TargetGroupBinding the load balancer controller's, the ScaledObject and the
+ClusterTriggerAuthentication KEDA's."""
 
 from __future__ import annotations
 
@@ -19,19 +20,25 @@ from infra.plan.recording import REDACTED
 from tests.infra.kubernetes.k8s_support import CHARTS, EKS_STACKS, eks_plan, kubernetes_objects
 
 TGB_KIND = "TargetGroupBinding"
+CRDS = {
+    TGB_KIND: "aws-load-balancer-controller/targetgroupbindings.crd.yaml",
+    "ScaledObject": "keda/scaledobjects.crd.yaml",
+    "ClusterTriggerAuthentication": "keda/clustertriggerauthentications.crd.yaml",
+}
 
 
 def manifest(resource: dict[str, Any]) -> dict[str, Any]:
     """The object as applied: a secret value stands in as a string map (what it decrypts to)."""
     document = copy.deepcopy(resource["inputs"])
     if document.get("stringData") == REDACTED:
-        document["stringData"] = {"MONGO_URL": "redacted"}
+        document["stringData"] = {"REDACTED": "redacted"}
     return document
 
 
 @cache
-def strict_crd_schema(version: str) -> dict[str, Any]:
-    crd = yaml.safe_load((CHARTS / "aws-load-balancer-controller" / "targetgroupbindings.crd.yaml").read_text())
+def strict_crd_schema(kind: str, version: str) -> dict[str, Any]:
+    crd = yaml.safe_load((CHARTS / CRDS[kind]).read_text())
+    assert crd["spec"]["names"]["kind"] == kind
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = copy.deepcopy(served["schema"]["openAPIV3Schema"])
 
@@ -56,9 +63,9 @@ def strict_crd_schema(version: str) -> dict[str, Any]:
 
 
 def validate(document: dict[str, Any], kubernetes_version: str) -> None:
-    if document["kind"] == TGB_KIND:
+    if document["kind"] in CRDS:
         api_version = document["apiVersion"].split("/")[1]
-        jsonschema.Draft7Validator(strict_crd_schema(api_version)).validate(document)
+        jsonschema.Draft7Validator(strict_crd_schema(document["kind"], api_version)).validate(document)
         metadata_holder = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": document["metadata"]}
         kubernetes_validate.validate(metadata_holder, kubernetes_version, strict=True)
         return
@@ -73,7 +80,7 @@ def test_every_kubernetes_object_is_valid_for_the_clusters_version(stack_id: str
     kinds = {o["inputs"]["kind"] for o in objects}
     assert kinds == {
         "Namespace", "ServiceAccount", "Secret", "Service", "Deployment", "HorizontalPodAutoscaler",
-        "PodDisruptionBudget", TGB_KIND,
+        "PodDisruptionBudget", TGB_KIND, "ScaledObject", "ClusterTriggerAuthentication",
     }  # fmt: skip
     for resource in objects:
         try:
@@ -90,12 +97,15 @@ def test_every_kubernetes_object_is_valid_for_the_clusters_version(stack_id: str
         ("HorizontalPodAutoscaler", ("spec", "metrics", 0, "resource", "target", "averageUtilisation"), 60),
         (TGB_KIND, ("spec", "targetGroupArn"), "arn:aws:elasticloadbalancing:x"),
         (TGB_KIND, ("metadata", "label"), {"a": "b"}),
+        ("ScaledObject", ("spec", "minReplicas"), 1),
+        ("ScaledObject", ("spec", "triggers", 0, "authenticationRef", "kind"), "SecretAuthentication"),
+        ("ClusterTriggerAuthentication", ("spec", "secretTargetRef", 0, "parameterName"), "password"),
     ],
 )
 def test_an_unknown_field_is_an_error(kind: str, path: tuple[str | int, ...], value: Any) -> None:
     """Strict mode: a typo'd field would be silently dropped by the API server; here it fails."""
     plan = eks_plan("dev-tier-B")
-    (resource,) = [o for o in kubernetes_objects(plan) if o["inputs"]["kind"] == kind]
+    resource = next(o for o in kubernetes_objects(plan) if o["inputs"]["kind"] == kind)
     document = manifest(resource)
     node: Any = document
     for part in path[:-1]:
@@ -107,5 +117,5 @@ def test_an_unknown_field_is_an_error(kind: str, path: tuple[str | int, ...], va
 
 def test_the_schemas_used_are_the_configured_versions() -> None:
     plan = eks_plan("dev-tier-B")
-    (deployment,) = [o for o in kubernetes_objects(plan) if o["inputs"]["kind"] == "Deployment"]
+    deployment = next(o for o in kubernetes_objects(plan) if o["inputs"]["kind"] == "Deployment")
     assert kubernetes_validate.validate(manifest(deployment), "1.35", strict=True) == "1.35"

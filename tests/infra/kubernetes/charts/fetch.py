@@ -20,10 +20,17 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[3]))
 
-from infra.catalog.kubernetes_versions import CLUSTER_AUTOSCALER_CHART, LOAD_BALANCER_CONTROLLER_CHART  # noqa: E402
+from infra.catalog.kubernetes_versions import (  # noqa: E402
+    CLUSTER_AUTOSCALER_CHART,
+    DATADOG_CHART,
+    KEDA_CHART,
+    LOAD_BALANCER_CONTROLLER_CHART,
+)
 
 LBC_REPO = "kubernetes-sigs/aws-load-balancer-controller"
 CA_REPO = "kubernetes/autoscaler"
+KEDA_REPO = "kedacore/charts"
+DATADOG_REPO = "DataDog/helm-charts"
 FILES = {
     # local path -> (repository, tag, path in the repository)
     "aws-load-balancer-controller/values.yaml": (
@@ -41,6 +48,15 @@ FILES = {
         f"cluster-autoscaler-chart-{CLUSTER_AUTOSCALER_CHART.version}",
         "cluster-autoscaler/charts/cluster-autoscaler/values.yaml",
     ),
+    "keda/values.yaml": (KEDA_REPO, f"v{KEDA_CHART.version}", "keda/values.yaml"),
+    # KEDA ships its CRDs as chart templates: the template lines are dropped, the schema is plain YAML.
+    "keda/scaledobjects.crd.yaml": (KEDA_REPO, f"v{KEDA_CHART.version}", "keda/templates/crds/crd-scaledobjects.yaml"),
+    "keda/clustertriggerauthentications.crd.yaml": (
+        KEDA_REPO,
+        f"v{KEDA_CHART.version}",
+        "keda/templates/crds/crd-clustertriggerauthentications.yaml",
+    ),
+    "datadog/values.yaml": (DATADOG_REPO, f"datadog-{DATADOG_CHART.version}", "charts/datadog/values.yaml"),
 }
 
 
@@ -62,6 +78,8 @@ def main() -> None:
     args = parser.parse_args()
     for local, (repository, tag, path) in FILES.items():
         text = read(repository, tag, path, args.git_dir)
+        if local.startswith("keda/") and local.endswith(".crd.yaml"):
+            text = "\n".join(line for line in text.splitlines() if "{{" not in line) + "\n"
         if local.endswith("crds.yaml"):
             # Only the TargetGroupBinding's definition: the one custom resource the program creates.
             documents = [
