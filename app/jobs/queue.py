@@ -60,7 +60,9 @@ class JobQueue:
 
     def _publish(self, task_name: str, job_id: str) -> None:
         # The task id is the job id: the worker's idempotency key, and what a redelivery carries.
-        self._celery.send_task(task_name, args=[job_id], task_id=job_id, queue=QUEUE)
+        # ignore_result: otherwise Celery subscribes to the result store for every task it sends (a pub/sub
+        # connection per process, and an error if Redis is away); the job's state is in MongoDB.
+        self._celery.send_task(task_name, args=[job_id], task_id=job_id, queue=QUEUE, ignore_result=True)
 
     async def get_for_owner(self, job_id: str, user_id: str) -> dict[str, Any] | None:
         """The job if `user_id` owns it; None otherwise, whether it exists or not (do not reveal which)."""

@@ -160,7 +160,7 @@ def enqueue_from_worker(
     inserted = store.insert(new_job(job_id, job_type, user_id, params, datetime.now(UTC)))
     existing = None if inserted else store.get(job_id)
     if inserted or (existing is not None and existing["status"] == JobStatus.QUEUED.value):
-        celery.send_task(task_name, args=[job_id], task_id=job_id, queue=QUEUE)
+        celery.send_task(task_name, args=[job_id], task_id=job_id, queue=QUEUE, ignore_result=True)
 
 
 def register_tasks(celery: Celery, runtime: WorkerRuntime) -> None:
