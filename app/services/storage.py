@@ -96,7 +96,8 @@ def upload_key(user_id: str, filename: str, now: datetime, unique: uuid.UUID) ->
 
 
 # What upload_key() makes: the owner is the second segment.
-_UPLOAD_KEY = re.compile(r"^uploads/(?P<user>[A-Za-z0-9_-]{1,64})/\d{4}/\d{2}/[0-9a-f]{32}/[^/]{1,512}$")
+# safe_filename() leaves no control character in the name, so none is accepted here either.
+_UPLOAD_KEY = re.compile(r"uploads/(?P<user>[A-Za-z0-9_-]{1,64})/\d{4}/\d{2}/[0-9a-f]{32}/[^/\x00-\x1f\x7f]{1,512}")
 UPLOAD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,1024}$"
 
 
@@ -112,7 +113,7 @@ def upload_key_owner(upload_id_text: str) -> tuple[str, str] | None:
         key = base64.urlsafe_b64decode(upload_id_text + "=" * (-len(upload_id_text) % 4)).decode("utf-8")
     except (binascii.Error, ValueError):
         return None
-    match = _UPLOAD_KEY.match(key)
+    match = _UPLOAD_KEY.fullmatch(key)
     if match is None or upload_id(key) != upload_id_text:
         return None
     return key, match["user"]
