@@ -1,5 +1,6 @@
 """The jobs tests' servers: the session's Redis and MongoDB, moto's S3 as a threaded server the worker reaches
-over HTTP, and ONE real worker process for the module (its startup is the slow part)."""
+over HTTP, and ONE real worker process for the session (its startup is the slow part; moto keeps its state per process,
+so one bucket and one worker serve every jobs test)."""
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -47,7 +48,7 @@ class JobsStack:
         return make_settings(mongo_port, redis_port, **values)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def moto_s3() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
@@ -60,7 +61,7 @@ def moto_s3() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def jobs_stack(
     mongo_server: ServerProcess, redis_server: ServerProcess, moto_s3: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[JobsStack]:
