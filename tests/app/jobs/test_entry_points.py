@@ -35,4 +35,5 @@ def test_the_worker_runs_from_the_apis_image_with_its_own_healthcheck() -> None:
     assert "ports" not in worker, "a worker serves nothing"
     dockerfile = (APP_DIR / "Dockerfile").read_text()
     assert "USER 10001:10001" in dockerfile
-    assert dockerfile.count("\nFROM ") == 2 and dockerfile.count("FROM ") == 3, "no extra image for the worker"
+    stages = [line.split()[-1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert stages == ["wheels", "venv", "runtime"], "no extra image or stage for the worker"
