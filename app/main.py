@@ -21,8 +21,8 @@ from app.core.client_address import ClientAddressMiddleware
 from app.core.config import Settings, get_settings
 from app.core.http_guards import RequestBodyLimitMiddleware, TrailingSlashMiddleware
 from app.core.logging import configure_logging
-from app.core.tracing import enable_datadog
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from app.core.tracing import enable_datadog
 from app.resources import Resources, open_resources
 
 logger = logging.getLogger(__name__)

@@ -372,7 +372,8 @@ class Settings(BaseSettings):
             )
         if (
             self.broker_visibility_timeout_seconds is not None
-            and self.broker_visibility_timeout_seconds <= self.job_time_limit_seconds + self.job_retry_backoff_max_seconds
+            and self.broker_visibility_timeout_seconds
+            <= self.job_time_limit_seconds + self.job_retry_backoff_max_seconds
         ):
             # A message stays unacknowledged while its job runs (acks_late) and while a retry waits for its
             # countdown in the worker: past the visibility timeout Redis would hand it out again, and it would run

@@ -81,7 +81,8 @@ class QueueMetricsExporter:
         depth = queue_depth(self._redis)
         age = oldest_queued_age_seconds(self._jobs, now)
         self._cloudwatch.put_metric_data(
-            Namespace=self.settings.jobs_metrics_namespace, MetricData=metric_data(self.settings.stack_name, depth, age, now)
+            Namespace=self.settings.jobs_metrics_namespace,
+            MetricData=metric_data(self.settings.stack_name, depth, age, now),
         )
         return {"QueueDepth": depth, "OldestJobAgeSeconds": age}
 
@@ -120,7 +121,9 @@ def create_exporter(settings: Settings) -> QueueMetricsExporter:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.jobs.queue_metrics", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m app.jobs.queue_metrics", description="Publish the job queue's depth and age to CloudWatch."
+    )
     parser.add_argument("--once", action="store_true", help="publish once and exit (non-zero if that failed)")
     args = parser.parse_args(argv)
     settings = Settings()

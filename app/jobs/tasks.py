@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boto3.session import Session
-from bson import ObjectId
 from botocore.config import Config
+from bson import ObjectId
 from celery import Celery, Task
 from PIL import Image
 from pymongo import MongoClient
@@ -131,7 +131,7 @@ def run_job(task: Task, runtime: WorkerRuntime, job_id: str, work: Work) -> None
         store.fail(job_id, short_error(exc))
         logger.error("job failed", extra={**log, "error": short_error(exc)})
         return
-    except Exception as exc:  # noqa: BLE001 - every other error (soft time limit included) is retried, then recorded
+    except Exception as exc:  # every other error (the soft time limit included) is retried, then recorded
         error = short_error(exc)
         if attempt >= settings.job_max_attempts:
             store.fail(job_id, error)
@@ -152,7 +152,13 @@ def run_job(task: Task, runtime: WorkerRuntime, job_id: str, work: Work) -> None
 
 
 def enqueue_from_worker(
-    celery: Celery, store: JobStore, job_id: str, job_type: JobType, task_name: str, user_id: str, params: dict[str, Any]
+    celery: Celery,
+    store: JobStore,
+    job_id: str,
+    job_type: JobType,
+    task_name: str,
+    user_id: str,
+    params: dict[str, Any],
 ) -> None:
     """Record and publish a follow-up job. Its id is derived from the parent's, so a parent that runs again finds
     it recorded and publishes it again only while it has not run (a duplicate delivery of a finished job does
@@ -202,7 +208,9 @@ def register_tasks(celery: Celery, runtime: WorkerRuntime) -> None:
     def fan_out_notifications(job: dict[str, Any]) -> dict[str, Any]:
         params = job["params"]
         if "enterprise_id" in params:
-            recipients: Any = enterprise_members(runtime.db, str(params["enterprise_id"]), settings.notification_batch_size)
+            recipients: Any = enterprise_members(
+                runtime.db, str(params["enterprise_id"]), settings.notification_batch_size
+            )
         else:
             user_ids = params.get("user_ids")
             if not isinstance(user_ids, list) or len(user_ids) > MAX_RECIPIENT_IDS:
@@ -218,7 +226,13 @@ def register_tasks(celery: Celery, runtime: WorkerRuntime) -> None:
             now=datetime.now(UTC),
         )
 
-    common = {"bind": True, "acks_late": True, "reject_on_worker_lost": True, "ignore_result": True, "max_retries": None}
+    common = {
+        "bind": True,
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "ignore_result": True,
+        "max_retries": None,
+    }
 
     @celery.task(name=PROCESS_UPLOAD, **common)
     def process_upload_task(self: Task, job_id: str) -> None:

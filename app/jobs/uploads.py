@@ -46,7 +46,7 @@ class UploadNotFoundError(RetryableJobError):
     """The object is not there (yet): the client may have called `complete` before its upload landed."""
 
 
-class Quarantine(Exception):  # noqa: N818 - a verdict, raised to leave the checks early
+class Quarantine(Exception):  # a verdict, raised to leave the checks early
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
@@ -173,9 +173,7 @@ class UploadProcessor:
             MetadataDirective="COPY",
         )
         self._s3.delete_object(Bucket=self._bucket, Key=key)
-        logger.warning(
-            "upload quarantined", extra={"key": key, "quarantine_key": moved, "reason": verdict.reason}
-        )
+        logger.warning("upload quarantined", extra={"key": key, "quarantine_key": moved, "reason": verdict.reason})
         return {"quarantined": True, "quarantine_key": moved, "reason": verdict.reason, "detail": str(verdict)}
 
     def _exists(self, key: str) -> bool:

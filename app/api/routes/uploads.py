@@ -19,9 +19,9 @@ from app.api.deps import JobQueueDep, SettingsDep, StorageDep
 from app.api.jobs import JOB_QUEUE_UNAVAILABLE_RESPONSE, enqueue_or_503
 from app.api.rate_limit import RATE_LIMITED_RESPONSE, rate_limited
 from app.core.security import AuthenticatedUser
-from app.schemas.common import ErrorOut, ValidationErrorsOut
 from app.jobs.celery_app import PROCESS_UPLOAD
 from app.jobs.records import JobType
+from app.schemas.common import ErrorOut, ValidationErrorsOut
 from app.schemas.jobs import UploadCompleteOut, job_out
 from app.schemas.uploads import UploadRequest, UploadResponse
 from app.services.rate_limit import Action

@@ -96,10 +96,8 @@ class WorkerProcess:
             return
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
         self.kill()
 
     @contextlib.contextmanager
@@ -112,9 +110,9 @@ class WorkerProcess:
 
 
 def s3_client(endpoint: str) -> Any:
-    return Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    ).client("s3", endpoint_url=endpoint)
+    return Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION).client(
+        "s3", endpoint_url=endpoint
+    )
 
 
 def create_bucket(endpoint: str) -> None:
@@ -138,9 +136,7 @@ def celery_for(settings: Settings) -> Celery:
     return create_celery(settings)
 
 
-async def poll(
-    check: Callable[[], Awaitable[Any]], *, what: str, guard_seconds: float = HANG_GUARD_SECONDS
-) -> Any:
+async def poll(check: Callable[[], Awaitable[Any]], *, what: str, guard_seconds: float = HANG_GUARD_SECONDS) -> Any:
     """Call `check` until it returns something truthy; fail after the hang guard (a hang, not a slow machine)."""
     deadline = time.monotonic() + guard_seconds
     while True:

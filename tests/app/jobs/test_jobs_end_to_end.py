@@ -69,12 +69,17 @@ async def test_an_image_is_checked_hashed_and_thumbnailed_and_its_owner_notified
     result = done["result"]
     assert result["sha256"] == hashlib.sha256(data).hexdigest()
     assert result["size_bytes"] == len(data)
-    assert (result["declared_type"], result["detected_type"], result["quarantined"]) == ("image/png", "image/png", False)
+    assert (result["declared_type"], result["detected_type"], result["quarantined"]) == (
+        "image/png",
+        "image/png",
+        False,
+    )
     thumbnail = object_bytes(jobs_stack, result["thumbnail_key"])
     assert thumbnail is not None, "the thumbnail was not written"
     with Image.open(io.BytesIO(thumbnail)) as image:
         assert image.format == "JPEG"
-        assert max(image.size) == 320 and image.size == (320, 240)
+        assert max(image.size) == 320
+        assert image.size == (320, 240)
     assert object_bytes(jobs_stack, key) == data, "a clean upload stays where it is"
 
     # The owner has no enterprise: the fan-out notifies the owner alone.
@@ -140,8 +145,6 @@ async def test_after_the_last_attempt_the_failure_is_recorded(
     assert done["finished_at"] is not None
 
 
-
-
 async def broker_drained(stack: JobsStack) -> None:
     client = redis.Redis.from_url(stack.redis_url)
     try:
@@ -184,7 +187,8 @@ async def test_fan_out_writes_in_batches_and_a_re_run_inserts_no_duplicate(
     celery.send_task(FAN_OUT_NOTIFICATIONS, args=[fan_out_id], task_id=fan_out_id, queue=QUEUE, ignore_result=True)
     await broker_drained(jobs_stack)
     again = await job_when(jobs_client, fan_out_id, bearer_token(owner), finished)
-    assert again["attempts"] == 1 and again["result"] == notify["result"]
+    assert again["attempts"] == 1
+    assert again["result"] == notify["result"]
     assert jobs_db["notifications"].count_documents({"job_id": fan_out_id}) == 8
 
     # A run cut short after some batches (its worker died): the re-run inserts only what is missing.
@@ -209,7 +213,8 @@ async def test_a_job_is_visible_to_its_owner_only(jobs_client: httpx.AsyncClient
     missing = await jobs_client.get(f"/api/jobs/{'0' * 32}", headers=bearer_token(other))
     anonymous = await jobs_client.get(f"/api/jobs/{job['id']}")
 
-    assert mine.status_code == 200 and mine.json()["id"] == job["id"]
+    assert mine.status_code == 200
+    assert mine.json()["id"] == job["id"]
     assert "params" not in mine.json()
     assert (theirs.status_code, theirs.json()) == (missing.status_code, missing.json()) == (404, missing.json())
     assert anonymous.status_code == 401

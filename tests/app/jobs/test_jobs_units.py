@@ -7,7 +7,7 @@ import struct
 import zlib
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from app.core.config import Settings
 from app.jobs.celery_app import celery_config, create_celery
@@ -26,12 +26,12 @@ LIMITS = UploadLimits(
 
 
 def test_a_tls_broker_verifies_the_server_certificate() -> None:
-    config = celery_config(Settings(redis_url="rediss://:token@master.cache.amazonaws.com:6379/0"))
+    config = celery_config(Settings(redis_url=SecretStr("rediss://:token@master.cache.amazonaws.com:6379/0")))
     assert config["broker_use_ssl"] == {"ssl_cert_reqs": ssl.CERT_REQUIRED}
     assert config["redis_backend_use_ssl"] == {"ssl_cert_reqs": ssl.CERT_REQUIRED}
-    assert "broker_use_ssl" not in celery_config(Settings(redis_url="redis://127.0.0.1:6379/0"))
+    assert "broker_use_ssl" not in celery_config(Settings(redis_url=SecretStr("redis://127.0.0.1:6379/0")))
     # Celery itself accepts the configuration (it refuses rediss:// without ssl_cert_reqs).
-    celery = create_celery(Settings(redis_url="rediss://:token@master.cache.amazonaws.com:6379/0"))
+    celery = create_celery(Settings(redis_url=SecretStr("rediss://:token@master.cache.amazonaws.com:6379/0")))
     assert celery.conf.broker_use_ssl["ssl_cert_reqs"] == ssl.CERT_REQUIRED
 
 

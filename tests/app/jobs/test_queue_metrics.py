@@ -102,7 +102,7 @@ def test_an_empty_queue_is_published_as_zeros_and_a_failed_round_does_not_stop_t
             stop.set()
             return values
 
-        exporter.publish_once = counted  # type: ignore[method-assign]
+        exporter.publish_once = counted
         exporter.run(stop)
         stub.assert_no_pending_responses()
     assert rounds == [{}, {"QueueDepth": 0, "OldestJobAgeSeconds": 0.0}]

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from pydantic import SecretStr
 from pymongo import MongoClient
 
 from app.core.config import Settings
@@ -89,8 +89,8 @@ async def test_a_worker_killed_mid_task_loses_no_job(
         celery = celery_for(settings)
         jobs: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url.get_secret_value())
         collection = jobs.get_database(settings.mongo_database)["jobs"]
+        first = WorkerProcess(env, tmp_path / "worker-1.log")
         try:
-            first = WorkerProcess(env, tmp_path / "worker-1.log")
             first.start(celery)
             async with serve(create_app(settings)) as client:
                 moto.pause()  # the task will hang reading the file: provably mid-task
@@ -105,7 +105,9 @@ async def test_a_worker_killed_mid_task_loses_no_job(
                 await poll(running, what="the first worker starting the job")
                 first.kill()  # the whole worker, as when its host dies: nothing is acknowledged or sent back
                 moto.resume()
-                assert collection.find_one({"_id": job_id})["status"] == "running"
+                orphaned = collection.find_one({"_id": job_id})
+                assert orphaned is not None
+                assert orphaned["status"] == "running"
 
                 with WorkerProcess(env, tmp_path / "worker-2.log").running(celery):
 
@@ -114,7 +116,9 @@ async def test_a_worker_killed_mid_task_loses_no_job(
                         return job if job is not None and finished({"status": job["status"]}) else None
 
                     # Redelivery waits for the visibility timeout (12 s) and a restore sweep (every 1 s).
-                    job = await poll(done, what="the job redelivered and finished", guard_seconds=4 * HANG_GUARD_SECONDS)
+                    job = await poll(
+                        done, what="the job redelivered and finished", guard_seconds=4 * HANG_GUARD_SECONDS
+                    )
             assert job["status"] == "succeeded", job
             assert job["attempts"] == 2, "the second worker ran the job again after the first died"
             assert job["result"]["thumbnail_key"].endswith(".jpg")
@@ -161,7 +165,8 @@ async def test_broker_down_enqueueing_answers_503_and_reads_keep_working(
     finally:
         mongo.close()
     # Reads do not need the broker (or the cache, the same Redis: the cache falls back to MongoDB).
-    assert health.status_code == 200 and health.json()["status"] == "degraded"
+    assert health.status_code == 200
+    assert health.json()["status"] == "degraded"
     assert posts.status_code == 200
 
 
@@ -188,7 +193,7 @@ def test_the_healthcheck_passes_only_while_the_worker_on_this_host_answers(jobs_
 def test_sigterm_is_a_warm_shutdown(jobs_stack: JobsStack, tmp_path: Path, redis_server: ServerProcess) -> None:
     """The worker exits by itself, cleanly, on SIGTERM (no running task here: the shutdown path itself)."""
     env = {**jobs_stack.worker_env, "REDIS_URL": jobs_stack.redis_url.rsplit("/", 1)[0] + "/10"}
-    settings = Settings(redis_url=env["REDIS_URL"])
+    settings = Settings(redis_url=SecretStr(env["REDIS_URL"]))
     worker = WorkerProcess(env, tmp_path / "worker.log")
     celery = celery_for(settings)
     worker.start(celery)
