@@ -12,9 +12,10 @@ import redis
 from PIL import Image
 from pymongo.database import Database
 
-from app.core.config import Settings
+from app.core.config import RateLimit, Settings
 from app.jobs.celery_app import FAN_OUT_NOTIFICATIONS, QUEUE
 from app.jobs.notifications import notification_id
+from app.main import create_app
 from app.services.storage import upload_id
 from tests.app.jobs.conftest import JobsStack
 from tests.app.jobs.support import (
@@ -27,7 +28,7 @@ from tests.app.jobs.support import (
     poll,
     s3_client,
 )
-from tests.app.support import TEST_BUCKET, bearer_token
+from tests.app.support import TEST_BUCKET, ServerProcess, bearer_token, serve
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -223,3 +224,25 @@ async def test_a_job_is_visible_to_its_owner_only(jobs_client: httpx.AsyncClient
     forged = await jobs_client.post("/api/uploads/not-an-upload/complete", headers=bearer_token(other))
     assert stolen.status_code == forged.status_code == 404
     assert stolen.json() == forged.json()
+
+
+async def test_completing_uploads_counts_against_the_upload_rate_limit(
+    jobs_stack: JobsStack, mongo_server: ServerProcess, redis_server: ServerProcess, aws_credentials: None
+) -> None:
+    user = "rate-limited-uploader"
+    settings = jobs_stack.settings(
+        mongo_server.port,
+        redis_server.port,
+        rate_limit_enabled=True,
+        rate_limit_uploads_per_user=RateLimit(requests=1, period_seconds=3_600),
+    )
+    async with serve(create_app(settings)) as client:
+        first = await client.post(
+            f"/api/uploads/{upload_id(new_upload_key(user))}/complete", headers=bearer_token(user)
+        )
+        second = await client.post(
+            f"/api/uploads/{upload_id(new_upload_key(user))}/complete", headers=bearer_token(user)
+        )
+    assert first.status_code == 202
+    assert second.status_code == 429
+    assert int(second.headers["Retry-After"]) > 0
