@@ -151,6 +151,31 @@ def run_job(task: Task, runtime: WorkerRuntime, job_id: str, work: Work) -> None
     logger.info("job succeeded", extra=log)
 
 
+def record_escaped_failure(
+    celery: Any, store: JobStore, settings: Settings, task_name: str, job_id: str, exc: BaseException
+) -> str:
+    """A failure run_job could not record: the hard time limit (the pool process was killed, Celery reports it in
+    the worker's main process, then acknowledges the message) or an error while recording. Retry the job after a
+    backoff with a new message, or record it failed after its last attempt. Returns what was done."""
+    job = store.get(job_id)
+    if job is None or job["status"] in (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value):
+        return "nothing"
+    error = short_error(exc)
+    attempt = max(1, int(job.get("attempts", 0)))
+    if attempt >= settings.job_max_attempts:
+        store.fail(job_id, error)
+        return "failed"
+    delay = retry_delay(
+        attempt,
+        base=settings.job_retry_backoff_seconds,
+        maximum=settings.job_retry_backoff_max_seconds,
+        rng=random.uniform,
+    )
+    store.will_retry(job_id, error, delay)
+    celery.send_task(task_name, args=[job_id], task_id=job_id, queue=QUEUE, countdown=delay, ignore_result=True)
+    return "retried"
+
+
 def enqueue_from_worker(
     celery: Celery,
     store: JobStore,
@@ -226,7 +251,17 @@ def register_tasks(celery: Celery, runtime: WorkerRuntime) -> None:
             now=datetime.now(UTC),
         )
 
-    common = {
+    class JobTask(Task):
+        def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+            job_id = args[0] if args else task_id
+            outcome = record_escaped_failure(celery, runtime.store, settings, str(self.name), str(job_id), exc)
+            logger.error(
+                "job attempt ended outside the task",
+                extra={"job_id": job_id, "error": short_error(exc), "outcome": outcome},
+            )
+
+    common: dict[str, Any] = {
+        "base": JobTask,
         "bind": True,
         "acks_late": True,
         "reject_on_worker_lost": True,
