@@ -35,6 +35,7 @@ class JobsStack:
     redis_url: str
     s3_endpoint: str
     worker_env: dict[str, str]
+    worker_log: Path
 
     def settings(self, mongo_port: int, redis_port: int, **overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -78,8 +79,9 @@ def jobs_stack(
             **FAST_JOB_SETTINGS,
         }
     )
-    stack = JobsStack(mongo_url=mongo_url, redis_url=redis_url, s3_endpoint=moto_s3, worker_env=env)
-    worker = WorkerProcess(env, tmp_path_factory.mktemp("worker") / "worker.log")
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    stack = JobsStack(mongo_url=mongo_url, redis_url=redis_url, s3_endpoint=moto_s3, worker_env=env, worker_log=log)
+    worker = WorkerProcess(env, log)
     celery = celery_for(stack.settings(mongo_server.port, redis_server.port))
     with worker.running(celery):
         yield stack

@@ -28,6 +28,10 @@ from tests.app.support import HANG_GUARD_SECONDS, REPO_ROOT, TEST_BUCKET
 AWS_TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 REGION = "eu-west-1"
 WORKER_START_GUARD_SECONDS = 90.0
+# A job goes through a worker process and a MongoDB wire server written in Python: on a loaded 2-core machine a
+# few seconds each. Still a hang guard, never an expectation of speed.
+JOB_GUARD_SECONDS = 3 * HANG_GUARD_SECONDS
+POLL_INTERVAL_SECONDS = 0.1
 # The worker settings the module's tests run with: short backoffs, small batches.
 FAST_JOB_SETTINGS = {
     "JOB_TIME_LIMIT_SECONDS": "20",
@@ -145,7 +149,7 @@ async def poll(check: Callable[[], Awaitable[Any]], *, what: str, guard_seconds:
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"hang guard: {what} did not happen within {guard_seconds} s")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(POLL_INTERVAL_SECONDS)
 
 
 async def job_when(
@@ -154,7 +158,7 @@ async def job_when(
     headers: dict[str, str],
     condition: Callable[[dict[str, Any]], bool],
     *,
-    guard_seconds: float = HANG_GUARD_SECONDS,
+    guard_seconds: float = JOB_GUARD_SECONDS,
 ) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         response = await client.get(f"/api/jobs/{job_id}", headers=headers)

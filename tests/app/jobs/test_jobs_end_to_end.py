@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from PIL import Image
 from pymongo.database import Database
 
@@ -19,6 +18,7 @@ from app.main import create_app
 from app.services.storage import upload_id
 from tests.app.jobs.conftest import JobsStack
 from tests.app.jobs.support import (
+    JOB_GUARD_SECONDS,
     PDF_BYTES,
     celery_for,
     finished,
@@ -146,16 +146,16 @@ async def test_after_the_last_attempt_the_failure_is_recorded(
     assert done["finished_at"] is not None
 
 
-async def broker_drained(stack: JobsStack) -> None:
-    client = redis.Redis.from_url(stack.redis_url)
-    try:
+async def worker_logged(stack: JobsStack, message: str, job_id: str) -> None:
+    """Wait for the worker's JSON log line `message` about `job_id`: proof that it handled that delivery."""
 
-        async def drained() -> bool:
-            return client.llen(QUEUE) == 0 and client.hlen("unacked") == 0
+    async def logged() -> bool:
+        for line in stack.worker_log.read_text(errors="replace").splitlines():
+            if line.startswith("{") and f'"job_id": "{job_id}"' in line and f'"message": "{message}"' in line:
+                return True
+        return False
 
-        await poll(drained, what="the queue drained and every message acknowledged")
-    finally:
-        client.close()
+    await poll(logged, what=f"the worker logging {message!r} for {job_id}", guard_seconds=JOB_GUARD_SECONDS)
 
 
 async def test_fan_out_writes_in_batches_and_a_re_run_inserts_no_duplicate(
@@ -186,7 +186,7 @@ async def test_fan_out_writes_in_batches_and_a_re_run_inserts_no_duplicate(
     # A redelivered message of the finished job does nothing (the job id is the idempotency key).
     celery = celery_for(jobs_settings)
     celery.send_task(FAN_OUT_NOTIFICATIONS, args=[fan_out_id], task_id=fan_out_id, queue=QUEUE, ignore_result=True)
-    await broker_drained(jobs_stack)
+    await worker_logged(jobs_stack, "job already finished; nothing to do", fan_out_id)
     again = await job_when(jobs_client, fan_out_id, bearer_token(owner), finished)
     assert again["attempts"] == 1
     assert again["result"] == notify["result"]
