@@ -22,6 +22,7 @@ from app.core.config import Settings, get_settings
 from app.core.http_guards import RequestBodyLimitMiddleware, TrailingSlashMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from app.core.tracing import enable_datadog
 from app.resources import Resources, open_resources
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Before the FastAPI app is built, so ddtrace's FastAPI integration wraps it; never imported when disabled.
+    enable_datadog(settings.datadog_enabled)
     log_writer = configure_logging(settings.log_level)
 
     @asynccontextmanager

@@ -21,6 +21,9 @@ from app.core.mongo import MongoDocument, MongoPoolStats, create_mongo_client
 from app.core.redis import create_redis_client
 from app.core.security import JwtKeyring
 from app.indexes import IndexConflictError, ensure_indexes
+from app.jobs.celery_app import create_celery
+from app.jobs.queue import JobQueue
+from app.jobs.records import JOBS_COLLECTION
 from app.services.cache import CacheService
 from app.services.circuit_breaker import CircuitBreaker
 from app.services.posts import PostService
@@ -49,6 +52,7 @@ class Resources:
     readiness: ReadinessProbe
     rate_limiter: RateLimiter
     jwt_keyring: JwtKeyring
+    jobs: JobQueue
     started_at: float  # time.monotonic() at startup
 
     def uptime_seconds(self) -> float:
@@ -118,6 +122,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         jwt_keyring=JwtKeyring(
             settings.jwt_keys, current_kid=settings.jwt_current_kid, algorithm=settings.jwt_algorithm
         ),
+        # Publishes only (the worker is another process): connects to the broker on the first enqueue.
+        jobs=JobQueue(create_celery(settings), db[JOBS_COLLECTION]),
         started_at=time.monotonic(),
     )
     # In the background: a worker serves /api/health and /live at once, even while MongoDB is still away.
@@ -129,6 +135,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             index_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await index_task
+        resources.jobs.close()
         if redis is not None:
             await redis.aclose()
         await mongo.close()

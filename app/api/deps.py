@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.config import Settings
 from app.core.security import AuthenticatedUser, InvalidTokenError, JwtKeyring, authenticate
+from app.jobs.queue import JobQueue
 from app.resources import Resources
 from app.services.cache import CacheService
 from app.services.posts import PostService
@@ -58,6 +59,10 @@ async def get_jwt_keyring(resources: ResourcesDep) -> JwtKeyring:
     return resources.jwt_keyring
 
 
+async def get_job_queue(resources: ResourcesDep) -> JobQueue:
+    return resources.jobs
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CacheDep = Annotated[CacheService, Depends(get_cache)]
 PostServiceDep = Annotated[PostService, Depends(get_post_service)]
@@ -65,6 +70,7 @@ StorageDep = Annotated[StorageService, Depends(get_storage)]
 ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 JwtKeyringDep = Annotated[JwtKeyring, Depends(get_jwt_keyring)]
+JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
 
 _bearer = HTTPBearer(
     auto_error=False,

@@ -8,10 +8,10 @@ ceiling).
 
 from fastapi import APIRouter, FastAPI
 
-from app.api.routes import health, posts, uploads
+from app.api.routes import health, jobs, posts, uploads
 
 API_PREFIX = "/api"
-ROUTERS: tuple[APIRouter, ...] = (health.router, posts.router, uploads.router)
+ROUTERS: tuple[APIRouter, ...] = (health.router, posts.router, uploads.router, jobs.router)
 
 
 def include_api(app: FastAPI) -> None:

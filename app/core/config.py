@@ -219,6 +219,46 @@ class Settings(BaseSettings):
     # (app/core/client_address.py). 1 behind the ALB (tiers A, B and C); 0 when clients connect directly.
     trusted_proxy_hops: int = Field(default=1, ge=0, le=10)
 
+    # Background jobs (app/jobs/): Celery on the Redis of REDIS_URL (broker and result store), one queue `jobs`.
+    # The hard time limit of one attempt (the infrastructure's jobTimeLimitSeconds, 30-3600); the soft limit, at
+    # which a task is told to stop and is retried, comes a margin earlier (soft_time_limit_seconds).
+    job_time_limit_seconds: int = Field(default=300, ge=2, le=3_600)
+    # Attempts per job (the first try included) before it is recorded as failed; the retries wait an exponential
+    # backoff (base * 2^retry, at most max) with jitter, so a broken dependency is not hammered in lockstep.
+    job_max_attempts: int = Field(default=5, ge=1, le=50)
+    job_retry_backoff_seconds: float = Field(default=2.0, gt=0, le=600)
+    job_retry_backoff_max_seconds: float = Field(default=120.0, gt=0, le=3_600)
+    # Redis has no acknowledgements: a message a worker took stays in an "unacked" set and is handed out again
+    # once it is older than this (the worker died). It must exceed the hard time limit plus the longest retry wait,
+    # or a job still running would be delivered a second time (None: both plus a minute, broker_visibility_timeout).
+    broker_visibility_timeout_seconds: int | None = Field(default=None, ge=2, le=86_400)
+    # How often a worker sweeps that set for messages to hand out again.
+    broker_restore_interval_seconds: float = Field(default=10.0, gt=0, le=600)
+    # Publishing from a request must never hang: connect and socket deadlines, and a bounded number of retries
+    # before the API answers 503.
+    broker_connect_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    broker_socket_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    broker_publish_max_retries: int = Field(default=2, ge=0, le=10)
+    # Celery processes per worker host or pod (python -m app.jobs.worker).
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    # python -m app.jobs.queue_metrics: CloudWatch namespace, the Stack dimension, and the period.
+    jobs_metrics_namespace: str = Field(default="Contentry/Jobs", pattern=r"^[A-Za-z0-9/_.#:-]{1,255}$")
+    jobs_metrics_interval_seconds: float = Field(default=60.0, ge=1, le=3_600)
+    stack_name: str = Field(default="dev", pattern=r"^[A-Za-z0-9._-]{1,128}$")
+    # Upload processing: a file whose bytes are not the type it was declared as is moved under this prefix.
+    upload_quarantine_prefix: str = Field(default="quarantine/", pattern=r"^[A-Za-z0-9._-]{1,64}/$")
+    upload_thumbnail_prefix: str = Field(default="thumbnails/", pattern=r"^[A-Za-z0-9._-]{1,64}/$")
+    thumbnail_max_edge_pixels: int = Field(default=320, ge=16, le=2_048)
+    # Pillow decodes at most this many pixels (Image.MAX_IMAGE_PIXELS): a 1 KB PNG can claim 50,000 x 50,000.
+    image_max_pixels: int = Field(default=50_000_000, ge=1_000, le=500_000_000)
+    # Notification fan-out: recipients per insert_many.
+    notification_batch_size: int = Field(default=500, ge=1, le=10_000)
+
+    # Datadog APM (off by default): when true the API and the worker trace through ddtrace (service, env and
+    # version from DD_SERVICE, DD_ENV, DD_VERSION; DD_LOGS_INJECTION puts dd.trace_id and dd.span_id on every log
+    # line). When false ddtrace is never imported (app/core/tracing.py).
+    datadog_enabled: bool = False
+
     @field_validator(
         "rate_limit_writes_per_user",
         "rate_limit_writes_per_ip",
@@ -330,6 +370,20 @@ class Settings(BaseSettings):
                 "CDN_DOMAIN needs CDN_SIGNING_KEY_ID and CDN_SIGNING_PRIVATE_KEY in production: the CDN serves signed"
                 " URLs only"
             )
+        if (
+            self.broker_visibility_timeout_seconds is not None
+            and self.broker_visibility_timeout_seconds
+            <= self.job_time_limit_seconds + self.job_retry_backoff_max_seconds
+        ):
+            # A message stays unacknowledged while its job runs (acks_late) and while a retry waits for its
+            # countdown in the worker: past the visibility timeout Redis would hand it out again, and it would run
+            # twice.
+            raise ValueError(
+                f"BROKER_VISIBILITY_TIMEOUT_SECONDS ({self.broker_visibility_timeout_seconds}) must exceed"
+                f" JOB_TIME_LIMIT_SECONDS ({self.job_time_limit_seconds}) plus JOB_RETRY_BACKOFF_MAX_SECONDS"
+                f" ({self.job_retry_backoff_max_seconds:g}): Redis hands a message out again once it is older than"
+                " that, so a job still running or waiting to retry would run twice"
+            )
         problems = []
         if self.jwt_current_kid not in self.jwt_keys:
             problems.append(
@@ -370,6 +424,20 @@ class Settings(BaseSettings):
         if self.cdn_signing_private_key is None:
             return None
         return _pem_private_key(self.cdn_signing_private_key.get_secret_value())
+
+    @property
+    def soft_time_limit_seconds(self) -> float:
+        """When a task is told to stop (SoftTimeLimitExceeded) and is retried: a tenth of the hard limit before it,
+        at least 1 s and at most 30 s, so the task records its state before the hard limit kills the process."""
+        return self.job_time_limit_seconds - max(1.0, min(30.0, self.job_time_limit_seconds / 10))
+
+    @property
+    def broker_visibility_timeout(self) -> int:
+        """Seconds before Redis hands an unacknowledged message out again: the setting, or the hard time limit
+        plus the longest retry wait plus a minute, so no running or waiting job is delivered twice."""
+        if self.broker_visibility_timeout_seconds is not None:
+            return self.broker_visibility_timeout_seconds
+        return self.job_time_limit_seconds + int(self.job_retry_backoff_max_seconds) + 60
 
     @property
     def mongo_database(self) -> str:

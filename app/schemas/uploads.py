@@ -19,6 +19,9 @@ class UploadRequest(BaseModel):
 
 class UploadResponse(BaseModel):
     key: str = Field(description="Where the file will be stored.")
+    upload_id: str = Field(
+        description="Once the upload is done, POST /api/uploads/{upload_id}/complete to have the file checked."
+    )
     upload_url: str = Field(description="POST the form here: the fields below, then the file as `file`.")
     fields: dict[str, str]
     expires_at: datetime

@@ -6,6 +6,8 @@ the key, the content type and a size range, so S3 rejects anything other than wh
 """
 
 import asyncio
+import base64
+import binascii
 import re
 import unicodedata
 import uuid
@@ -91,6 +93,30 @@ def upload_key(user_id: str, filename: str, now: datetime, unique: uuid.UUID) ->
     """uploads/<user>/<yyyy>/<mm>/<uuid>/<file>: per-user prefixes (for IAM and lifecycle rules), no
     collisions, and the original name kept for the download."""
     return f"uploads/{user_id}/{now:%Y}/{now:%m}/{unique.hex}/{safe_filename(filename)}"
+
+
+# What upload_key() makes: the owner is the second segment.
+# safe_filename() leaves no control character in the name, so none is accepted here either.
+_UPLOAD_KEY = re.compile(r"uploads/(?P<user>[A-Za-z0-9_-]{1,64})/\d{4}/\d{2}/[0-9a-f]{32}/[^/\x00-\x1f\x7f]{1,512}")
+UPLOAD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,1024}$"
+
+
+def upload_id(key: str) -> str:
+    """The upload's id for the client (POST /api/uploads/{upload_id}/complete): its key, base64url. Stateless: the
+    key says whose upload it is, and the presigned POST pinned its content type."""
+    return base64.urlsafe_b64encode(key.encode("utf-8")).rstrip(b"=").decode("ascii")
+
+
+def upload_key_owner(upload_id_text: str) -> tuple[str, str] | None:
+    """(key, owner) of an upload id made by upload_id(), or None for anything else."""
+    try:
+        key = base64.urlsafe_b64decode(upload_id_text + "=" * (-len(upload_id_text) % 4)).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    match = _UPLOAD_KEY.fullmatch(key)
+    if match is None or upload_id(key) != upload_id_text:
+        return None
+    return key, match["user"]
 
 
 class CdnUrlSigner:

@@ -55,6 +55,8 @@ def test_the_schema_lists_every_route() -> None:
         ("GET", "/api/health/detailed"),
         ("GET", "/api/posts"),
         ("POST", "/api/uploads"),
+        ("POST", "/api/uploads/{upload_id}/complete"),
+        ("GET", "/api/jobs/{job_id}"),
     ]
 
 

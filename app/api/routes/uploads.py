@@ -1,4 +1,5 @@
-"""POST /api/uploads: a presigned S3 upload for the authenticated user.
+"""POST /api/uploads: a presigned S3 upload for the authenticated user; POST /api/uploads/{upload_id}/complete:
+the file is uploaded, check it (a background job, app/jobs/uploads.py).
 
 The caller is authenticated, then rate-limited (the write and the upload limits, per user and per address), before
 the body is read (app.api.body); the body is at most JSON_BODY_MAX_BYTES
@@ -10,17 +11,21 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 
 from app.api.body import UNSUPPORTED_MEDIA_TYPE_DETAIL, openapi_body, read_json
-from app.api.deps import SettingsDep, StorageDep
+from app.api.deps import JobQueueDep, SettingsDep, StorageDep
+from app.api.jobs import JOB_QUEUE_UNAVAILABLE_RESPONSE, enqueue_or_503
 from app.api.rate_limit import RATE_LIMITED_RESPONSE, rate_limited
 from app.core.security import AuthenticatedUser
+from app.jobs.celery_app import PROCESS_UPLOAD
+from app.jobs.records import JobType
 from app.schemas.common import ErrorOut, ValidationErrorsOut
+from app.schemas.jobs import UploadCompleteOut, job_out
 from app.schemas.uploads import UploadRequest, UploadResponse
 from app.services.rate_limit import Action
-from app.services.storage import upload_key
+from app.services.storage import UPLOAD_ID_PATTERN, upload_id, upload_key, upload_key_owner
 
 router = APIRouter(tags=["uploads"])
 
@@ -92,9 +97,36 @@ async def create_upload(
     upload = await storage.presign_upload(key, content_type=body.content_type, max_bytes=body.size_bytes)
     return UploadResponse(
         key=upload.key,
+        upload_id=upload_id(upload.key),
         upload_url=upload.url,
         fields=upload.fields,
         expires_at=upload.expires_at,
         max_bytes=upload.max_bytes,
         download_url=await storage.download_url(key),
     )
+
+
+@router.post(
+    "/uploads/{upload_id}/complete",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=UploadCompleteOut,
+    responses={
+        status.HTTP_401_UNAUTHORIZED: {"model": ErrorOut, "description": "Missing, invalid or expired bearer token"},
+        status.HTTP_404_NOT_FOUND: {"model": ErrorOut, "description": "No upload of the caller has this id"},
+        **RATE_LIMITED_RESPONSE,
+        **JOB_QUEUE_UNAVAILABLE_RESPONSE,
+    },
+)
+async def complete_upload(
+    upload_id: Annotated[str, Path(pattern=UPLOAD_ID_PATTERN, description="The upload_id POST /api/uploads gave.")],
+    user: UploaderDep,
+    queue: JobQueueDep,
+) -> UploadCompleteOut:
+    """Queue the check of an uploaded file: its type against its bytes, size and SHA-256, a thumbnail for images,
+    quarantine for a file that is not what it claims. Follow it at `status_url`."""
+    found = upload_key_owner(upload_id)
+    if found is None or found[1] != user.user_id:
+        # Someone else's upload looks exactly like no upload at all.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No upload of yours has this id.")
+    job = await enqueue_or_503(queue, JobType.PROCESS_UPLOAD, PROCESS_UPLOAD, user.user_id, {"key": found[0]})
+    return UploadCompleteOut(job=job_out(job), status_url=f"/api/jobs/{job['_id']}")
