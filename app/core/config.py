@@ -244,6 +244,8 @@ class Settings(BaseSettings):
     # python -m app.jobs.queue_metrics: CloudWatch namespace, the Stack dimension, and the period.
     jobs_metrics_namespace: str = Field(default="Contentry/Jobs", pattern=r"^[A-Za-z0-9/_.#:-]{1,255}$")
     jobs_metrics_interval_seconds: float = Field(default=60.0, ge=1, le=3_600)
+    # Written after each publish; `python -m app.jobs.queue_metrics --check` (the exporter's probe) reads it.
+    jobs_metrics_heartbeat_path: str = "/tmp/contentry-queue-metrics.heartbeat"  # noqa: S108 - the pod's own emptyDir
     stack_name: str = Field(default="dev", pattern=r"^[A-Za-z0-9._-]{1,128}$")
     # Upload processing: a file whose bytes are not the type it was declared as is moved under this prefix.
     upload_quarantine_prefix: str = Field(default="quarantine/", pattern=r"^[A-Za-z0-9._-]{1,64}/$")

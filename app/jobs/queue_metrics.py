@@ -7,7 +7,9 @@ the dimension Stack=STACK_NAME:
   retry counts, since it is not done.
 The worker fleets scale on the first (target tracking on EC2, KEDA on Kubernetes), and the alarms watch both.
 Several exporters may publish the same values (alarms use Maximum). Needs cloudwatch:PutMetricData only.
-`--once` publishes once and exits.
+`--once` publishes once and exits. `--check` is the exporter's health probe: it exits 0 only when a round was
+published within the last HEARTBEAT_INTERVALS intervals (a heartbeat file, written after each publish), so a
+probe restarts an exporter that is alive but no longer publishing, whatever the reason.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import signal
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from boto3.session import Session
@@ -29,6 +32,9 @@ from app.jobs.celery_app import QUEUE
 from app.jobs.records import JOBS_COLLECTION, JobStatus
 
 logger = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVALS = 3
+"""Rounds an exporter may miss (CloudWatch throttling, a Redis failover) before its probe fails."""
 
 # kombu's Redis transport keeps a queue as one list per priority step: `jobs` (0) and `jobs\x06\x16N`.
 PRIORITY_SEPARATOR = "\x06\x16"
@@ -69,12 +75,38 @@ def metric_data(stack: str, depth: int, age_seconds: float, now: datetime) -> li
     ]
 
 
+class Heartbeat:
+    """When the exporter last published: the time as text in a file, so a separate probe process can read it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def beat(self, now: datetime) -> None:
+        partial = self.path.with_suffix(".partial")
+        partial.write_text(now.isoformat(), encoding="utf-8")
+        partial.replace(self.path)  # atomic: a probe never reads half a timestamp
+
+    def is_fresh(self, now: datetime, max_age_seconds: float) -> bool:
+        try:
+            last = datetime.fromisoformat(self.path.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return False  # never published, or the file is unreadable: not healthy
+        return 0 <= (now - last).total_seconds() <= max_age_seconds
+
+
+def is_publishing(settings: Settings, now: datetime) -> bool:
+    """The probe's verdict: a round published within the last HEARTBEAT_INTERVALS intervals."""
+    max_age = HEARTBEAT_INTERVALS * settings.jobs_metrics_interval_seconds
+    return Heartbeat(settings.jobs_metrics_heartbeat_path).is_fresh(now, max_age)
+
+
 class QueueMetricsExporter:
     def __init__(self, settings: Settings, *, redis: Redis, jobs: Collection[dict[str, Any]], cloudwatch: Any) -> None:
         self.settings = settings
         self._redis = redis
         self._jobs = jobs
         self._cloudwatch = cloudwatch
+        self._heartbeat = Heartbeat(settings.jobs_metrics_heartbeat_path)
 
     def publish_once(self, now: datetime | None = None) -> dict[str, float]:
         now = now or datetime.now(UTC)
@@ -84,6 +116,7 @@ class QueueMetricsExporter:
             Namespace=self.settings.jobs_metrics_namespace,
             MetricData=metric_data(self.settings.stack_name, depth, age, now),
         )
+        self._heartbeat.beat(now)
         return {"QueueDepth": depth, "OldestJobAgeSeconds": age}
 
     def run(self, stop: threading.Event) -> None:
@@ -124,9 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m app.jobs.queue_metrics", description="Publish the job queue's depth and age to CloudWatch."
     )
-    parser.add_argument("--once", action="store_true", help="publish once and exit (non-zero if that failed)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="publish once and exit (non-zero if that failed)")
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help=f"exit 0 if a round was published within the last {HEARTBEAT_INTERVALS} intervals, 1 if not (a probe)",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.check:
+        return 0 if is_publishing(settings, datetime.now(UTC)) else 1
     configure_logging(settings.log_level)
     exporter = create_exporter(settings)
     if args.once:
