@@ -183,6 +183,46 @@ CASES = [
         "root volume is not encrypted",
         label="instance",
     ),
+    # The job workers' launch template is held to the same EC2 rules as the app's (every rule reads every
+    # launch template): tighter still, since its containers share the host's network and need no second hop.
+    Case(
+        "ec2-imdsv2-required",
+        "prod",
+        (set_input("worker-fleet-template", ("metadataOptions", "httpTokens"), "optional"),),
+        "worker-fleet-template",
+        "allows IMDSv1",
+        label="job workers",
+    ),
+    Case(
+        "ec2-metadata-hop-limit",
+        "prod",
+        (set_input("worker-fleet-template", ("metadataOptions", "httpPutResponseHopLimit"), 3),),
+        "worker-fleet-template",
+        "3 hops",
+        label="job workers",
+    ),
+    Case(
+        "ec2-volumes-encrypted",
+        "prod",
+        (set_input("worker-fleet-template", ("blockDeviceMappings", 0, "ebs", "encrypted"), "false"),),
+        "worker-fleet-template",
+        "is not encrypted",
+        label="job workers",
+    ),
+    Case(
+        "ec2-public-ip-only-on-nat",
+        "prod",
+        (
+            set_input(
+                "worker-fleet-template",
+                ("networkInterfaces",),
+                [{"deviceIndex": 0, "associatePublicIpAddress": "true"}],
+            ),
+        ),
+        "worker-fleet-template",
+        "gives its instances a public IPv4 address",
+        label="job workers",
+    ),
     Case(
         "ec2-public-ip-only-on-nat",
         "prod",
