@@ -1,21 +1,23 @@
 """Server CPU per /api/health request: raw ASGI, one-route FastAPI and the app, interleaved, with the ratio.
 
-    python -m bench.ceiling_cpu                         # 15 rounds of 4,000 requests per setup
+    python -m bench.ceiling_cpu                         # 15 rounds of 5,000 requests per setup, ~3 minutes
     python -m bench.ceiling_cpu --baseline HEAD~3       # adds the app as it was at a commit, in the same run
+    python -m bench.ceiling_cpu --tree other=../other   # adds the app of another checkout (a worktree, a copy)
 
-A rate needs the machine to itself; CPU time does not, or much less: on a shared machine a server that waits
-for a core serves fewer requests per second, but each request still costs it about the same CPU. So each setup
-is served by the production command (`gunicorn -c app/gunicorn.conf.py ...`, one worker unless --workers) and
-loaded in rounds of --requests requests from --connections keep-alive connections; the CPU its process tree
-used during the round, divided by the requests, is one sample. The setups take turns within every round (the
-order rotates each round), so a burst of load from elsewhere falls on all alike, and the median of the rounds
-is the figure. The client runs in this process; its CPU is not counted.
+A rate needs the machine to itself; CPU time much less so: on a shared machine a server that waits for a core
+serves fewer requests per second, but each request still costs it about the same CPU. So each setup is served
+by the production command (`gunicorn -c app/gunicorn.conf.py ...`, one worker unless --workers) and loaded in
+rounds of --requests requests from --connections keep-alive connections; the CPU its process tree used during
+the round (every thread: the log writer's too), divided by the requests, is one sample. The setups take turns
+within every round, the order rotating each round, so a burst of load from elsewhere falls on all alike; the
+median of the rounds is the figure. The client runs in this process and its CPU is not counted. The kernel
+counts CPU time in 10 ms ticks: with 5,000 requests a sample moves in steps of 2 us.
 
---baseline REF serves `app/` as committed at REF (extracted with `git archive` into a temporary directory,
-with that commit's gunicorn.conf.py and worker) beside the working tree's, so before and after come from one
-run. The app needs no database on /api/health: MONGO_URL and REDIS_URL point at a closed port, as in
-bench/profile.py, and the idle CPU each server uses (background threads, timers) is reported per second, so it
-can be seen to be negligible next to a round.
+--baseline REF serves `app/` as committed at REF (`git archive` into a temporary directory, with that commit's
+gunicorn.conf.py and worker) beside the working tree's, so before and after come from one run; --tree
+LABEL=DIR serves DIR/app (a worktree, a patched copy) the same way. /api/health needs no database: MONGO_URL and
+REDIS_URL point at a closed port, as in bench/profile.py. The CPU each server uses while idle (the driver's
+monitor retrying that port, timers) is printed per second, to be seen to be small next to a round's.
 
 This complements `python -m bench.compare --modes ceiling`, the committed reference (rates and CPU at
 saturation under locust, two workers); this script is the quick, noise-resistant check of the CPU ratio.
@@ -35,7 +37,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.processes import REPO_ROOT, Background, free_port, http_ok, running
+from bench.processes import REPO_ROOT, Background, free_port, http_ok
 from bench.setups import app_env
 
 GOAL_SHARE_OF_ONE_ROUTE = 0.8
@@ -120,12 +122,21 @@ def serve(setup: Setup, workers: int, workdir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.ceiling_cpu", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ceiling_cpu", description="Server CPU per /api/health request, interleaved."
+    )
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--requests", type=int, default=4000, help="per setup and round")
+    parser.add_argument("--requests", type=int, default=5000, help="per setup and round")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers per setup")
     parser.add_argument("--baseline", metavar="REF", help="also serve app/ as committed at this git ref")
+    parser.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="LABEL=DIR",
+        help="also serve DIR/app under LABEL (repeatable)",
+    )
     parser.add_argument(
         "--forwarded-for", action="store_true", help="send X-Forwarded-For, as the ALB does on proxied requests"
     )
@@ -142,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.baseline:
         setups.append(Setup(f"app@{args.baseline}", "app.main:app", extract_app(args.baseline, workdir)))
+    for item in args.tree:
+        label, separator, directory = item.partition("=")
+        if not separator or not (Path(directory) / "app" / "main.py").is_file():
+            parser.error(f"--tree {item}: expected LABEL=DIR with DIR/app/main.py")
+        setups.append(Setup(label, "app.main:app", Path(directory).resolve()))
     print(f"logs: {workdir}", flush=True)
     samples: dict[str, list[float]] = {setup.label: [] for setup in setups}
     idle: dict[str, float] = {}
