@@ -52,6 +52,7 @@ class Background:
     # Through a pipe that a thread copies to the log file, as a container runtime reads a container's stdout:
     # a process that writes its logs synchronously feels the reader's pace, as it would in production.
     piped: bool = False
+    cwd: Path = REPO_ROOT
     process: subprocess.Popen[bytes] | None = None
     _copier: threading.Thread | None = None
 
@@ -59,7 +60,7 @@ class Background:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.argv,
-                cwd=REPO_ROOT,
+                cwd=self.cwd,
                 env=self.env,
                 stdout=subprocess.PIPE if self.piped else log,
                 stderr=subprocess.STDOUT,

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +175,52 @@ def test_the_benchmarks_app_environment_is_one_production_settings_accept(monkey
     settings = Settings()
     assert settings.is_production
     assert settings.jwt_current_kid == "bench"
+
+
+def test_the_cpu_ceiling_client_sends_every_request_over_its_connections_and_refuses_a_non_200() -> None:
+    import asyncio
+
+    from bench.ceiling_cpu import _REQUEST, load
+
+    async def run(status: bytes, requests: int, connections: int) -> tuple[int, int]:
+        seen = {"requests": 0, "connections": 0}
+
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen["connections"] += 1
+            while await reader.readuntil(b"\r\n\r\n"):
+                seen["requests"] += 1
+                writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-length: 15\r\n\r\n" + b'{"status":"ok"}')
+                if reader.at_eof():
+                    break
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await answer(reader, writer)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            await asyncio.wait_for(load(port, requests, connections, _REQUEST), timeout=60)
+        return seen["requests"], seen["connections"]
+
+    assert asyncio.run(run(b"200 OK", 103, 4)) == (103, 4)
+    with pytest.raises(RuntimeError, match="not a 200"):
+        asyncio.run(run(b"503 Service Unavailable", 5, 1))
+
+
+def test_the_cpu_ceiling_serves_an_earlier_app_from_its_commit(tmp_path: Path) -> None:
+    import subprocess
+
+    from bench.ceiling_cpu import extract_app
+
+    tree = extract_app("HEAD~1", tmp_path)
+    committed = subprocess.run(
+        ["git", "show", "HEAD~1:app/main.py"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert (tree / "app" / "main.py").read_text() == committed
+    assert (tree / "app" / "gunicorn.conf.py").is_file()
+    assert not (tree / "bench").exists(), "only app/ is served from the commit"

@@ -3,7 +3,14 @@
 import pytest
 from starlette.types import Message, Scope
 
-from app.core.client_address import ClientAddressMiddleware, client_key, forwarded_client, parse_address
+from app.core.client_address import (
+    LONGEST_ADDRESS_TEXT,
+    ClientAddressMiddleware,
+    canonical_address,
+    client_key,
+    forwarded_client,
+    parse_address,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -31,6 +38,19 @@ ALB_APPENDED = "203.0.113.7"
 )
 def test_the_client_is_the_nth_entry_from_the_right(header: list[str], hops: int, expected: str | None) -> None:
     assert forwarded_client(header, hops) == expected
+
+
+def test_a_returning_client_is_parsed_once_and_no_long_entry_is_kept() -> None:
+    canonical_address.cache_clear()
+    for _ in range(3):
+        assert forwarded_client([f"6.6.6.6, {ALB_APPENDED}"], 1) == ALB_APPENDED
+    assert canonical_address.cache_info().hits == 2
+    # No address is longer than this; such an entry is refused before the cache, so it can never fill memory.
+    overlong = "1" * (LONGEST_ADDRESS_TEXT + 1)
+    assert forwarded_client([f"{ALB_APPENDED}, {overlong}"], 1) is None
+    longest = "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535"
+    assert forwarded_client([longest], 1) == "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"  # the longest is kept
+    assert canonical_address.cache_info().currsize == 2
 
 
 def test_an_ipv6_client_is_counted_by_its_64() -> None:

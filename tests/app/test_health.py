@@ -6,12 +6,15 @@ import time
 
 import httpx
 import pytest
+from fastapi.responses import JSONResponse
 from pymongo import AsyncMongoClient
+from starlette.datastructures import MutableHeaders
 
 from app.api.deps import get_readiness
 from app.api.routes.health import health as health_endpoint
 from app.core.config import Settings
 from app.main import create_app
+from app.schemas.health import HealthOut
 from app.services.readiness import ReadinessProbe
 from tests.app.support import (
     HANG_GUARD_SECONDS,
@@ -42,6 +45,37 @@ async def test_health_answers_without_touching_any_dependency(s3: None, monkeypa
     assert spy.calls == [], f"/api/health used a dependency: {spy.calls}"
     # And it cannot start to: the endpoint takes no parameter, so FastAPI injects no dependency into it.
     assert inspect.signature(health_endpoint).parameters == {}
+
+
+async def test_health_answers_the_prebuilt_body_and_headers_a_json_response_would(
+    s3: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The constant response must be byte for byte what the route answered as a JSONResponse, match its
+    # documented model, with CORS and the request id added by the middlewares.
+    settings = make_settings(free_port(), free_port(), cors_origins=["https://app.example"])
+    expected = JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+    async with serve(create_app(settings)) as client:
+        first, second = [await client.get("/api/health", headers={"Origin": "https://app.example"}) for _ in range(2)]
+    for response in (first, second):
+        assert response.content == expected.body
+        assert HealthOut.model_validate_json(response.content) == HealthOut(status="ok")
+        sent = [(name, value) for name, value in response.headers.raw if name not in (b"x-request-id", b"vary")]
+        cors = [
+            (b"access-control-allow-origin", b"https://app.example"),
+            (b"access-control-allow-credentials", b"true"),
+            (b"access-control-expose-headers", b"X-Request-ID, X-Cache"),
+        ]
+        assert sorted(sent) == sorted([*expected.raw_headers, *cors])
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+async def test_a_middleware_adding_to_one_health_response_leaves_the_next_alone() -> None:
+    # A middleware may add headers in place (MutableHeaders(scope=message) does): the prebuilt list must not
+    # collect them from one request to the next.
+    first = await health_endpoint()
+    MutableHeaders(raw=first.raw_headers).append("x-added", "once")
+    second = await health_endpoint()
+    assert [name for name, _ in second.raw_headers] == [b"cache-control", b"content-length", b"content-type"]
 
 
 async def test_the_dependency_spy_sees_mongodb_redis_and_the_probe(

@@ -10,11 +10,12 @@
 """
 
 import hmac
+import json
 import os
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Security, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 
 from app import __version__
@@ -43,9 +44,27 @@ async def require_health_token(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "A valid X-Health-Token header is required.")
 
 
+class ConstantResponse(Response):
+    """A response whose status, body and headers were all built once, at import.
+
+    /api/health is the route the load balancer calls most, and its answer never changes: JSONResponse would
+    serialise the same dict and rebuild the same header list on every call. A fresh (cheap) object per request
+    rather than one shared instance, because FastAPI sets `background` on the response an endpoint returns."""
+
+    def __init__(self, status_code: int, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.raw_headers = raw_headers.copy()  # a copy: a middleware may append to the list it is sent
+        self.background = None
+
+
+HEALTH_BODY = HealthOut(status="ok").model_dump_json().encode()  # the response model's own JSON, once
+_HEALTH_HEADERS = JSONResponse(json.loads(HEALTH_BODY), headers=NO_STORE).raw_headers
+
+
 @router.get("", response_model=HealthOut)
-async def health() -> JSONResponse:
-    return JSONResponse({"status": "ok"}, headers=NO_STORE)
+async def health() -> Response:
+    return ConstantResponse(200, HEALTH_BODY, _HEALTH_HEADERS)
 
 
 @router.get("/live", response_model=LivenessOut)
