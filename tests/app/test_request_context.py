@@ -80,7 +80,7 @@ async def test_one_access_line_per_request_without_the_query_string(
     assert line["status"] == 200
     assert line["path"] == "/api/posts"
     assert line["method"] == "GET"
-    assert line["duration_ms"] >= 0
+    assert isinstance(line["duration_ms"], int | float), "a number, whatever the machine's speed"
     assert line["level"] == "INFO"
     assert line["message"] == "request"
     assert line["client_ip"] == "127.0.0.1"
